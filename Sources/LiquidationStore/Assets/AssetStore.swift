@@ -1,0 +1,106 @@
+import Foundation
+import LiquidationModel
+import Logging
+import Postgres
+
+/// The tracked assets: which ones, from when, enabled or not.
+public struct AssetStore: Sendable {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    public enum AddOutcome: Sendable, Equatable {
+        case added(AssetCode, syncFrom: UTCHour)
+        /// Already tracked; its history start is left as it was (a backfill loads earlier hours).
+        case alreadyTracked(AssetCode, syncFrom: UTCHour)
+    }
+
+    /// Starts tracking each asset from `syncFrom`, in one transaction. Assets already tracked
+    /// keep their settings: moving `sync_from` back would claim hours that are not loaded.
+    public func add(_ assets: [AssetCode], syncFrom: UTCHour) async throws -> [AddOutcome] {
+        try await storeOperation("adding assets") {
+            try await connection.withTransaction { connection in
+                try assets.map { asset -> AddOutcome in
+                    let inserted = try connection.query(
+                        """
+                        INSERT INTO liquidations.asset (asset, sync_from, watermark)
+                        VALUES (\(asset), \(syncFrom), \(syncFrom))
+                        ON CONFLICT (asset) DO NOTHING
+                        """, name: "assets.add"
+                    ).affectedRows
+                    if inserted == 1 { return .added(asset, syncFrom: syncFrom) }
+                    let existing = try connection.query(
+                        "SELECT sync_from FROM liquidations.asset WHERE asset = \(asset)", name: "assets.add"
+                    ).scalar(UTCHour.self)
+                    return .alreadyTracked(asset, syncFrom: existing)
+                }
+            }
+        }
+    }
+
+    /// Every tracked asset, by code, with the number of hours stored for it.
+    public func list() async throws -> [TrackedAsset] {
+        try await storeOperation("listing assets") {
+            try await connection.query(
+                """
+                SELECT a.asset, a.enabled, a.sync_from, a.watermark, a.last_synced_at, a.last_error,
+                       a.last_error_at,
+                       (SELECT count(*) FROM liquidations.token_interval AS t WHERE t.asset = a.asset)
+                FROM liquidations.asset AS a
+                ORDER BY a.asset
+                """, name: "assets.list"
+            ).rows.map { row in
+                let (asset, enabled, syncFrom, watermark, lastSyncedAt, lastError, lastErrorAt, storedHours) =
+                    try row.decode(
+                        AssetCode.self, Bool.self, UTCHour.self, UTCHour.self, Date?.self, String?.self, Date?.self,
+                        Int64.self)
+                return TrackedAsset(
+                    asset: asset, enabled: enabled, syncFrom: syncFrom, watermark: watermark,
+                    lastSyncedAt: lastSyncedAt, lastError: lastError, lastErrorAt: lastErrorAt,
+                    storedHours: storedHours)
+            }
+        }
+    }
+
+    /// Enables or disables syncing of an asset; its data stays. Returns whether it changed.
+    @discardableResult
+    public func setEnabled(_ asset: AssetCode, _ enabled: Bool) async throws -> Bool {
+        let previous = try await storeOperation("updating asset \(asset)") {
+            try await connection.query(
+                """
+                UPDATE liquidations.asset AS a SET enabled = \(enabled)
+                FROM (SELECT enabled FROM liquidations.asset WHERE asset = \(asset) FOR UPDATE) AS before
+                WHERE a.asset = \(asset)
+                RETURNING before.enabled
+                """, name: "assets.set-enabled"
+            ).rows.first.map { try $0.decode(Bool.self, at: 0) }
+        }
+        guard let previous else { throw StoreError.assetNotTracked(asset) }
+        return previous != enabled
+    }
+
+    /// Stops tracking an asset. Without `purge`, refuses when hours are stored (so no data is
+    /// lost by a slip of the keyboard); with it, deletes the asset's rows and history too.
+    /// Returns the number of hours deleted.
+    @discardableResult
+    public func remove(_ asset: AssetCode, purge: Bool) async throws -> Int64 {
+        let outcome: Result<Int64, StoreError> = try await storeOperation("removing asset \(asset)") {
+            try await connection.withTransaction { connection in
+                let tracked = try connection.query(
+                    "SELECT 1 FROM liquidations.asset WHERE asset = \(asset) FOR UPDATE", name: "assets.remove"
+                ).rows.count
+                guard tracked == 1 else { return .failure(.assetNotTracked(asset)) }
+                let hours = try connection.query(
+                    "SELECT count(*) FROM liquidations.token_interval WHERE asset = \(asset)", name: "assets.remove"
+                ).scalar(Int64.self)
+                if hours > 0 && !purge { return .failure(.assetHasData(asset, storedHours: hours)) }
+                // The foreign keys cascade to the hourly rows, the exchange rows and the run history.
+                try connection.query("DELETE FROM liquidations.asset WHERE asset = \(asset)", name: "assets.remove")
+                return .success(hours)
+            }
+        }
+        return try outcome.get()
+    }
+}

@@ -1,0 +1,20 @@
+import LiquidationModel
+import Postgres
+
+extension UTCHour: PostgresEncodable, PostgresNonNullDecodable {
+    public var postgresText: String? { description }
+
+    /// Only an exact hour decodes; anything else means the data is not what we wrote.
+    public init?(nonNullPostgresText text: String) {
+        guard let micros = PostgresTimestamp.parse(text), micros % 1_000_000 == 0 else { return nil }
+        self.init(exactly: micros / 1_000_000)
+    }
+}
+
+extension AssetCode: PostgresEncodable, PostgresNonNullDecodable {
+    public var postgresText: String? { rawValue }
+
+    public init?(nonNullPostgresText text: String) {
+        try? self.init(validating: text)
+    }
+}

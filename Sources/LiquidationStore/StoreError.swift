@@ -1,0 +1,71 @@
+import LiquidationModel
+import Postgres
+
+/// What can go wrong in the store layer, with what a person needs to act on it.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// The `liquidations` schema is missing or older than this binary expects.
+    case schemaNotMigrated(pending: [String])
+    /// An applied migration's file was changed after it ran.
+    case migrationEdited(fileName: String, appliedChecksum: String, fileChecksum: String)
+    /// The database has a migration this binary does not know (a newer liqsync applied it).
+    case unknownAppliedMigration(version: Int, name: String)
+    /// A migration older than the newest applied one is not applied (files renumbered or lost).
+    case migrationOutOfOrder(fileName: String, newestApplied: Int)
+    /// The embedded migration files are malformed (a build problem, not a user's).
+    case invalidMigrationFile(fileName: String, reason: String)
+    /// A migration's SQL failed; nothing of it was kept.
+    case migrationFailed(fileName: String, PostgresError)
+    case assetNotTracked(AssetCode)
+    /// `remove` without `--purge` on an asset that has stored hours.
+    case assetHasData(AssetCode, storedHours: Int64)
+    /// Any other database error, with what we were doing.
+    case database(operation: String, PostgresError)
+
+    public var description: String {
+        switch self {
+        case .schemaNotMigrated(let pending):
+            let list = pending.prefix(3).joined(separator: ", ") + (pending.count > 3 ? ", …" : "")
+            return "the database schema is not up to date (pending: \(list)); run 'liqsync migrate' first"
+        case .migrationEdited(let fileName, let applied, let file):
+            return "migration \(fileName) was edited after it was applied (checksum in database \(applied.prefix(12)), "
+                + "in this binary \(file.prefix(12))); applied migrations must not change: restore the file and "
+                + "put the change in a new migration"
+        case .unknownAppliedMigration(let version, let name):
+            return "the database has migration \(version) (\(name)) that this liqsync does not know; "
+                + "it was migrated by a newer release: upgrade liqsync"
+        case .migrationOutOfOrder(let fileName, let newest):
+            return "migration \(fileName) is not applied, but migration \(newest) is: migrations must be "
+                + "numbered after every applied one"
+        case .invalidMigrationFile(let fileName, let reason):
+            return "embedded migration \(fileName) is invalid: \(reason)"
+        case .migrationFailed(let fileName, let error):
+            return "migration \(fileName) failed and was rolled back: \(error)"
+        case .assetNotTracked(let asset):
+            return "asset '\(asset)' is not tracked (see 'liqsync assets list')"
+        case .assetHasData(let asset, let hours):
+            return "asset '\(asset)' has \(hours) stored hours; 'liqsync assets disable \(asset)' stops syncing and "
+                + "keeps them, 'liqsync assets remove \(asset) --purge' deletes them"
+        case .database(let operation, let error):
+            return "\(operation): \(error)"
+        }
+    }
+}
+
+extension StoreError {
+    /// Wraps a database error, recognising a database that was never migrated.
+    static func wrap(_ error: PostgresError, _ operation: String) -> StoreError {
+        if error.sqlState == PostgresError.SQLState.undefinedTable {
+            return .schemaNotMigrated(pending: ["0001_initial.sql"])
+        }
+        return .database(operation: operation, error)
+    }
+}
+
+/// Runs `body` and turns a `PostgresError` into a `StoreError` naming the operation.
+func storeOperation<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as PostgresError {
+        throw StoreError.wrap(error, operation)
+    }
+}

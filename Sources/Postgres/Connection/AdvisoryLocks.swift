@@ -1,0 +1,29 @@
+/// Session-level advisory locks: held until unlocked or until the connection ends, so a
+/// crashed process never leaves one behind.
+extension PostgresConnection {
+    /// Takes the lock if nobody holds it; returns false at once otherwise.
+    public func tryAdvisoryLock(_ key: Int64) throws(PostgresError) -> Bool {
+        try query("SELECT pg_try_advisory_lock(\(key))", name: "advisory lock").scalar(Bool.self)
+    }
+
+    /// Waits until the lock is free, then takes it.
+    public func advisoryLock(_ key: Int64) throws(PostgresError) {
+        try query("SELECT pg_advisory_lock(\(key))", name: "advisory lock (wait)")
+    }
+
+    /// Releases a lock this session holds; returns false if it did not hold it.
+    @discardableResult
+    public func advisoryUnlock(_ key: Int64) throws(PostgresError) -> Bool {
+        try query("SELECT pg_advisory_unlock(\(key))", name: "advisory unlock").scalar(Bool.self)
+    }
+}
+
+/// A stable 64-bit key for a named lock (FNV-1a), the same in every process and release.
+public func advisoryLockKey(_ name: String) -> Int64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in name.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x0000_0100_0000_01b3
+    }
+    return Int64(bitPattern: hash)
+}

@@ -1,0 +1,305 @@
+import CLibPQ
+import Logging
+
+/// One connection to PostgreSQL through libpq.
+///
+/// An actor whose executor is a thread of its own (`ConnectionThread`): every libpq call, which
+/// may block, runs there and never on Swift's cooperative pool, and the `PGconn` pointer is
+/// actor state, so no two calls can use it at once. Methods are synchronous inside the actor,
+/// so a caller outside awaits each one, while code inside `withTransaction { conn in ... }` calls
+/// them directly and no other task can slip a statement into the transaction.
+///
+/// A connection that breaks is never silently reused: every later call throws
+/// `PostgresError.Code.connectionLost` until the caller decides to `reset()` it.
+public actor PostgresConnection {
+    private let thread: ConnectionThread
+    private var handle: OpaquePointer?
+    private let noticeSink: NoticeSink
+    private let redactor: PasswordRedactor
+    public let configuration: PostgresConfiguration
+    public nonisolated let logger: Logger
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        thread.asUnownedSerialExecutor()
+    }
+
+    private init(configuration: PostgresConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.thread = ConnectionThread(name: "postgres-connection")
+        self.noticeSink = NoticeSink(logger: logger)
+        self.redactor = PasswordRedactor(connectionString: configuration.connectionString)
+    }
+
+    isolated deinit {
+        if let handle { PQfinish(handle) }
+        thread.stop()
+    }
+
+    /// Opens a connection. Errors never contain the password.
+    public static func connect(
+        _ configuration: PostgresConfiguration = .init(),
+        logger: Logger = Logger(label: "liqsync.postgres")
+    ) async throws(PostgresError) -> PostgresConnection {
+        let connection = PostgresConnection(configuration: configuration, logger: logger)
+        try await connection.open()
+        return connection
+    }
+
+    private func open() throws(PostgresError) {
+        // Later entries override what the expanded connection string set, earlier ones only
+        // fill in what it left out: our defaults go first, the encoding we decode with last.
+        var parameters: [(String, String)] = [
+            ("fallback_application_name", configuration.applicationName),
+            ("connect_timeout", String(configuration.connectTimeoutSeconds)),
+        ]
+        if let connectionString = configuration.connectionString {
+            parameters.append(("dbname", connectionString))
+        }
+        parameters.append(("client_encoding", "UTF8"))
+        let connection = withCStringArrays(parameters.map(\.0), parameters.map(\.1)) { keywords, values in
+            PQconnectdbParams(keywords, values, 1)
+        }
+        // A failed attempt still allocates a PGconn; it is finished like any other.
+        handle = connection
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.map { lastErrorMessage($0) } ?? "out of memory"
+            close()
+            throw PostgresError(code: .connectionFailed, message: "cannot connect to PostgreSQL: \(message)")
+        }
+        noticeSink.install(on: connection)
+        try configureSession(connection)
+        logger.debug("connected to PostgreSQL", metadata: ["server_version": "\(PQserverVersion(connection))"])
+    }
+
+    /// Pins the session settings our decoders rely on, whatever the server or role defaults.
+    private func configureSession(_ connection: OpaquePointer) throws(PostgresError) {
+        let settings = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1"
+        let result = PQexec(connection, settings)
+        _ = try consume(result, on: connection, label: "session settings")
+    }
+
+    /// Closes the connection. Later calls throw `connectionClosed`.
+    public func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    /// Whether libpq still considers the connection usable.
+    public var isUsable: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Re-establishes a broken connection with the same parameters (`PQreset`).
+    public func reset() throws(PostgresError) {
+        guard let handle else {
+            throw PostgresError(code: .connectionClosed, message: "the connection was closed")
+        }
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(
+                code: .connectionFailed, message: "cannot reconnect to PostgreSQL: \(lastErrorMessage(handle))")
+        }
+        try configureSession(handle)
+        logger.info("reconnected to PostgreSQL")
+    }
+
+    /// Runs one statement with its binds (`PQexecParams`, text format).
+    @discardableResult
+    public func query(_ query: PostgresQuery, name: String? = nil) throws(PostgresError) -> PostgresResult {
+        var query = query
+        if let name { query.name = name }
+        let connection = try liveHandle(for: query.label)
+        let result = withCStringArray(query.binds) { values in
+            PQexecParams(connection, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+        }
+        return try consume(result, on: connection, label: query.label)
+    }
+
+    /// Runs a script of several statements in one round trip (`PQexec`, the simple query
+    /// protocol). No binds: for migrations and fixed SQL only.
+    public func execute(script sql: String, label: String = "script") throws(PostgresError) {
+        let connection = try liveHandle(for: label)
+        let result = PQexec(connection, sql)
+        _ = try consume(result, on: connection, label: label)
+        // With several statements PQexec returns only the last result; drain anything left.
+        while let extra = PQgetResult(connection) { PQclear(extra) }
+    }
+
+    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
+    ///
+    /// The body runs on this actor without suspending, so nothing else can use the connection
+    /// until the transaction has ended.
+    @discardableResult
+    public func withTransaction<T: Sendable>(
+        _ body: @Sendable (isolated PostgresConnection) throws -> T
+    ) throws -> T {
+        let connection = try liveHandle(for: "BEGIN")
+        guard PQtransactionStatus(connection) == PQTRANS_IDLE else {
+            throw PostgresError(code: .misuse, message: "a transaction is already open on this connection")
+        }
+        try query("BEGIN")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        do {
+            try query("COMMIT")
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        return value
+    }
+
+    private func rollbackQuietly() {
+        guard let handle, PQstatus(handle) == CONNECTION_OK,
+              PQtransactionStatus(handle) != PQTRANS_IDLE
+        else { return }
+        if let result = PQexec(handle, "ROLLBACK") { PQclear(result) }
+    }
+
+    /// Streams rows into `COPY ... FROM STDIN` (text format). Returns the number of rows copied.
+    /// If `write` throws, the COPY is aborted and nothing it sent is kept.
+    @discardableResult
+    public func copyIn(
+        _ statement: PostgresQuery,
+        _ write: (inout PostgresCopyWriter) throws -> Void
+    ) throws -> Int {
+        guard statement.binds.isEmpty else {
+            throw PostgresError(code: .misuse, message: "COPY cannot take bind parameters", statement: statement.label)
+        }
+        let connection = try liveHandle(for: statement.label)
+        guard let start = PQexec(connection, statement.sql) else {
+            throw failure(on: connection, label: statement.label)
+        }
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            _ = try consume(start, on: connection, label: statement.label)
+            throw PostgresError(
+                code: .protocolViolation, message: "the statement did not start a COPY FROM STDIN",
+                statement: statement.label)
+        }
+        PQclear(start)
+        var writer = PostgresCopyWriter(connection: connection, label: statement.label)
+        do {
+            try write(&writer)
+            try writer.flush()
+        } catch {
+            PQputCopyEnd(connection, "aborted by the client")
+            while let result = PQgetResult(connection) { PQclear(result) }
+            throw error
+        }
+        guard PQputCopyEnd(connection, nil) == 1 else {
+            throw failure(on: connection, label: statement.label)
+        }
+        var copied = 0
+        var firstError: PostgresError?
+        while let result = PQgetResult(connection) {
+            do {
+                copied = try consume(result, on: connection, label: statement.label).affectedRows
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+        return copied
+    }
+
+    // MARK: - Handles and results
+
+    private func liveHandle(for label: String) throws(PostgresError) -> OpaquePointer {
+        guard let handle else {
+            throw PostgresError(code: .connectionClosed, message: "the connection was closed", statement: label)
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(
+                code: .connectionLost, message: "the connection to PostgreSQL is broken; reset or reconnect first",
+                statement: label)
+        }
+        return handle
+    }
+
+    /// Turns a `PGresult` into a value or an error, and frees it.
+    private func consume(_ result: OpaquePointer?, on connection: OpaquePointer, label: String) throws(PostgresError)
+        -> PostgresResult
+    {
+        guard let result else { throw failure(on: connection, label: label) }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
+            return copyOut(result, label: label)
+        default:
+            var error = PostgresError(result: result, label: label, redactor: redactor)
+            if PQstatus(connection) != CONNECTION_OK { error.code = .connectionLost }
+            throw error
+        }
+    }
+
+    /// An error for a call that returned no result at all (out of memory, or a lost connection).
+    private func failure(on connection: OpaquePointer, label: String) -> PostgresError {
+        let lost = PQstatus(connection) != CONNECTION_OK
+        return PostgresError(
+            code: lost ? .connectionLost : .protocolViolation,
+            message: redactor.redact(lastErrorMessage(connection)), statement: label)
+    }
+
+    private func lastErrorMessage(_ connection: OpaquePointer) -> String {
+        let raw = PQerrorMessage(connection).map { String(cString: $0) } ?? ""
+        let trimmed = raw.trimmingTrailingWhitespace()
+        return redactor.redact(trimmed.isEmpty ? "unknown libpq error" : trimmed)
+    }
+
+    /// Copies every value out of the result, so nothing points into it after `PQclear`.
+    private func copyOut(_ result: OpaquePointer, label: String) -> PostgresResult {
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        let columns = PostgresColumns(
+            names: (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) })
+        var rows: [PostgresRow] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<Int32(rowCount) {
+            var values: [String?] = []
+            values.reserveCapacity(columnCount)
+            for column in 0..<Int32(columnCount) {
+                if PQgetisnull(result, row, column) == 1 {
+                    values.append(nil)
+                } else {
+                    let length = Int(PQgetlength(result, row, column))
+                    let bytes = UnsafeRawPointer(PQgetvalue(result, row, column)!)
+                    values.append(String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self))
+                }
+            }
+            rows.append(PostgresRow(columns: columns, values: values, statement: label))
+        }
+        let tag = PQcmdStatus(result).map { String(cString: $0) } ?? ""
+        let affected = PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
+        return PostgresResult(rows: rows, affectedRows: affected, commandTag: tag)
+    }
+}
+
+extension PostgresError {
+    /// The server's error fields, kept apart (SQLSTATE, message, detail, hint).
+    init(result: OpaquePointer, label: String, redactor: PasswordRedactor) {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result, Int32(code.asciiValue!)).map { redactor.redact(String(cString: $0)) }
+        }
+        let message = field("M")
+            ?? PQresultErrorMessage(result).map { redactor.redact(String(cString: $0)).trimmingTrailingWhitespace() }
+            ?? "unknown error"
+        self.init(
+            code: .server, message: message, sqlState: field("C"), detail: field("D"), hint: field("H"),
+            statement: label)
+    }
+}
+
+extension String {
+    func trimmingTrailingWhitespace() -> String {
+        var text = Substring(self)
+        while let last = text.last, last.isWhitespace { text = text.dropLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,75 @@
+import CLibPQ
+
+/// Writes rows for `COPY ... FROM STDIN` in PostgreSQL's text format, buffering them and sending
+/// 256 KiB at a time with `PQputCopyData`. Only usable inside `PostgresConnection.copyIn`.
+public struct PostgresCopyWriter: ~Copyable {
+    private let connection: OpaquePointer
+    private let label: String
+    private var buffer: [UInt8] = []
+    public private(set) var rowCount = 0
+
+    private static let flushThreshold = 256 * 1024
+
+    init(connection: OpaquePointer, label: String) {
+        self.connection = connection
+        self.label = label
+        buffer.reserveCapacity(Self.flushThreshold + 4096)
+    }
+
+    /// Appends one row; each value becomes one column, `nil` becomes `\N`.
+    public mutating func writeRow<each Value: PostgresEncodable>(_ values: repeat each Value) throws(PostgresError) {
+        var first = true
+        for value in repeat each values {
+            if !first { buffer.append(UInt8(ascii: "\t")) }
+            first = false
+            appendField(value.postgresText)
+        }
+        buffer.append(UInt8(ascii: "\n"))
+        rowCount += 1
+        if buffer.count >= Self.flushThreshold { try flush() }
+    }
+
+    /// Appends one row from an array of already-encoded values.
+    public mutating func writeRow(texts: [String?]) throws(PostgresError) {
+        for (index, text) in texts.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: "\t")) }
+            appendField(text)
+        }
+        buffer.append(UInt8(ascii: "\n"))
+        rowCount += 1
+        if buffer.count >= Self.flushThreshold { try flush() }
+    }
+
+    private mutating func appendField(_ text: String?) {
+        guard let text else {
+            buffer.append(UInt8(ascii: "\\"))
+            buffer.append(UInt8(ascii: "N"))
+            return
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\n"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            default: buffer.append(byte)
+            }
+        }
+    }
+
+    mutating func flush() throws(PostgresError) {
+        guard !buffer.isEmpty else { return }
+        let status = buffer.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                PQputCopyData(connection, chars.baseAddress, Int32(chars.count))
+            }
+        }
+        guard status == 1 else {
+            let message = PQerrorMessage(connection).map { String(cString: $0) } ?? "unknown error"
+            throw PostgresError(
+                code: PQstatus(connection) == CONNECTION_OK ? .protocolViolation : .connectionLost,
+                message: "COPY data could not be sent: \(message.trimmingTrailingWhitespace())", statement: label)
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

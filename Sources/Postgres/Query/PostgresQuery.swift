@@ -1,0 +1,79 @@
+/// A statement and its parameters, built by string interpolation: every interpolated value
+/// becomes a `$n` placeholder and a bind, so a value can never change the statement's meaning.
+///
+/// ```swift
+/// let query: PostgresQuery = "SELECT watermark FROM liquidations.asset WHERE asset = \(code)"
+/// ```
+///
+/// Identifiers that are not values (a schema name chosen by the program) go in with
+/// `\(identifier:)`, which quotes them.
+public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
+    public var sql: String
+    public var binds: [String?]
+    /// A short name for logs and errors (e.g. `assets.add`); defaults to the SQL's first words.
+    public var name: String?
+
+    public init(unsafeSQL sql: String, binds: [String?] = [], name: String? = nil) {
+        self.sql = sql
+        self.binds = binds
+        self.name = name
+    }
+
+    public init(stringLiteral value: String) {
+        self.init(unsafeSQL: value)
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        self.init(unsafeSQL: stringInterpolation.sql, binds: stringInterpolation.binds)
+    }
+
+    /// The same query with a name for errors and logs.
+    public func named(_ name: String) -> PostgresQuery {
+        var copy = self
+        copy.name = name
+        return copy
+    }
+
+    /// The name, or the statement's leading words, for error messages.
+    public var label: String {
+        if let name { return name }
+        let words = sql.split(whereSeparator: \.isWhitespace).prefix(4)
+        return words.joined(separator: " ")
+    }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var sql = ""
+        var binds: [String?] = []
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+            binds.reserveCapacity(interpolationCount)
+        }
+
+        public mutating func appendLiteral(_ literal: String) {
+            sql += literal
+        }
+
+        public mutating func appendInterpolation(_ value: some PostgresEncodable) {
+            binds.append(value.postgresText)
+            sql += "$\(binds.count)"
+        }
+
+        /// An optional value: `nil` binds SQL `NULL`.
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            binds.append(value?.postgresText)
+            sql += "$\(binds.count)"
+        }
+
+        /// A quoted identifier (`"name"`), for names chosen by the program, not by users.
+        public mutating func appendInterpolation(identifier: String) {
+            sql += "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

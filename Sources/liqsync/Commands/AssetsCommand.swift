@@ -1,0 +1,203 @@
+import ArgumentParser
+import Foundation
+import LiquidationModel
+import LiquidationStore
+
+struct AssetsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "assets",
+        abstract: "Choose which assets liqsync keeps current.",
+        subcommands: [Add.self, List.self, Enable.self, Disable.self, Remove.self],
+        defaultSubcommand: List.self)
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start tracking assets.",
+            discussion: """
+                The next sync loads each asset from --since (default: the dataset's first hour, \
+                \(KaikoDataset.firstHour)) up to the last settled hour. An asset that is already tracked is \
+                left as it is; load earlier history with 'liqsync backfill'.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("Kaiko asset codes, e.g. btc eth sol.", valueName: "asset"))
+        var assets: [String]
+
+        @Option(help: ArgumentHelp(
+            "Where the history starts: a date (2025-01-08) or a UTC time (2025-01-08T10:00Z), floored to the hour.",
+            valueName: "date"))
+        var since: String?
+
+        func validate() throws {
+            _ = try assets.map(AssetArgument.parse)
+            if let since {
+                let parsed = try HourArgument.parse(since, option: "--since")
+                let now = Int64(Date().timeIntervalSince1970)
+                guard parsed.hour.secondsSinceEpoch <= now else {
+                    throw ValidationError("--since \(since) is in the future")
+                }
+            }
+        }
+
+        func run() async throws {
+            let codes = try assets.map(AssetArgument.parse)
+            let unique = codes.reduce(into: [AssetCode]()) { if !$0.contains($1) { $0.append($1) } }
+            var syncFrom = KaikoDataset.firstHour
+            if let since {
+                let parsed = try HourArgument.parse(since, option: "--since")
+                if parsed.wasRounded { Console.warn("--since \(since) starts the history at \(parsed.hour), the start of its hour") }
+                syncFrom = parsed.hour
+            }
+            if syncFrom < KaikoDataset.firstHour {
+                Console.warn(
+                    "Kaiko's liquidation data starts at \(KaikoDataset.firstHour); hours before it will be stored as zero rows "
+                        + "although they mean 'no data'")
+            }
+            let logger = global.makeLogger()
+            let outcomes = try await global.withConnection(logger: logger) { connection in
+                try await AssetStore(connection: connection).add(unique, syncFrom: syncFrom)
+            }
+            for outcome in outcomes {
+                switch outcome {
+                case .added(let asset, let from):
+                    Console.print("Added \(asset): history from \(from).")
+                case .alreadyTracked(let asset, let from):
+                    Console.print("\(asset) is already tracked (history from \(from)); left unchanged.")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the tracked assets.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(help: "Print JSON (stable keys, for scripts).")
+        var json = false
+
+        func run() async throws {
+            let logger = global.makeLogger()
+            let assets = try await global.withConnection(logger: logger) { connection in
+                try await AssetStore(connection: connection).list()
+            }
+            if json {
+                Console.print(try AssetListJSON.render(assets))
+                return
+            }
+            guard !assets.isEmpty else {
+                Console.print("No assets are tracked. Add some with 'liqsync assets add btc eth'.")
+                return
+            }
+            var table = TextTable(headers: ["ASSET", "ENABLED", "SYNC FROM", "WATERMARK", "HOURS", "LAST ERROR"])
+            for asset in assets {
+                table.rows.append([
+                    asset.asset.rawValue, asset.enabled ? "yes" : "no", asset.syncFrom.description,
+                    asset.watermark.description, String(asset.storedHours), asset.lastError ?? "",
+                ])
+            }
+            Console.print(table.render())
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume syncing an asset.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset")) var asset: String
+
+        func validate() throws { _ = try AssetArgument.parse(asset) }
+
+        func run() async throws {
+            let code = try AssetArgument.parse(asset)
+            let changed = try await global.withConnection(logger: global.makeLogger()) { connection in
+                try await AssetStore(connection: connection).setEnabled(code, true)
+            }
+            Console.print(changed ? "Enabled \(code)." : "\(code) was already enabled.")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop syncing an asset and keep its data.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset")) var asset: String
+
+        func validate() throws { _ = try AssetArgument.parse(asset) }
+
+        func run() async throws {
+            let code = try AssetArgument.parse(asset)
+            let changed = try await global.withConnection(logger: global.makeLogger()) { connection in
+                try await AssetStore(connection: connection).setEnabled(code, false)
+            }
+            Console.print(changed ? "Disabled \(code); its data is kept." : "\(code) was already disabled.")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop tracking an asset.",
+            discussion: "Refuses when hours are stored for it, unless --purge is given, which deletes them.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset")) var asset: String
+
+        @Flag(help: "Also delete every stored hour of the asset.")
+        var purge = false
+
+        func validate() throws { _ = try AssetArgument.parse(asset) }
+
+        func run() async throws {
+            let code = try AssetArgument.parse(asset)
+            let deleted = try await global.withConnection(logger: global.makeLogger()) { connection in
+                try await AssetStore(connection: connection).remove(code, purge: purge)
+            }
+            Console.print(deleted > 0 ? "Removed \(code) and deleted its \(deleted) stored hours." : "Removed \(code).")
+        }
+    }
+}
+
+/// The `assets list --json` format: an array of objects with snake_case keys, times in ISO 8601.
+enum AssetListJSON {
+    struct Entry: Encodable {
+        let asset: String
+        let enabled: Bool
+        let sync_from: String
+        let watermark: String
+        let stored_hours: Int64
+        let last_synced_at: Date?
+        let last_error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case asset, enabled, sync_from, watermark, stored_hours, last_synced_at, last_error
+        }
+
+        // Explicit, so that absent values appear as `null` rather than vanish: scripts can rely
+        // on every key being there.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(asset, forKey: .asset)
+            try container.encode(enabled, forKey: .enabled)
+            try container.encode(sync_from, forKey: .sync_from)
+            try container.encode(watermark, forKey: .watermark)
+            try container.encode(stored_hours, forKey: .stored_hours)
+            try container.encode(last_synced_at, forKey: .last_synced_at)
+            try container.encode(last_error, forKey: .last_error)
+        }
+    }
+
+    static func render(_ assets: [TrackedAsset]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let entries = assets.map {
+            Entry(
+                asset: $0.asset.rawValue, enabled: $0.enabled, sync_from: $0.syncFrom.description,
+                watermark: $0.watermark.description, stored_hours: $0.storedHours, last_synced_at: $0.lastSyncedAt,
+                last_error: $0.lastError)
+        }
+        return String(decoding: try encoder.encode(entries), as: UTF8.self)
+    }
+}

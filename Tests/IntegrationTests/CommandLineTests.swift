@@ -1,0 +1,164 @@
+import Foundation
+import Postgres
+import Testing
+
+/// The `liqsync` binary run as a user runs it: exit codes, messages, and the database after.
+@Suite("liqsync binary: migrate and assets")
+struct CommandLineTests {
+    @Test func migrateTwiceCreatesTheSchemaThenChangesNothing() async throws {
+        let database = try await TestDatabase.create()
+        let dryRun = try await LiqsyncBinary.run(["migrate", "--dry-run"], database: database)
+        #expect(dryRun.status == 0)
+        #expect(dryRun.stdout.contains("Would apply 1 migration(s):\n  0001_initial.sql"))
+
+        let first = try await LiqsyncBinary.run(["migrate"], database: database)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Applied 0001_initial.sql"))
+
+        let snapshot = try await schemaSnapshot(database)
+        let second = try await LiqsyncBinary.run(["migrate"], database: database)
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("up to date"))
+        #expect(try await schemaSnapshot(database) == snapshot)
+    }
+
+    @Test func assetsAddListDisableEnableRemove() async throws {
+        let database = try await migratedDatabase()
+        let add = try await LiqsyncBinary.run(["assets", "add", "btc", "eth", "--since", "2025-02-01"], database: database)
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(add.stdout.contains("Added btc: history from 2025-02-01T00:00:00Z."))
+
+        let again = try await LiqsyncBinary.run(["assets", "add", "eth", "--since", "2025-03-01"], database: database)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("eth is already tracked (history from 2025-02-01T00:00:00Z)"))
+
+        let disable = try await LiqsyncBinary.run(["assets", "disable", "btc"], database: database)
+        #expect(disable.status == 0)
+        let list = try await LiqsyncBinary.run(["assets", "list", "--json"], database: database)
+        #expect(list.status == 0)
+        let entries = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
+        #expect(entries?.map { $0["asset"] as? String } == ["btc", "eth"])
+        #expect(entries?.map { $0["enabled"] as? Bool } == [false, true])
+        #expect(entries?.first?["sync_from"] as? String == "2025-02-01T00:00:00Z")
+        #expect(entries?.first?.keys.contains("last_error") == true, "null fields are present in the JSON")
+
+        let enable = try await LiqsyncBinary.run(["assets", "enable", "btc"], database: database)
+        #expect(enable.status == 0 && enable.stdout.contains("Enabled btc."))
+
+        let remove = try await LiqsyncBinary.run(["assets", "remove", "eth"], database: database)
+        #expect(remove.status == 0)
+        let rows = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT asset, enabled FROM liquidations.asset ORDER BY asset").rows
+                .map { try $0.decode(String.self, Bool.self) }
+        }
+        #expect(rows.map(\.0) == ["btc"] && rows.map(\.1) == [true])
+    }
+
+    @Test func removingAnAssetWithDataNeedsPurge() async throws {
+        let database = try await migratedDatabase()
+        _ = try await LiqsyncBinary.run(["assets", "add", "sol", "--since", "2025-02-01"], database: database)
+        try await database.withConnection { connection async throws in
+            try await connection.execute(script: """
+                INSERT INTO liquidations.token_interval
+                    (asset, interval_start, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
+                VALUES ('sol', '2025-02-01 00:00+00', 1, 10.5, 1, 10.5, 0, 0),
+                       ('sol', '2025-02-01 01:00+00', 0, 0, 0, 0, 0, 0);
+                """)
+        }
+        let refused = try await LiqsyncBinary.run(["assets", "remove", "sol"], database: database)
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("has 2 stored hours"))
+        #expect(refused.stderr.contains("--purge"))
+
+        let purged = try await LiqsyncBinary.run(["assets", "remove", "sol", "--purge"], database: database)
+        #expect(purged.status == 0)
+        #expect(purged.stdout.contains("deleted its 2 stored hours"))
+        let left = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT count(*) FROM liquidations.token_interval").scalar(Int64.self)
+        }
+        #expect(left == 0)
+    }
+
+    @Test func badInputGetsOneLineAndExitCode64() async throws {
+        let database = try await migratedDatabase()
+        let cases: [([String], String)] = [
+            (["assets", "add", "BTC"], "must be lowercase"),
+            (["assets", "add", "b tc"], "contains U+20"),
+            (["assets", "add", String(repeating: "a", count: 33)], "longer than 32"),
+            (["assets", "add", "btc", "--since", "2025-02-30"], "not a valid calendar date"),
+            (["assets", "add", "btc", "--since", "yesterday"], "is not a date or time"),
+            (["assets", "add", "btc", "--since", "2999-01-01"], "in the future"),
+            (["assets", "add"], "Missing expected argument '<asset> ...'"),
+            (["assets", "disable", "doge"], "asset 'doge' is not tracked"),
+            (["assets", "frobnicate"], "Unexpected argument"),
+        ]
+        for (arguments, expected) in cases {
+            let outcome = try await LiqsyncBinary.run(arguments, database: database)
+            #expect(outcome.status == 64, "\(arguments): \(outcome.status) \(outcome.stderr)")
+            #expect(outcome.stderr.contains(expected), "\(arguments): \(outcome.stderr)")
+        }
+        let count = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT count(*) FROM liquidations.asset").scalar(Int64.self)
+        }
+        #expect(count == 0)
+    }
+
+    @Test func earlySinceWarnsAboutTheDatasetStart() async throws {
+        let database = try await migratedDatabase()
+        let outcome = try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2024-06-01"], database: database)
+        #expect(outcome.status == 0)
+        #expect(outcome.stderr.contains("starts at 2025-01-08T00:00:00Z"))
+    }
+
+    @Test func unreachableDatabaseExits69WithoutThePassword() async throws {
+        try TestCluster.requireRunning()
+        let outcome = try await LiqsyncBinary.run(
+            ["assets", "list", "--database-url", "postgresql://liq:Hunter2Secret@127.0.0.1:1/liq?connect_timeout=2"],
+            database: nil)
+        #expect(outcome.status == 69)
+        #expect(outcome.stderr.hasPrefix("liqsync: error: cannot connect to PostgreSQL"))
+        #expect(!outcome.stderr.contains("Hunter2Secret") && !outcome.stdout.contains("Hunter2Secret"))
+    }
+
+    @Test func unmigratedDatabaseExits78AndSaysWhatToDo() async throws {
+        let database = try await TestDatabase.create()
+        let outcome = try await LiqsyncBinary.run(["assets", "add", "btc"], database: database)
+        #expect(outcome.status == 78)
+        #expect(outcome.stderr.contains("run 'liqsync migrate' first"))
+    }
+
+    @Test func missingDatabaseExits78() async throws {
+        try TestCluster.requireRunning()
+        let outcome = try await LiqsyncBinary.run(
+            ["migrate"], database: nil, environment: ["DATABASE_URL": "dbname=no_such_database_here"])
+        #expect(outcome.status == 69 || outcome.status == 78)
+        #expect(outcome.stderr.contains("no_such_database_here"))
+        #expect(outcome.stderr.split(separator: "\n").count == 1, "one line: \(outcome.stderr)")
+    }
+
+    // MARK: - Helpers
+
+    private func migratedDatabase() async throws -> TestDatabase {
+        let database = try await TestDatabase.create()
+        let outcome = try await LiqsyncBinary.run(["migrate"], database: database)
+        try #require(outcome.status == 0, "\(outcome.stderr)")
+        return database
+    }
+
+    /// Everything migrate could change: relations with their definitions, and recorded migrations.
+    private func schemaSnapshot(_ database: TestDatabase) async throws -> [String] {
+        try await database.withConnection { connection async throws in
+            try await connection.query(
+                """
+                SELECT c.relkind::text || ' ' || c.relname || ' ' || coalesce(pg_get_viewdef(c.oid), '')
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'liquidations'
+                UNION ALL
+                SELECT 'migration ' || version || ' ' || checksum || ' ' || applied_at
+                FROM liquidations.schema_migrations
+                ORDER BY 1
+                """
+            ).rows.map { try $0.decode(String.self, at: 0) }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import LiquidationStore
+import Postgres
+import Testing
+
+@Suite("Migrations: fresh, repeated, edited, concurrent; the BI surface they create")
+struct MigrationTests {
+    let logger = Logger(label: "test")
+
+    @Test func freshDatabaseGetsEveryMigrationThenARerunIsANoOp() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        try await database.withConnection { connection async throws in
+            let runner = MigrationRunner(connection: connection, migrations: migrations, logger: logger)
+            let dryRun = try await runner.migrate(dryRun: true)
+            #expect(dryRun.pending == migrations.map(\.fileName))
+            #expect(try await connection.query("SELECT to_regclass('liquidations.schema_migrations')::text")
+                .scalar(String?.self) == nil, "a dry run creates nothing")
+
+            let first = try await runner.migrate()
+            #expect(first.applied == migrations.map(\.fileName))
+            let appliedAt = try await connection.query(
+                "SELECT string_agg(applied_at::text, ',') FROM liquidations.schema_migrations").scalar(String.self)
+
+            let second = try await runner.migrate()
+            #expect(second.applied.isEmpty && second.pending.isEmpty)
+            let appliedAtAfter = try await connection.query(
+                "SELECT string_agg(applied_at::text, ',') FROM liquidations.schema_migrations").scalar(String.self)
+            #expect(appliedAt == appliedAtAfter)
+            try await runner.requireUpToDate()
+        }
+    }
+
+    @Test func everyViewAndColumnIsCommented() async throws {
+        let database = try await TestDatabase.create()
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: try Migration.embedded(), logger: logger)
+                .migrate()
+            let views = try await connection.query(
+                """
+                SELECT c.relname, obj_description(c.oid, 'pg_class') IS NOT NULL
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'liquidations' AND c.relkind = 'v' ORDER BY c.relname
+                """
+            ).rows.map { try $0.decode(String.self, Bool.self) }
+            #expect(views.map(\.0) == ["daily", "daily_by_exchange", "hourly", "hourly_by_exchange", "sync_status"])
+            #expect(views.allSatisfy { $0.1 })
+            let uncommented = try await connection.query(
+                """
+                SELECT c.relname || '.' || a.attname
+                FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'liquidations' AND c.relkind = 'v' AND a.attnum > 0 AND NOT a.attisdropped
+                  AND col_description(c.oid, a.attnum) IS NULL
+                """
+            ).rows.map { try $0.decode(String.self, at: 0) }
+            #expect(uncommented.isEmpty)
+            let hourlyColumns = try await connection.query(
+                """
+                SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+                WHERE attrelid = 'liquidations.hourly'::regclass AND attnum > 0
+                """
+            ).scalar(String.self)
+            #expect(
+                hourlyColumns == "asset,interval_start,interval_end,total_trades,total_amount_usd,long_trades,"
+                    + "long_amount_usd,short_trades,short_amount_usd,updated_at")
+        }
+    }
+
+    @Test func editedAppliedMigrationIsRefusedAndNothingRuns() async throws {
+        let database = try await TestDatabase.create()
+        let original = try Migration.embedded()
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: original, logger: logger).migrate()
+            var edited = original
+            edited[0] = try Migration(fileName: original[0].fileName, sql: original[0].sql + "\n-- a harmless edit\n")
+            let next = try Migration(fileName: "9999_next.sql", sql: "CREATE TABLE liquidations.should_not_exist (x int);")
+            let runner = MigrationRunner(connection: connection, migrations: edited + [next], logger: logger)
+            let error = try await #require(throws: StoreError.self) { try await runner.migrate() }
+            guard case .migrationEdited(let fileName, _, _) = error else {
+                Issue.record("expected migrationEdited, got \(error)")
+                return
+            }
+            #expect(fileName == original[0].fileName)
+            #expect(error.description.contains("edited after it was applied"))
+            #expect(try await connection.query("SELECT to_regclass('liquidations.should_not_exist')::text")
+                .scalar(String?.self) == nil)
+        }
+    }
+
+    @Test func failingMigrationLeavesNoTrace() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            let broken = try Migration(
+                fileName: "9998_broken.sql",
+                sql: "CREATE TABLE liquidations.half_done (x int);\nSELECT * FROM no_such_table;")
+            let runner = MigrationRunner(connection: connection, migrations: migrations + [broken], logger: logger)
+            let error = try await #require(throws: StoreError.self) { try await runner.migrate() }
+            #expect(error.description.contains("9998_broken.sql"))
+            #expect(error.description.contains("42P01"))
+            #expect(try await connection.query("SELECT to_regclass('liquidations.half_done')::text")
+                .scalar(String?.self) == nil)
+            #expect(try await connection.query("SELECT max(version) FROM liquidations.schema_migrations")
+                .scalar(Int.self) == migrations.last!.version)
+        }
+    }
+
+    @Test func databaseMigratedByANewerReleaseIsRefused() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        try await database.withConnection { connection async throws in
+            let future = try Migration(fileName: "9000_future.sql", sql: "SELECT 1;")
+            _ = try await MigrationRunner(connection: connection, migrations: migrations + [future], logger: logger)
+                .migrate()
+            let error = try await #require(throws: StoreError.self) {
+                try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            }
+            #expect(error.description.contains("upgrade liqsync"))
+        }
+    }
+
+    @Test func concurrentMigrationsApplyEachFileOnce() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        let logger = self.logger
+        let plans = try await withThrowingTaskGroup(of: MigrationRunner.Plan.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await database.withConnection { connection async throws in
+                        try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(plans.filter { !$0.applied.isEmpty }.count == 1)
+        #expect(plans.flatMap(\.applied) == migrations.map(\.fileName))
+        try await database.withConnection { connection async throws in
+            #expect(try await connection.query("SELECT count(*) FROM liquidations.schema_migrations").scalar(Int.self)
+                == migrations.count)
+        }
+    }
+
+    @Test func readerRoleCanSelectTheViewsAndCannotWriteOrReadTables() async throws {
+        let database = try await TestDatabase.create()
+        let analyst = "analyst_\(UUID().uuidString.prefix(6).lowercased())"
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: try Migration.embedded(), logger: logger)
+                .migrate()
+            try await connection.execute(script: "CREATE ROLE \(analyst) LOGIN; GRANT liquidations_reader TO \(analyst);")
+            #expect(try await connection.query(
+                "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'liquidations_reader'").scalar(Bool.self) == false)
+        }
+        let reader = try await PostgresConnection.connect(
+            PostgresConfiguration(connectionString: "dbname=\(database.name) user=\(analyst)"))
+        for view in ["hourly", "hourly_by_exchange", "daily", "daily_by_exchange", "sync_status"] {
+            #expect(try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM liquidations.\(view)"))
+                .scalar(Int64.self) == 0)
+        }
+        let writes = [
+            "INSERT INTO liquidations.asset (asset, sync_from, watermark) VALUES ('btc', '2025-01-08', '2025-01-08')",
+            "DELETE FROM liquidations.token_interval",
+            "UPDATE liquidations.exchange SET name = 'x'",
+            "SELECT * FROM liquidations.token_interval",
+            "SELECT * FROM liquidations.schema_migrations",
+            "CREATE TABLE liquidations.mine (x int)",
+        ]
+        for sql in writes {
+            let error = try await #require(throws: PostgresError.self) {
+                try await reader.query(PostgresQuery(unsafeSQL: sql))
+            }
+            #expect(error.sqlState == PostgresError.SQLState.insufficientPrivilege, "\(sql): \(error)")
+        }
+        await reader.close()
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// What a finished process printed and how it exited.
+struct ProcessOutcome: Sendable {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs a program to completion, collecting its output (pipes drained concurrently, so a chatty
+/// process cannot block on a full pipe).
+func runProcess(
+    _ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)
+) async throws -> ProcessOutcome {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let stdoutPipe = Pipe()
+    let stderrPipe = Pipe()
+    process.standardOutput = stdoutPipe
+    process.standardError = stderrPipe
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    async let stdoutData = Task.detached { stdoutPipe.fileHandleForReading.readDataToEndOfFile() }.value
+    async let stderrData = Task.detached { stderrPipe.fileHandleForReading.readDataToEndOfFile() }.value
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning {
+        if ContinuousClock.now > deadline {
+            process.terminate()
+            throw ProcessTimeout(command: ([executable.path] + arguments).joined(separator: " "))
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return ProcessOutcome(
+        status: process.terminationStatus,
+        stdout: String(decoding: await stdoutData, as: UTF8.self),
+        stderr: String(decoding: await stderrData, as: UTF8.self))
+}
+
+struct ProcessTimeout: Error, CustomStringConvertible {
+    let command: String
+    var description: String { "timed out: \(command)" }
+}
+
+/// The `liqsync` binary built by `swift build` (scripts/test exports its directory).
+enum LiqsyncBinary {
+    static var url: URL {
+        if let directory = ProcessInfo.processInfo.environment["LIQSYNC_BIN_DIR"] {
+            return URL(fileURLWithPath: directory).appendingPathComponent("liqsync")
+        }
+        return TestCluster.repositoryRoot.appendingPathComponent(".build/debug/liqsync")
+    }
+
+    /// Runs `liqsync ARGS` against `database`.
+    static func run(_ arguments: [String], database: TestDatabase?, environment: [String: String] = [:]) async throws
+        -> ProcessOutcome
+    {
+        var environment = environment
+        if let database { environment["DATABASE_URL"] = database.connectionString }
+        return try await runProcess(url, arguments, environment: environment)
+    }
+}

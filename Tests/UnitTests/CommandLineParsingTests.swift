@@ -1,0 +1,45 @@
+import ArgumentParser
+import LiquidationStore
+import Postgres
+import Testing
+
+@testable import liqsync
+
+@Suite("liqsync command line: parsing and exit codes, without running anything")
+struct CommandLineParsingTests {
+    @Test func assetsAddTakesSeveralAssetsAndASince() throws {
+        let command = try Liqsync.parseAsRoot(["assets", "add", "btc", "eth", "--since", "2025-01-08"])
+        let add = try #require(command as? AssetsCommand.Add)
+        #expect(add.assets == ["btc", "eth"])
+        #expect(add.since == "2025-01-08")
+    }
+
+    @Test func invalidAssetIsAValidationError() {
+        #expect(throws: (any Error).self) { try Liqsync.parseAsRoot(["assets", "add", "BTC"]) }
+        #expect(Liqsync.exitCode(for: ValidationError("x")).rawValue == 64)
+    }
+
+    @Test func databaseURLOptionWinsOverTheEnvironment() throws {
+        let command = try Liqsync.parseAsRoot(["migrate", "--database-url", "dbname=a", "--dry-run"])
+        let migrate = try #require(command as? MigrateCommand)
+        #expect(migrate.dryRun)
+        #expect(migrate.global.postgresConfiguration(environment: ["DATABASE_URL": "dbname=b"]).connectionString == "dbname=a")
+        let plain = try #require(try Liqsync.parseAsRoot(["migrate"]) as? MigrateCommand)
+        #expect(plain.global.postgresConfiguration(environment: ["DATABASE_URL": "dbname=b"]).connectionString == "dbname=b")
+        #expect(plain.global.postgresConfiguration(environment: [:]).connectionString == nil)
+    }
+
+    @Test func errorsMapToSysexits() {
+        #expect(ErrorReport.status(for: PostgresError(code: .connectionFailed, message: "x")) == .unavailable)
+        #expect(ErrorReport.status(for: PostgresError(code: .connectionLost, message: "x")) == .temporaryFailure)
+        #expect(ErrorReport.status(for: PostgresError(code: .server, message: "x", sqlState: "42501")) == .noPermission)
+        #expect(ErrorReport.status(for: PostgresError(code: .server, message: "x", sqlState: "40P01")) == .temporaryFailure)
+        #expect(ErrorReport.status(for: PostgresError(code: .server, message: "x", sqlState: "22003")) == .software)
+        #expect(ErrorReport.status(for: StoreError.schemaNotMigrated(pending: ["0001_initial.sql"])) == .configuration)
+        #expect(
+            ErrorReport.status(
+                for: StoreError.migrationFailed(
+                    fileName: "0002.sql", PostgresError(code: .server, message: "x", sqlState: "57P01")))
+                == .temporaryFailure)
+    }
+}

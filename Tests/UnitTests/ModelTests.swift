@@ -1,0 +1,61 @@
+import LiquidationModel
+import Testing
+
+@Suite("AssetCode: what a tracked asset may be called")
+struct AssetCodeTests {
+    @Test(arguments: ["btc", "eth", "1000pepe", "usdt-e", "a.b_c", String(repeating: "x", count: 32)])
+    func acceptsKaikoStyleCodes(_ text: String) throws {
+        #expect(try AssetCode(validating: text).rawValue == text)
+    }
+
+    @Test func rejectsWithAReasonAPersonCanAct() {
+        #expect(throws: AssetCodeError.empty) { try AssetCode(validating: "") }
+        #expect(throws: AssetCodeError.uppercase("BTC")) { try AssetCode(validating: "BTC") }
+        #expect(throws: AssetCodeError.tooLong(String(repeating: "x", count: 33))) {
+            try AssetCode(validating: String(repeating: "x", count: 33))
+        }
+        #expect(throws: AssetCodeError.invalidCharacter("b/c", "/")) { try AssetCode(validating: "b/c") }
+        #expect(AssetCodeError.uppercase("BTC").description.contains("did you mean 'btc'"))
+    }
+}
+
+@Suite("UTCTimestamp and UTCHour: exact time arithmetic")
+struct TimeTests {
+    @Test func parsesDatesAndTimesAsUTC() throws {
+        #expect(try UTCTimestamp.parse("2025-01-08") == 1_736_294_400)
+        #expect(try UTCTimestamp.parse("2025-01-08T10:00") == 1_736_294_400 + 36_000)
+        #expect(try UTCTimestamp.parse("2025-01-08T10:00:00Z") == 1_736_294_400 + 36_000)
+        #expect(try UTCTimestamp.parse("2025-01-08 10:00:00.999") == 1_736_294_400 + 36_000)
+        #expect(try UTCTimestamp.parse("2025-01-08T12:00:00+02:00") == 1_736_294_400 + 36_000)
+        #expect(try UTCTimestamp.parse("2024-02-29") == 1_709_164_800)
+    }
+
+    @Test func rejectsImpossibleOrUnreadableInput() {
+        #expect(throws: UTCTimestampError.invalidDate("2025-02-29")) { try UTCTimestamp.parse("2025-02-29") }
+        #expect(throws: UTCTimestampError.invalidDate("2025-01-01T24:00")) { try UTCTimestamp.parse("2025-01-01T24:00") }
+        #expect(throws: UTCTimestampError.unreadable("next week")) { try UTCTimestamp.parse("next week") }
+        #expect(throws: UTCTimestampError.unreadable("2025-01-01T10")) { try UTCTimestamp.parse("2025-01-01T10") }
+    }
+
+    @Test func hoursRoundDownAlsoBeforeTheEpoch() {
+        #expect(UTCHour(containing: 3599).secondsSinceEpoch == 0)
+        #expect(UTCHour(containing: -1).secondsSinceEpoch == -3600)
+        #expect(UTCHour(exactly: 7200) != nil)
+        #expect(UTCHour(exactly: 7201) == nil)
+        #expect(UTCHour(containing: 1_740_697_200).description == "2025-02-27T23:00:00Z")
+    }
+
+    @Test func windowsSplitIntoChunksThatCoverThemExactly() {
+        let start = UTCHour(containing: 1_736_294_400)
+        let window = HourWindow(start: start, end: start.advanced(by: 2_500))
+        let chunks = window.chunks(ofAtMost: 1000)
+        #expect(chunks.map(\.hourCount) == [1000, 1000, 500])
+        #expect(chunks.first?.start == window.start && chunks.last?.end == window.end)
+        #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.end == $1.start })
+        #expect(HourWindow(start: start, end: start).chunks(ofAtMost: 1000).isEmpty)
+    }
+
+    @Test func datasetStartsOnJanuaryEighth2025() {
+        #expect(KaikoDataset.firstHour.description == "2025-01-08T00:00:00Z")
+    }
+}

@@ -1,0 +1,101 @@
+import Postgres
+import Testing
+
+@Suite("PostgresQuery: interpolation makes binds, never SQL")
+struct PostgresQueryTests {
+    @Test func interpolatedValuesBecomeNumberedBinds() {
+        let asset = "btc'; DROP TABLE x; --"
+        let limit: Int64 = 10
+        let query: PostgresQuery = "SELECT * FROM t WHERE asset = \(asset) AND n < \(limit) OR note = \(nil as String?)"
+        #expect(query.sql == "SELECT * FROM t WHERE asset = $1 AND n < $2 OR note = $3")
+        #expect(query.binds == ["btc'; DROP TABLE x; --", "10", nil])
+    }
+
+    @Test func identifiersAreQuoted() {
+        let query: PostgresQuery = "SELECT 1 FROM \(identifier: "we\"ird")"
+        #expect(query.sql == "SELECT 1 FROM \"we\"\"ird\"")
+        #expect(query.binds.isEmpty)
+    }
+
+    @Test func labelIsTheNameOrTheLeadingWords() {
+        let query: PostgresQuery = "INSERT INTO liquidations.asset (asset) VALUES (\("btc"))"
+        #expect(query.label == "INSERT INTO liquidations.asset (asset)")
+        #expect(query.named("assets.add").label == "assets.add")
+    }
+
+    @Test func arraysBecomeQuotedArrayLiterals() {
+        #expect(["a", "b\"c", "d\\e", "{x,y}"].postgresText == #"{"a","b\"c","d\\e","{x,y}"}"#)
+        #expect([Int64(1), nil, 3].postgresText == #"{"1",NULL,"3"}"#)
+        #expect([String]().postgresText == "{}")
+    }
+}
+
+@Suite("PostgresNumeric: exact decimal text")
+struct PostgresNumericTests {
+    @Test(arguments: ["0", "4493384.579834212", "-1.5", "1e-7", "2.5E+10", "0.000", "123456789012345678901234567890"])
+    func acceptsDecimalLiterals(_ text: String) throws {
+        let value = try #require(PostgresNumeric(text))
+        #expect(value.postgresText == text)
+    }
+
+    @Test(arguments: ["", "-", ".", "1.2.3", "NaN", "Infinity", "1e", "0x10", " 1", "1 ", "1,5", "--1"])
+    func rejectsEverythingElse(_ text: String) {
+        #expect(PostgresNumeric(text) == nil)
+    }
+
+    @Test func negativeMeansANonZeroMantissaBelowZero() {
+        #expect(PostgresNumeric("-0.1")!.isNegative)
+        #expect(PostgresNumeric("-0")!.isNegative == false)
+        #expect(PostgresNumeric("-0.0e5")!.isNegative == false)
+        #expect(PostgresNumeric("12")!.isNegative == false)
+    }
+}
+
+@Suite("PostgresTimestamp: timestamptz text without DateFormatter")
+struct PostgresTimestampTests {
+    @Test func parsesServerOutputWithOffsetsAndFractions() {
+        #expect(PostgresTimestamp.parse("2025-02-27 23:00:00+00") == 1_740_697_200_000_000)
+        #expect(PostgresTimestamp.parse("2025-02-27 23:00:00.5+00") == 1_740_697_200_500_000)
+        #expect(PostgresTimestamp.parse("2025-02-28 04:30:00+05:30") == 1_740_697_200_000_000)
+        #expect(PostgresTimestamp.parse("2025-02-27T23:00:00Z") == 1_740_697_200_000_000)
+        #expect(PostgresTimestamp.parse("1969-12-31 23:59:59.999999+00") == -1)
+    }
+
+    @Test func rejectsMalformedText() {
+        for text in ["", "2025-02-27", "2025-02-27 23:00", "2025-13-01 00:00:00+00", "2025-02-27 23:00:00", "infinity"] {
+            #expect(PostgresTimestamp.parse(text) == nil, "\(text)")
+        }
+    }
+
+    @Test func formatsUTCWithMicrosecondsOnlyWhenPresent() {
+        #expect(PostgresTimestamp.format(microsecondsSinceEpoch: 1_740_697_200_000_000) == "2025-02-27T23:00:00Z")
+        #expect(PostgresTimestamp.format(microsecondsSinceEpoch: 1_740_697_200_000_042) == "2025-02-27T23:00:00.000042Z")
+        #expect(PostgresTimestamp.format(microsecondsSinceEpoch: -1) == "1969-12-31T23:59:59.999999Z")
+    }
+}
+
+@Suite("PostgresConfiguration: passwords never shown")
+struct PostgresConfigurationTests {
+    @Test(arguments: [
+        "postgresql://liq:s3cr%40t@db.example:5432/liq",
+        "host=db user=liq password=s3cr@t dbname=liq",
+        "host=db password = 's3cr@t' dbname=liq",
+    ])
+    func descriptionMasksThePassword(_ connectionString: String) {
+        let description = PostgresConfiguration(connectionString: connectionString).description
+        #expect(!description.contains("s3cr"))
+        #expect(description.contains("****"))
+    }
+
+    @Test func emptyStringMeansLibpqDefaults() {
+        #expect(PostgresConfiguration(connectionString: "").connectionString == nil)
+        #expect(PostgresConfiguration().description.contains("libpq defaults"))
+    }
+
+    @Test func lockKeysAreStableAndDistinct() {
+        #expect(advisoryLockKey("liqsync.asset.btc") == advisoryLockKey("liqsync.asset.btc"))
+        #expect(advisoryLockKey("liqsync.asset.btc") != advisoryLockKey("liqsync.asset.eth"))
+        // FNV-1a of the empty string is its offset basis: the algorithm must not drift.
+        #expect(advisoryLockKey("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325))
+    }
+}
