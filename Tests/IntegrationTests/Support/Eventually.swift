@@ -1,0 +1,13 @@
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. For effects
+/// that happen asynchronously on the server (a closed session releasing its locks).
+func eventually(
+    timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20),
+    _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if try await condition() { return true }
+        if ContinuousClock.now >= deadline { return false }
+        try? await Task.sleep(for: interval)
+    }
+}
