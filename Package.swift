@@ -4,7 +4,6 @@ import PackageDescription
 // Every target is built in the Swift 6 language mode (strict concurrency).
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -14,10 +13,17 @@ let package = Package(
         .executable(name: "liqsync", targets: ["liqsync"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "LiquidationStore", targets: ["LiquidationStore"]),
+        .library(name: "KaikoAPI", targets: ["KaikoAPI"]),
+        .library(name: "FakeKaiko", targets: ["FakeKaiko"]),
+        .executable(name: "fake-kaiko", targets: ["fake-kaiko"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // libpq, found through pkg-config; Debian's libpq-dev provides it.
@@ -40,6 +46,44 @@ let package = Package(
         // Domain values shared by every layer: asset codes, UTC hours, windows.
         .target(
             name: "LiquidationModel",
+            swiftSettings: strictSettings
+        ),
+
+        // The Kaiko REST client: requests, pagination, retries, rate limit, exact decoding,
+        // validation of every record against the request.
+        .target(
+            name: "KaikoAPI",
+            dependencies: [
+                "LiquidationModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // A faithful stand-in for the Kaiko endpoint (tests, benchmark, demo): synthetic data,
+        // a controllable clock, revisions, and fault injection.
+        .target(
+            name: "FakeKaiko",
+            dependencies: [
+                "LiquidationModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "fake-kaiko",
+            dependencies: [
+                "FakeKaiko",
+                "LiquidationModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
 
@@ -88,6 +132,21 @@ let package = Package(
                 "LiquidationModel",
                 "LiquidationStore",
                 "liqsync",
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // The Kaiko client against FakeKaiko served in-process on a free port.
+        .testTarget(
+            name: "KaikoAPITests",
+            dependencies: [
+                "KaikoAPI",
+                "FakeKaiko",
+                "LiquidationModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,217 @@
+import AsyncHTTPClient
+import Foundation
+import LiquidationModel
+import Logging
+import NIOCore
+import NIOFoundationCompat
+
+/// The client for Kaiko's token-level liquidation volumes endpoint.
+///
+/// The same code talks to the real API and to FakeKaiko; only `KaikoEndpoint` differs. One
+/// instance is meant to be shared by every task of the process, so its rate limiter is too.
+public final class KaikoClient: Sendable {
+    public let configuration: KaikoConfiguration
+    let httpClient: HTTPClient
+    private let ownsHTTPClient: Bool
+    let rateLimiter: RequestRateLimiter
+    let logger: Logger
+    /// A fraction in 0...1 for backoff jitter; injectable so tests are deterministic.
+    let randomFraction: @Sendable () -> Double
+
+    public static let path = "/v2/data/liquidation.v1/token/"
+
+    public init(
+        configuration: KaikoConfiguration,
+        httpClient: HTTPClient? = nil,
+        logger: Logger = Logger(label: "liqsync.kaiko"),
+        randomFraction: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) {
+        self.configuration = configuration
+        if let httpClient {
+            self.httpClient = httpClient
+            self.ownsHTTPClient = false
+        } else {
+            var http = HTTPClient.Configuration()
+            // Redirects would carry the X-Api-Key header to wherever they point: never follow.
+            http.redirectConfiguration = .disallow
+            http.decompression = .enabled(limit: .ratio(200))
+            http.timeout = .init(connect: .seconds(10), read: .seconds(60))
+            self.httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+            self.ownsHTTPClient = true
+        }
+        self.rateLimiter = RequestRateLimiter(requestsPerSecond: configuration.maxRequestsPerSecond)
+        self.logger = logger
+        self.randomFraction = randomFraction
+    }
+
+    /// Releases the HTTP client's connections (when this client created it).
+    public func shutdown() async throws {
+        if ownsHTTPClient { try await httpClient.shutdown() }
+    }
+
+    /// Whether the API told us to slow down and every request is waiting for it.
+    public var isHeldBackByRateLimit: Bool {
+        get async { await rateLimiter.isPaused }
+    }
+
+    /// The pages of `asset`'s hourly records in `window`, oldest first, each validated.
+    public func pages(asset: AssetCode, window: HourWindow) -> LiquidationPages {
+        LiquidationPages(client: self, asset: asset, window: window)
+    }
+
+    /// Every record of `window`, validated, sorted by hour, with what it took to get them.
+    public func fetchWindow(asset: AssetCode, window: HourWindow) async throws -> FetchedWindow {
+        var fetched = FetchedWindow(asset: asset, window: window)
+        for try await page in pages(asset: asset, window: window) {
+            fetched.records += page.records
+            fetched.pages += 1
+            fetched.requests += page.requests
+            fetched.dataVersion = fetched.dataVersion ?? page.dataVersion
+        }
+        fetched.records.sort { $0.hour < $1.hour }
+        return fetched
+    }
+
+    /// The first page's URL: every documented parameter, explicit.
+    func firstPageURL(asset: AssetCode, window: HourWindow) -> String {
+        let endpoint = configuration.endpoint
+        return endpoint.origin + endpoint.basePath + Self.path + asset.rawValue
+            + "?interval=1h&page_size=\(configuration.pageSize)&sort=\(configuration.sort.rawValue)"
+            + "&start_time=\(window.start)&end_time=\(window.end)"
+    }
+
+    // MARK: - One page, with retries
+
+    struct PageResponse {
+        let wire: WireResponse
+        let attempts: Int
+    }
+
+    private enum AttemptOutcome {
+        case success(WireResponse)
+        case retry(reason: String, retryAfter: Duration?, rateLimited: Bool)
+        case fail(KaikoError)
+    }
+
+    func fetchPage(url: String, asset: AssetCode, window: HourWindow, page: Int) async throws -> PageResponse {
+        let policy = configuration.retry
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            attempt += 1
+            try await rateLimiter.acquire()
+            let outcome: AttemptOutcome
+            do {
+                outcome = try await send(url: url, asset: asset, window: window)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                try Task.checkCancellation()
+                outcome = .retry(reason: Self.describeTransportError(error), retryAfter: nil, rateLimited: false)
+            }
+            switch outcome {
+            case .success(let wire):
+                return PageResponse(wire: wire, attempts: attempt)
+            case .fail(let error):
+                throw error
+            case .retry(let reason, let retryAfter, let rateLimited):
+                let delay = policy.delay(afterAttempt: attempt, randomFraction: randomFraction(), retryAfter: retryAfter)
+                if rateLimited { await rateLimiter.pause(for: delay) }
+                let elapsed = started.duration(to: .now)
+                guard policy.allowsRetry(afterAttempt: attempt, elapsed: elapsed, delay: delay) else {
+                    throw KaikoError.retriesExhausted(asset: asset, window: window, attempts: attempt, lastFailure: reason)
+                }
+                logger.warning(
+                    "retrying Kaiko request",
+                    metadata: [
+                        "asset": "\(asset)", "window": "\(window)", "page": "\(page)", "attempt": "\(attempt)",
+                        "reason": "\(reason)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    ])
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private func send(url: String, asset: AssetCode, window: HourWindow) async throws -> AttemptOutcome {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept-Encoding", value: "gzip")
+        request.headers.add(name: "User-Agent", value: "liqsync")
+        if let apiKey = configuration.apiKey {
+            request.headers.add(name: "X-Api-Key", value: apiKey.revealedForRequestHeader)
+        }
+        let response = try await httpClient.execute(request, timeout: .init(configuration.requestTimeout))
+        let body = try await response.body.collect(upTo: configuration.maxBodyBytes)
+        let status = Int(response.status.code)
+        let retryAfter = RetryAfter.parse(response.headers.first(name: "Retry-After"))
+        let host = configuration.endpoint.host
+        switch status {
+        case 200:
+            return decode(body, asset: asset, window: window)
+        case 429:
+            return .retry(reason: "rate limited by \(host) (429)", retryAfter: retryAfter, rateLimited: true)
+        case 408, 500...599:
+            return .retry(reason: "HTTP \(status) from \(host)", retryAfter: retryAfter, rateLimited: false)
+        case 400:
+            return .fail(.badRequest(asset: asset, window: window, message: Self.apiMessage(body)))
+        case 401:
+            return .fail(.unauthorized(host: host, message: Self.apiMessage(body)))
+        case 403:
+            return .fail(.forbidden(host: host, asset: asset, message: Self.apiMessage(body)))
+        case 404:
+            return .fail(.unknownAsset(asset, message: Self.apiMessage(body)))
+        default:
+            return .fail(.unexpectedStatus(status, host: host, asset: asset, message: Self.apiMessage(body)))
+        }
+    }
+
+    private func decode(_ body: ByteBuffer, asset: AssetCode, window: HourWindow) -> AttemptOutcome {
+        do {
+            let wire = try JSONDecoder().decode(WireResponse.self, from: body)
+            if wire.result == "error" {
+                return .fail(.malformedResponse(
+                    asset: asset, window: window, reason: "status 200 with an error body: \(wire.message ?? "no message")"))
+            }
+            return .success(wire)
+        } catch let error as DecodingError {
+            // Unparseable JSON is what a truncated transfer looks like: worth another try. JSON
+            // that parses but has the wrong shape will not get better by asking again.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                return .retry(reason: "unparseable JSON body (\(body.readableBytes) bytes)", retryAfter: nil, rateLimited: false)
+            }
+            return .fail(.malformedResponse(asset: asset, window: window, reason: error.summary))
+        } catch {
+            return .retry(reason: "unreadable body: \(error)", retryAfter: nil, rateLimited: false)
+        }
+    }
+
+    /// The `message` of a JSON error body; nil for anything else (a proxy's HTML page).
+    private static func apiMessage(_ body: ByteBuffer) -> String? {
+        guard let error = try? JSONDecoder().decode(WireError.self, from: body) else { return nil }
+        return error.message.map { String($0.prefix(500)) }
+    }
+
+    private static func describeTransportError(_ error: any Error) -> String {
+        let text = String(describing: error)
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+}
+
+/// Everything a window's pages returned.
+public struct FetchedWindow: Sendable {
+    public let asset: AssetCode
+    public let window: HourWindow
+    /// Validated records, sorted by hour. Hours without liquidations are usually absent.
+    public var records: [IntervalRecord] = []
+    public var pages = 0
+    /// HTTP requests sent, retries included.
+    public var requests = 0
+    /// The `query.data_version` the API reported.
+    public var dataVersion: String?
+
+    public init(asset: AssetCode, window: HourWindow) {
+        self.asset = asset
+        self.window = window
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import LiquidationModel
+
+/// One validated page of records.
+public struct LiquidationPage: Sendable {
+    public let number: Int
+    public let records: [IntervalRecord]
+    public let dataVersion: String?
+    /// HTTP requests this page took, retries included.
+    public let requests: Int
+}
+
+/// The pages of a window, fetched one at a time as the sequence is iterated: following
+/// `next_url` while it is present and not empty, refusing one that leaves the configured
+/// origin (the API key goes nowhere else) or that repeats (a loop).
+public struct LiquidationPages: AsyncSequence, Sendable {
+    public typealias Element = LiquidationPage
+
+    let client: KaikoClient
+    let asset: AssetCode
+    let window: HourWindow
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(client: client, asset: asset, window: window)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let client: KaikoClient
+        let asset: AssetCode
+        let window: HourWindow
+        private var nextURL: String?
+        private var validator: RecordValidator
+        private var followed: Set<String> = []
+        private var pageNumber = 0
+
+        init(client: KaikoClient, asset: AssetCode, window: HourWindow) {
+            self.client = client
+            self.asset = asset
+            self.window = window
+            self.validator = RecordValidator(asset: asset, window: window)
+            self.nextURL = window.isEmpty ? nil : client.firstPageURL(asset: asset, window: window)
+        }
+
+        public mutating func next() async throws -> LiquidationPage? {
+            guard let url = nextURL else { return nil }
+            pageNumber += 1
+            let response = try await client.fetchPage(url: url, asset: asset, window: window, page: pageNumber)
+            let records = try validator.validate(response.wire.data ?? [])
+            nextURL = try nextPageURL(response.wire)
+            return LiquidationPage(
+                number: pageNumber, records: records, dataVersion: response.wire.query?.dataVersion,
+                requests: response.attempts)
+        }
+
+        private mutating func nextPageURL(_ wire: WireResponse) throws(KaikoError) -> String? {
+            guard let next = wire.nextURL, !next.isEmpty else { return nil }
+            guard let components = URLComponents(string: next), client.configuration.endpoint.isSameOrigin(components)
+            else {
+                let origin = URLComponents(string: next).map { "\($0.scheme ?? "?")://\($0.host ?? "?")" } ?? "an unparseable URL"
+                throw .foreignNextURL(asset: asset, window: window, origin: origin)
+            }
+            guard followed.insert(next).inserted else {
+                throw .paginationLoop(asset: asset, window: window, page: pageNumber)
+            }
+            return next
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// One token bucket for every request of the process, shared by all concurrent tasks.
+///
+/// Each caller reserves a token before sending; when the bucket is empty the reservation is
+/// made anyway and the caller sleeps until its token would have accrued, so waiting callers
+/// are served in order without a thundering herd. A 429 pauses the whole bucket: every task
+/// slows down, not only the one that was told.
+public actor RequestRateLimiter {
+    private let ratePerSecond: Double?
+    private let burst: Double
+    private var tokens: Double
+    private var lastRefill: ContinuousClock.Instant
+    private var pausedUntil: ContinuousClock.Instant?
+    private let clock = ContinuousClock()
+
+    public init(requestsPerSecond: Double?, burst: Double? = nil) {
+        self.ratePerSecond = requestsPerSecond.flatMap { $0 > 0 ? $0 : nil }
+        let size = burst ?? max(1, (requestsPerSecond ?? 1).rounded(.down))
+        self.burst = size
+        self.tokens = size
+        self.lastRefill = clock.now
+    }
+
+    /// Waits until a request may be sent.
+    public func acquire() async throws {
+        if let ratePerSecond {
+            refill(ratePerSecond)
+            tokens -= 1
+            if tokens < 0 {
+                try await clock.sleep(for: .seconds(-tokens / ratePerSecond))
+            }
+        }
+        // A pause set by a 429 holds back everyone, including those that already had a token.
+        while let until = pausedUntil, until > clock.now {
+            try await clock.sleep(until: until)
+        }
+    }
+
+    /// Whether requests are being held back after a 429.
+    public var isPaused: Bool {
+        pausedUntil.map { $0 > clock.now } ?? false
+    }
+
+    /// Holds back every request for `duration` (after a 429).
+    public func pause(for duration: Duration) {
+        let until = clock.now + duration
+        if pausedUntil.map({ until > $0 }) ?? true { pausedUntil = until }
+        // Spend the burst, so traffic resumes at the steady rate rather than all at once.
+        tokens = min(tokens, 0)
+        lastRefill = max(lastRefill, until)
+    }
+
+    private func refill(_ ratePerSecond: Double) {
+        let now = clock.now
+        guard now > lastRefill else { return }
+        let elapsed = lastRefill.duration(to: now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        tokens = min(burst, tokens + seconds * ratePerSecond)
+        lastRefill = now
+    }
+}

@@ -1,0 +1,37 @@
+/// When and how long to wait before retrying a request.
+///
+/// Exponential backoff with full jitter (a random wait between zero and the exponential cap,
+/// so many clients that failed together do not retry together), never shorter than a
+/// `Retry-After` the server sent, bounded by a number of attempts and a total time.
+public struct RetryPolicy: Sendable, Equatable {
+    public var maxAttempts: Int
+    public var baseDelay: Duration
+    public var maxDelay: Duration
+    /// No retry starts once this much time has passed since the first attempt.
+    public var totalBudget: Duration
+
+    public init(
+        maxAttempts: Int = 8, baseDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(30),
+        totalBudget: Duration = .seconds(300)
+    ) {
+        self.maxAttempts = maxAttempts
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.totalBudget = totalBudget
+    }
+
+    /// The wait before attempt `attempt + 1`, after `attempt` failures (1-based), given a random
+    /// fraction in `0...1` and the server's `Retry-After`, if any.
+    public func delay(afterAttempt attempt: Int, randomFraction: Double, retryAfter: Duration?) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 30)
+        let cap = min(maxDelay, baseDelay * Double(1 << exponent))
+        let jittered = cap * min(max(randomFraction, 0), 1)
+        guard let retryAfter else { return jittered }
+        return max(retryAfter, jittered)
+    }
+
+    /// Whether another attempt may start after `attempt` attempts and `elapsed` time, waiting `delay`.
+    public func allowsRetry(afterAttempt attempt: Int, elapsed: Duration, delay: Duration) -> Bool {
+        attempt < maxAttempts && elapsed + delay <= totalBudget
+    }
+}

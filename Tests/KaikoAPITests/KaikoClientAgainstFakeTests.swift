@@ -1,0 +1,248 @@
+import FakeKaiko
+import Foundation
+import InMemoryLogging
+import KaikoAPI
+import LiquidationModel
+import Logging
+import Testing
+
+/// The client that would talk to Kaiko, pointed at FakeKaiko.
+@Suite("KaikoClient against FakeKaiko")
+struct KaikoClientAgainstFakeTests {
+    let btc = try! AssetCode(validating: "btc")
+    /// 1,200 hours ending well before the fake's clock: every hour final.
+    let longWindow = HourWindow(
+        start: UTCHour(containing: 1_738_368_000), end: UTCHour(containing: 1_738_368_000).advanced(by: 1200))
+
+    @Test(arguments: [PageOrder.ascending, .descending])
+    func multiPageWalkEqualsTheTruthExactly(sort: PageOrder) async throws {
+        let harness = try await FakeKaikoHarness.start()
+        defer { harness.stop() }
+        try await harness.withClient(pageSize: 100, sort: sort) { client in
+            let fetched = try await client.fetchWindow(asset: btc, window: longWindow)
+            let truth = try await harness.truth(asset: "btc", window: longWindow)
+            #expect(fetched.pages == (truth.count + 99) / 100)
+            #expect(fetched.records.count == truth.count)
+            #expect(truth.count > 800, "most hours have liquidations")
+            try expectEqual(fetched.records, truth)
+        }
+    }
+
+    @Test func walkWithEveryKindOfFaultStillEqualsTheTruth() async throws {
+        let faults = FaultConfiguration(
+            serverErrorRate: 0.15, badGatewayRate: 0.05, malformedBodyRate: 0.1, disconnectRate: 0.1, seed: 99)
+        let harness = try await FakeKaikoHarness.start(FakeKaikoConfiguration(apiKey: FakeKaikoHarness.apiKey, faults: faults))
+        defer { harness.stop() }
+        let retry = RetryPolicy(maxAttempts: 20, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20))
+        try await harness.withClient(pageSize: 50, retry: retry) { client in
+            let fetched = try await client.fetchWindow(asset: btc, window: longWindow)
+            let truth = try await harness.truth(asset: "btc", window: longWindow)
+            try expectEqual(fetched.records, truth)
+            #expect(fetched.requests > fetched.pages, "faults were injected and retried")
+            #expect(harness.fake.requestCounts.keys.contains { $0 >= 500 })
+        }
+    }
+
+    @Test func eachFaultIsRecoveredFromInTurn() async throws {
+        let harness = try await FakeKaikoHarness.start()
+        defer { harness.stop() }
+        harness.fake.script([
+            .serverError(status: 500), .serverError(status: 503), .badGateway, .truncatedBody, .malformedBody, .disconnect,
+            .rateLimited(retryAfterSeconds: 0, asHTTPDate: false),
+        ])
+        let logs = InMemoryLogHandler()
+        try await harness.withClient(logger: Logger(label: "test") { _ in logs }) { client in
+            let window = HourWindow(start: longWindow.start, end: longWindow.start.advanced(by: 48))
+            let fetched = try await client.fetchWindow(asset: btc, window: window)
+            try expectEqual(fetched.records, try await harness.truth(asset: "btc", window: window))
+            #expect(fetched.requests == 8)
+            let retries = logs.entries.filter { $0.level == .warning }
+            #expect(retries.count == 7, "each retry is logged with its reason")
+            #expect(retries.contains { "\($0.metadata["reason"] ?? "")".contains("HTTP 503") })
+            #expect(retries.contains { "\($0.metadata["reason"] ?? "")".contains("unparseable JSON") })
+            #expect(retries.contains { "\($0.metadata["reason"] ?? "")".contains("(429)") })
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func retryAfterIsHonoured(asHTTPDate: Bool) async throws {
+        let harness = try await FakeKaikoHarness.start()
+        defer { harness.stop() }
+        harness.fake.script([.rateLimited(retryAfterSeconds: 2, asHTTPDate: asHTTPDate)])
+        try await harness.withClient { client in
+            let window = HourWindow(start: longWindow.start, end: longWindow.start.advanced(by: 5))
+            let started = ContinuousClock.now
+            let fetched = try await client.fetchWindow(asset: btc, window: window)
+            let elapsed = started.duration(to: .now)
+            #expect(fetched.requests == 2)
+            // An HTTP date has whole seconds: "2 s from now" may be as little as 1 s away.
+            #expect(elapsed >= (asHTTPDate ? .milliseconds(1000) : .milliseconds(2000)), "\(elapsed)")
+            #expect(elapsed < .seconds(6))
+        }
+    }
+
+    @Test func aRateLimitSlowsTheWholeProcessDown() async throws {
+        let harness = try await FakeKaikoHarness.start()
+        defer { harness.stop() }
+        harness.fake.script([.rateLimited(retryAfterSeconds: 2, asHTTPDate: false)])
+        try await harness.withClient { client in
+            let window = HourWindow(start: longWindow.start, end: longWindow.start.advanced(by: 5))
+            let first = Task { try await client.fetchWindow(asset: btc, window: window) }
+            // Once the first task has been told to slow down, a second, independent task waits too.
+            #expect(await pollUntil { harness.fake.requestCounts[429] == 1 })
+        #expect(await pollUntilAsync { await client.isHeldBackByRateLimit })
+            let started = ContinuousClock.now
+            _ = try await client.fetchWindow(asset: try AssetCode(validating: "eth"), window: window)
+            #expect(started.duration(to: .now) >= .milliseconds(1500))
+            _ = try await first.value
+        }
+    }
+
+    @Test func persistentServerErrorsAreReportedAfterTheRetryBudget() async throws {
+        let faults = FaultConfiguration(serverErrorRate: 1)
+        let harness = try await FakeKaikoHarness.start(FakeKaikoConfiguration(apiKey: FakeKaikoHarness.apiKey, faults: faults))
+        defer { harness.stop() }
+        try await harness.withClient(retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5))) { client in
+            let error = try await #require(throws: KaikoError.self) {
+                try await client.fetchWindow(asset: btc, window: longWindow)
+            }
+            guard case .retriesExhausted(let asset, let window, let attempts, let last) = error else {
+                Issue.record("expected retriesExhausted, got \(error)")
+                return
+            }
+            #expect(asset == btc && window == longWindow && attempts == 4)
+            #expect(last.contains("HTTP 50"))
+            #expect(error.description.contains("btc [2025-02-01T00:00:00Z, "))
+        }
+    }
+
+    @Test func rejectedKeyIsExplainedAndNeverShown() async throws {
+        let harness = try await FakeKaikoHarness.start()
+        defer { harness.stop() }
+        let logs = InMemoryLogHandler()
+        var logger = Logger(label: "test") { _ in logs }
+        logger.logLevel = .trace
+        let wrongKey = "wrong-key-do-not-print-4242"
+        try await harness.withClient(apiKey: wrongKey, logger: logger) { client in
+            let error = try await #require(throws: KaikoError.self) {
+                try await client.fetchWindow(asset: btc, window: longWindow)
+            }
+            #expect(error.description == "API key rejected by 127.0.0.1 (401): Unauthorized: missing or invalid API key")
+            #expect(harness.fake.totalRequests == 1, "a 401 is not retried")
+            #expect(!String(reflecting: error).contains(wrongKey))
+            #expect(!logs.entries.contains { "\($0.message) \($0.metadata)".contains(wrongKey) })
+            #expect(!"\(client.configuration.apiKey!)".contains(wrongKey))
+        }
+    }
+
+    @Test func unknownAssetIs404WithTheAPIsMessage() async throws {
+        let harness = try await FakeKaikoHarness.start()
+        defer { harness.stop() }
+        try await harness.withClient { client in
+            let error = try await #require(throws: KaikoError.self) {
+                try await client.fetchWindow(asset: try AssetCode(validating: "xyz"), window: longWindow)
+            }
+            #expect(error.description == "unknown asset 'xyz' (404): Unknown token: xyz")
+        }
+    }
+
+    @Test func invalidParametersAre400WithTheAPIsMessage() async throws {
+        let harness = try await FakeKaikoHarness.start()
+        defer { harness.stop() }
+        try await harness.withClient(pageSize: 5000) { client in
+            let error = try await #require(throws: KaikoError.self) {
+                try await client.fetchWindow(asset: btc, window: longWindow)
+            }
+            #expect(error.description.contains("(400): Invalid page_size"))
+        }
+    }
+
+    @Test func provisionalHoursAreRevisedToTheirFinalFigures() async throws {
+        let configuration = FakeKaikoConfiguration(apiKey: FakeKaikoHarness.apiKey, revisionHours: 6)
+        let harness = try await FakeKaikoHarness.start(configuration)
+        defer { harness.stop() }
+        // The fake clock reads 12:09:55: the 12:00 hour is still running, the six before it
+        // were published (5 min after their end) but stay provisional for 6 hours.
+        let current = UTCHour(containing: 1_743_768_595)
+        let window = HourWindow(start: current.advanced(by: -24), end: current.advanced(by: 1))
+        let provisionalFrom = current.advanced(by: -6)
+        let client = try harness.client()
+        let early = try await client.fetchWindow(asset: btc, window: window)
+        let truth = try await harness.truth(asset: "btc", window: window)
+        let earlyHours = early.records.map(\.hour)
+        #expect(!earlyHours.contains(current), "an hour is not published before it ends")
+        let provisional = early.records.filter { record in record.hour >= provisionalFrom }
+        let settled = early.records.filter { record in record.hour < provisionalFrom }
+        #expect(provisional.count + settled.count == early.records.count)
+        #expect(!provisional.isEmpty)
+        #expect(throws: Mismatch.self) {
+            try expectEqualOrThrow(
+                provisional, truth.filter { record in truthHour(of: record) >= provisionalFrom && truthHour(of: record) < current })
+        }
+        try expectEqual(settled, truth.filter { record in truthHour(of: record) < provisionalFrom })
+
+        // Eight hours later every hour of the window is final and equals the truth.
+        harness.setClock(Date(timeIntervalSince1970: Double(current.advanced(by: 8).secondsSinceEpoch)))
+        let late = try await client.fetchWindow(asset: btc, window: window)
+        try expectEqual(late.records, truth)
+    }
+}
+
+// MARK: - Comparing with the truth
+
+func truthHour(of record: TruthRecord) -> UTCHour {
+    UTCHour(containing: (try? UTCTimestamp.parse(record.interval_time)) ?? 0)
+}
+
+struct Mismatch: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Throws at the first difference between the client's records and the truth.
+func expectEqualOrThrow(_ records: [IntervalRecord], _ truth: [TruthRecord]) throws {
+    guard records.count == truth.count else { throw Mismatch(description: "\(records.count) records, truth has \(truth.count)") }
+    for (record, expected) in zip(records, truth) {
+        guard record.hour == truthHour(of: expected) else { throw Mismatch(description: "hour \(record.hour) vs \(expected.interval_time)") }
+        try compare(record.totals, expected.figures, "\(record.hour) totals")
+        guard record.exchanges.map(\.exchange) == expected.exchanges.map(\.exchange) else {
+            throw Mismatch(description: "\(record.hour) exchanges \(record.exchanges.map(\.exchange)) vs \(expected.exchanges.map(\.exchange))")
+        }
+        for (exchange, expectedExchange) in zip(record.exchanges, expected.exchanges) {
+            try compare(exchange.figures, expectedExchange.figures, "\(record.hour) \(exchange.exchange)")
+        }
+    }
+}
+
+func expectEqual(_ records: [IntervalRecord], _ truth: [TruthRecord], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    do {
+        try expectEqualOrThrow(records, truth)
+    } catch {
+        Issue.record("\(error)", sourceLocation: sourceLocation)
+    }
+}
+
+private func compare(_ figures: LiquidationFigures, _ expected: TruthRecord.Figures, _ context: String) throws {
+    func amount(_ value: DecimalAmount) -> Decimal { Decimal(string: value.text, locale: Locale(identifier: "en_US_POSIX"))! }
+    let same = figures.totalTrades == expected.total_trades && figures.longTrades == expected.long_trades
+        && figures.shortTrades == expected.short_trades && amount(figures.totalAmount) == expected.total_amount
+        && amount(figures.longAmount) == expected.long_amount && amount(figures.shortAmount) == expected.short_amount
+    guard same else { throw Mismatch(description: "\(context): \(figures) vs \(expected)") }
+}
+
+func pollUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
+
+func pollUntilAsync(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return await condition()
+}

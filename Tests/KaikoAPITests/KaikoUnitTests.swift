@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+@testable import KaikoAPI
+
+@Suite("Retry policy, Retry-After, endpoints, API key")
+struct KaikoUnitTests {
+    @Test func backoffIsExponentialWithFullJitterAndCapped() {
+        let policy = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(100), maxDelay: .seconds(2))
+        #expect(policy.delay(afterAttempt: 1, randomFraction: 1, retryAfter: nil) == .milliseconds(100))
+        #expect(policy.delay(afterAttempt: 3, randomFraction: 1, retryAfter: nil) == .milliseconds(400))
+        #expect(policy.delay(afterAttempt: 3, randomFraction: 0.5, retryAfter: nil) == .milliseconds(200))
+        #expect(policy.delay(afterAttempt: 3, randomFraction: 0, retryAfter: nil) == .zero)
+        #expect(policy.delay(afterAttempt: 9, randomFraction: 1, retryAfter: nil) == .seconds(2))
+        #expect(policy.delay(afterAttempt: 60, randomFraction: 1, retryAfter: nil) == .seconds(2))
+    }
+
+    @Test func retryAfterIsAFloorNeverShortened() {
+        let policy = RetryPolicy(baseDelay: .milliseconds(100), maxDelay: .seconds(2))
+        #expect(policy.delay(afterAttempt: 1, randomFraction: 1, retryAfter: .seconds(5)) == .seconds(5))
+        #expect(policy.delay(afterAttempt: 5, randomFraction: 1, retryAfter: .milliseconds(10)) == .milliseconds(1600))
+    }
+
+    @Test func retriesStopAtTheAttemptOrTimeBudget() {
+        let policy = RetryPolicy(maxAttempts: 3, totalBudget: .seconds(10))
+        #expect(policy.allowsRetry(afterAttempt: 2, elapsed: .seconds(1), delay: .seconds(1)))
+        #expect(!policy.allowsRetry(afterAttempt: 3, elapsed: .seconds(1), delay: .seconds(1)))
+        #expect(!policy.allowsRetry(afterAttempt: 1, elapsed: .seconds(9), delay: .seconds(2)))
+    }
+
+    @Test func retryAfterParsesSecondsAndHTTPDates() {
+        let now = Date(timeIntervalSince1970: 1_445_412_480)  // Wed, 21 Oct 2015 07:28:00 GMT
+        #expect(RetryAfter.parse("120", now: now) == .seconds(120))
+        #expect(RetryAfter.parse(" 0 ", now: now) == .zero)
+        #expect(RetryAfter.parse("Wed, 21 Oct 2015 07:28:30 GMT", now: now) == .seconds(30))
+        #expect(RetryAfter.parse("Wed, 21 Oct 2015 07:27:00 GMT", now: now) == .zero, "a date in the past: retry now")
+        #expect(RetryAfter.parse("soon", now: now) == nil)
+        #expect(RetryAfter.parse("-5", now: now) == nil)
+        #expect(RetryAfter.parse(nil, now: now) == nil)
+    }
+
+    @Test func regionsAndBaseURLs() throws {
+        #expect(KaikoEndpoint(region: .us).origin == "https://us.market-api.kaiko.io")
+        #expect(KaikoEndpoint(region: .eu).origin == "https://eu.market-api.kaiko.io")
+        let local = try KaikoEndpoint(baseURL: "http://127.0.0.1:8089/")
+        #expect(local.origin == "http://127.0.0.1:8089" && local.basePath == "")
+        #expect(throws: KaikoError.self) { try KaikoEndpoint(baseURL: "ftp://x") }
+        #expect(throws: KaikoError.self) { try KaikoEndpoint(baseURL: "https://user:pw@host") }
+        #expect(throws: KaikoError.self) { try KaikoEndpoint(baseURL: "not a url") }
+    }
+
+    @Test func sameOriginMeansSchemeHostAndPort() throws {
+        let endpoint = KaikoEndpoint(region: .us)
+        func check(_ url: String) -> Bool { endpoint.isSameOrigin(URLComponents(string: url)!) }
+        #expect(check("https://us.market-api.kaiko.io/v2/x?continuation_token=a"))
+        #expect(check("https://US.market-api.kaiko.io:443/v2/x"))
+        #expect(!check("http://us.market-api.kaiko.io/v2/x"))
+        #expect(!check("https://us.market-api.kaiko.io:8443/v2/x"))
+        #expect(!check("https://eu.market-api.kaiko.io/v2/x"))
+        #expect(!check("https://us.market-api.kaiko.io.evil.example/v2/x"))
+        #expect(!check("/v2/relative"))
+    }
+
+    @Test func apiKeyNeverPrints() throws {
+        let key = try #require(APIKey("  abc123secret \n"))
+        #expect(key.revealedForRequestHeader == "abc123secret")
+        #expect("\(key)" == "****")
+        #expect(String(reflecting: key) == "APIKey(****)")
+        #expect(!"\([key])".contains("abc123"))
+        #expect(APIKey("   ") == nil)
+    }
+}
