@@ -126,7 +126,9 @@ public final class FakeKaiko: Sendable {
         let page = PageBuilder(dataset: dataset).page(for: query, now: Int64(now))
         let authority = request.head.authority ?? "127.0.0.1"
         let prefix = "http://\(authority)/v2/data/liquidation.v1/token/\(asset)?continuation_token="
-        let body = ResponseJSON.page(query: query, intervals: page.intervals, next: page.next, nextURLPrefix: prefix, now: now)
+        let body = ResponseJSON.page(
+            query: query, intervals: page.intervals, next: page.next, nextURLPrefix: prefix, now: now,
+            corrupt: configuration.corruptAssets.contains(asset))
         switch fault {
         case .truncatedBody?:
             return Self.json(.ok, String(body.prefix(body.count / 2)))

@@ -16,6 +16,8 @@ public struct FakeKaikoConfiguration: Sendable {
     public var revisionHours: Int64
     /// Share of hours without liquidations.
     public var emptyHourRate: Double
+    /// Assets whose records break a rule (long + short != total): a persistently bad page.
+    public var corruptAssets: Set<String>
     public var faults: FaultConfiguration
 
     public init(
@@ -26,8 +28,10 @@ public struct FakeKaikoConfiguration: Sendable {
         publicationDelaySeconds: Int64 = 300,
         revisionHours: Int64 = 0,
         emptyHourRate: Double = 0.2,
+        corruptAssets: Set<String> = [],
         faults: FaultConfiguration = FaultConfiguration()
     ) {
+        self.corruptAssets = corruptAssets
         self.apiKey = apiKey
         self.seed = seed
         self.assets = assets

@@ -26,6 +26,7 @@ struct FakeKaikoCommand: AsyncParsableCommand {
     @Option(help: "Hours after publication during which an hour shows provisional figures.") var revisionHours: Int64 = 0
     @Option(help: "Share of hours without liquidations (0...1).") var emptyHourRate: Double = 0.2
     @Option(help: "Comma-separated assets the API knows (default: 20 common ones).") var assets: String?
+    @Option(help: "Comma-separated assets whose records are invalid (long + short != total).") var corruptAssets: String?
     @Option(help: "Share of requests answered 500/503.") var errorRate: Double = 0
     @Option(help: "Share answered 502 with an HTML body.") var badGatewayRate: Double = 0
     @Option(help: "Share answered with truncated or malformed JSON.") var malformedRate: Double = 0
@@ -60,6 +61,9 @@ struct FakeKaikoCommand: AsyncParsableCommand {
                 serverErrorRate: errorRate, badGatewayRate: badGatewayRate, malformedBodyRate: malformedRate,
                 disconnectRate: disconnectRate, rateLimitPerSecond: rateLimit, retryAfterSeconds: retryAfter,
                 latencyMilliseconds: latencyMs, seed: faultSeed))
+        if let corruptAssets {
+            configuration.corruptAssets = Set(corruptAssets.split(separator: ",").map(String.init))
+        }
         if let assets {
             configuration.assets = Set(assets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         }

@@ -4,7 +4,8 @@ import LiquidationModel
 /// their digits, and zero amounts as the integer `0`, as in Kaiko's example.
 enum ResponseJSON {
     static func page(
-        query: LiquidationQuery, intervals: [FakeInterval], next: LiquidationQuery?, nextURLPrefix: String, now: Double
+        query: LiquidationQuery, intervals: [FakeInterval], next: LiquidationQuery?, nextURLPrefix: String, now: Double,
+        corrupt: Bool = false
     ) -> String {
         let width = query.intervalHours * 3600
         let first = intervals.map(\.start).min()
@@ -27,7 +28,7 @@ enum ResponseJSON {
         json += "\"access\":{\"access_range\":{\"start_timestamp\":1688428800000,\"end_timestamp\":2177539199000},"
         json += "\"data_range\":{\"start_timestamp\":null,\"end_timestamp\":null}},"
         json += "\"result\":\"success\","
-        json += "\"data\":" + records(intervals)
+        json += "\"data\":" + records(intervals, corrupt: corrupt)
         if let next {
             let token = next.continuationToken
             json += ",\"continuation_token\":\(string(token)),\"next_url\":\(string(nextURLPrefix + token))"
@@ -35,13 +36,15 @@ enum ResponseJSON {
         return json + "}"
     }
 
-    static func records(_ intervals: [FakeInterval]) -> String {
+    static func records(_ intervals: [FakeInterval], corrupt: Bool = false) -> String {
         var json = "["
         for (index, interval) in intervals.enumerated() {
             if index > 0 { json += "," }
             json += "{\"interval_time\":\(string(UTCTimestamp.format(secondsSinceEpoch: interval.start))),"
             json += "\"interval_timestamp\":\(interval.start * 1_000_000_000),"
-            json += figures(interval.totals)
+            var totals = interval.totals
+            if corrupt { totals.shortTrades += 1; totals.longTrades += 1 }  // total no longer adds up
+            json += corrupt ? figures(totals, totalTradesOverride: interval.totals.totalTrades) : figures(totals)
             json += ",\"exchanges\":["
             for (position, exchange) in interval.exchanges.enumerated() {
                 if position > 0 { json += "," }
@@ -52,8 +55,8 @@ enum ResponseJSON {
         return json + "]"
     }
 
-    static func figures(_ figures: FakeFigures) -> String {
-        "\"total_trades\":\(figures.totalTrades),\"total_amount\":\(FakeFigures.decimal(figures.totalUnits)),"
+    static func figures(_ figures: FakeFigures, totalTradesOverride: Int64? = nil) -> String {
+        "\"total_trades\":\(totalTradesOverride ?? figures.totalTrades),\"total_amount\":\(FakeFigures.decimal(figures.totalUnits)),"
             + "\"long_trades\":\(figures.longTrades),\"long_amount\":\(FakeFigures.decimal(figures.longUnits)),"
             + "\"short_trades\":\(figures.shortTrades),\"short_amount\":\(FakeFigures.decimal(figures.shortUnits))"
     }

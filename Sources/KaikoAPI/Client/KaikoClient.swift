@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Foundation
 import LiquidationModel
 import Logging
@@ -107,6 +108,7 @@ public final class KaikoClient: Sendable {
                 throw CancellationError()
             } catch {
                 try Task.checkCancellation()
+                Counter(label: "liqsync_api_requests_total", dimensions: [("status", "network_error")]).increment()
                 outcome = .retry(reason: Self.describeTransportError(error), retryAfter: nil, rateLimited: false)
             }
             switch outcome {
@@ -121,6 +123,7 @@ public final class KaikoClient: Sendable {
                 guard policy.allowsRetry(afterAttempt: attempt, elapsed: elapsed, delay: delay) else {
                     throw KaikoError.retriesExhausted(asset: asset, window: window, attempts: attempt, lastFailure: reason)
                 }
+                Counter(label: "liqsync_api_retries_total").increment()
                 logger.warning(
                     "retrying Kaiko request",
                     metadata: [
@@ -144,6 +147,7 @@ public final class KaikoClient: Sendable {
         let response = try await httpClient.execute(request, timeout: .init(configuration.requestTimeout))
         let body = try await response.body.collect(upTo: configuration.maxBodyBytes)
         let status = Int(response.status.code)
+        Counter(label: "liqsync_api_requests_total", dimensions: [("status", String(status))]).increment()
         let retryAfter = RetryAfter.parse(response.headers.first(name: "Retry-After"))
         let host = configuration.endpoint.host
         switch status {

@@ -40,15 +40,20 @@ public struct AssetStore: Sendable {
         }
     }
 
-    /// Every tracked asset, by code, with the number of hours stored for it.
-    public func list() async throws -> [TrackedAsset] {
+    /// Every tracked asset, by code, with the number of hours stored for it (counting them
+    /// reads the index of every asset: the sync loop, which runs often, asks without).
+    public func list(countingStoredHours: Bool = true, only codes: [AssetCode]? = nil) async throws -> [TrackedAsset] {
         try await storeOperation("listing assets") {
-            try await connection.query(
+            let filter = codes.map { $0.map(\.rawValue) }
+            return try await connection.query(
                 """
                 SELECT a.asset, a.enabled, a.sync_from, a.watermark, a.last_synced_at, a.last_error,
                        a.last_error_at,
-                       (SELECT count(*) FROM liquidations.token_interval AS t WHERE t.asset = a.asset)
+                       CASE WHEN \(countingStoredHours)
+                            THEN (SELECT count(*) FROM liquidations.token_interval AS t WHERE t.asset = a.asset)
+                            ELSE 0 END
                 FROM liquidations.asset AS a
+                WHERE \(filter)::text[] IS NULL OR a.asset = ANY(\(filter)::text[])
                 ORDER BY a.asset
                 """, name: "assets.list"
             ).rows.map { row in
@@ -102,5 +107,12 @@ public struct AssetStore: Sendable {
             }
         }
         return try outcome.get()
+    }
+}
+
+extension AssetStore {
+    /// One tracked asset, or nil.
+    public func asset(_ code: AssetCode) async throws -> TrackedAsset? {
+        try await list(countingStoredHours: false, only: [code]).first
     }
 }

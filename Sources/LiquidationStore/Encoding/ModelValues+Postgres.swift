@@ -18,3 +18,8 @@ extension AssetCode: PostgresEncodable, PostgresNonNullDecodable {
         try? self.init(validating: text)
     }
 }
+
+extension DecimalAmount: PostgresEncodable {
+    /// Handed to `numeric` as the exact text the API sent.
+    public var postgresText: String? { text }
+}

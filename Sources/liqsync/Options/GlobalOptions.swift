@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Postgres
+import Synchronization
 
 /// Options every command that touches the database shares.
 struct GlobalOptions: ParsableArguments {
@@ -16,6 +17,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
+    @Option(help: ArgumentHelp("Log format on stderr: text or json.", valueName: "format"))
+    var logFormat: LogFormat = .text
+
     /// The database configuration: the option, else `DATABASE_URL`, else libpq's defaults.
     func postgresConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment)
         -> PostgresConfiguration
@@ -24,7 +28,7 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func makeLogger(label: String = "liqsync") -> Logger {
-        LogSetup.bootstrapOnce()
+        LogSetup.bootstrapOnce(format: logFormat)
         var logger = Logger(label: label)
         logger.logLevel = logLevel
         return logger
@@ -46,14 +50,31 @@ struct GlobalOptions: ParsableArguments {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-enum LogSetup {
-    private static let once: Void = {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace  // each Logger sets its own level
-            return handler
-        }
-    }()
+enum LogFormat: String, ExpressibleByArgument, Sendable {
+    case text, json
+}
 
-    static func bootstrapOnce() { once }
+enum LogSetup {
+    private static let bootstrapped = Mutex(false)
+
+    /// Chooses the log handler once per process (swift-log allows one bootstrap).
+    static func bootstrapOnce(format: LogFormat) {
+        let first = bootstrapped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .trace  // each Logger sets its own level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = .trace
+                return handler
+            }
+        }
+    }
 }

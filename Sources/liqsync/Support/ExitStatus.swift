@@ -1,3 +1,5 @@
+import Ingest
+import KaikoAPI
 import LiquidationStore
 import Postgres
 
@@ -32,6 +34,8 @@ enum ErrorReport {
             return status(for: error)
         case let error as PostgresError:
             return status(for: error)
+        case let error as KaikoError:
+            return FailureKind(classifying: error).exitStatus
         default:
             return .software
         }

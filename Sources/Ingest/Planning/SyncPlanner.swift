@@ -1,0 +1,18 @@
+import LiquidationModel
+import LiquidationStore
+
+/// Which windows a sync pass fetches for an asset. Pure: no clock, no I/O.
+public enum SyncPlanner {
+    /// `[max(sync_from, watermark - lookback), floor_hour(now - settle_delay))`, in chunks of at
+    /// most `maxChunkHours`; empty when there is nothing to do (then no request is made).
+    public static func plan(syncFrom: UTCHour, watermark: UTCHour, now: Int64, settings: SyncSettings) -> [HourWindow] {
+        let start = max(syncFrom, watermark.advanced(by: -settings.lookbackHours))
+        let end = UTCHour(containing: now - settings.settleDelaySeconds)
+        guard start < end else { return [] }
+        return HourWindow(start: start, end: end).chunks(ofAtMost: settings.maxChunkHours)
+    }
+
+    public static func plan(_ asset: TrackedAsset, now: Int64, settings: SyncSettings) -> [HourWindow] {
+        plan(syncFrom: asset.syncFrom, watermark: asset.watermark, now: now, settings: settings)
+    }
+}

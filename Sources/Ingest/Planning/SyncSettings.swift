@@ -1,0 +1,18 @@
+/// How the sync engine decides what to fetch.
+public struct SyncSettings: Sendable, Equatable {
+    /// Hours below the watermark re-read on every pass, to pick up late revisions.
+    public var lookbackHours: Int
+    /// An hour is asked for only once it ended at least this long ago.
+    public var settleDelaySeconds: Int64
+    /// Hours per request and per transaction (the API's page maximum).
+    public var maxChunkHours: Int
+    /// Assets synced at the same time.
+    public var concurrency: Int
+
+    public init(lookbackHours: Int = 24, settleDelaySeconds: Int64 = 600, maxChunkHours: Int = 1000, concurrency: Int = 4) {
+        self.lookbackHours = lookbackHours
+        self.settleDelaySeconds = settleDelaySeconds
+        self.maxChunkHours = maxChunkHours
+        self.concurrency = concurrency
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import LiquidationModel
+import Synchronization
+
+/// What the scheduler is doing, shared with the watchdog, `/health` and the metrics.
+public final class SchedulerState: Sendable {
+    private struct State {
+        var lastProgress = ContinuousClock.now
+        var sleeping = false
+        var lastPassHealthy = true
+        var lastPassSummary = "starting"
+        var failures: [AssetCode: (count: Int, retryAt: ContinuousClock.Instant)] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// A sign of life: a pass started, a chunk committed.
+    public func progressed() {
+        state.withLock {
+            $0.lastProgress = .now
+            $0.sleeping = false
+        }
+    }
+
+    public func sleeping() {
+        state.withLock { $0.sleeping = true }
+    }
+
+    /// Healthy while sleeping between passes, or while working and making progress within `window`.
+    public func isLoopHealthy(within window: Duration) -> Bool {
+        state.withLock { $0.sleeping || $0.lastProgress.duration(to: .now) < window }
+    }
+
+    public func finishedPass(healthy: Bool, summary: String) {
+        state.withLock {
+            $0.lastPassHealthy = healthy
+            $0.lastPassSummary = summary
+        }
+    }
+
+    /// For `/health`: the last pass reached the database and no asset failed.
+    public var lastPassHealthy: Bool { state.withLock { $0.lastPassHealthy } }
+    public var lastPassSummary: String { state.withLock { $0.lastPassSummary } }
+
+    // MARK: - Per-asset backoff
+
+    /// Whether a failing asset's backoff has run out.
+    public func isDue(_ asset: AssetCode) -> Bool {
+        state.withLock { state in state.failures[asset].map { $0.retryAt <= .now } ?? true }
+    }
+
+    /// After a failure, wait `base * 2^(failures-1)`, at most `cap`, before trying the asset again.
+    public func recordFailure(_ asset: AssetCode, base: Duration, cap: Duration) {
+        state.withLock { state in
+            let count = (state.failures[asset]?.count ?? 0) + 1
+            let delay = min(cap, base * Double(1 << min(count - 1, 20)))
+            state.failures[asset] = (count, .now + delay)
+        }
+    }
+
+    public func recordSuccess(_ asset: AssetCode) {
+        _ = state.withLock { $0.failures.removeValue(forKey: asset) }
+    }
+}

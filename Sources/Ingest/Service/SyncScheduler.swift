@@ -1,0 +1,101 @@
+import Foundation
+import LiquidationModel
+import Logging
+import ServiceLifecycle
+
+/// The service: a pass over the tracked assets every poll interval, until shutdown.
+///
+/// On SIGTERM/SIGINT (ServiceLifecycle's graceful shutdown) it stops taking work: a fetch in
+/// flight is cancelled (nothing of it was committed), a transaction in flight finishes or
+/// rolls back on its own thread, and `run()` returns.
+public struct SyncScheduler: Service {
+    public let pass: SyncPass
+    public let pollInterval: Duration
+    public let state: SchedulerState
+    public let notifier: SystemdNotifier
+    public let logger: Logger
+    /// Backoff of a failing asset: starts at the poll interval, doubles, capped here.
+    public let maxBackoff: Duration
+
+    public init(
+        pass: SyncPass, pollInterval: Duration, state: SchedulerState, notifier: SystemdNotifier, logger: Logger,
+        maxBackoff: Duration = .seconds(3600)
+    ) {
+        self.pass = pass
+        self.pollInterval = pollInterval
+        self.state = state
+        self.notifier = notifier
+        self.logger = logger
+        self.maxBackoff = maxBackoff
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            state.progressed()
+            // The pass runs as a child that graceful shutdown cancels.
+            await cancelWhenGracefulShutdown {
+                await runPass()
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            state.sleeping()
+            _ = try? await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: pollInterval)
+            }
+        }
+        notifier.stopping()
+        logger.info("scheduler stopped")
+    }
+
+    func runPass() async {
+        let due: [AssetCode]
+        do {
+            due = try await pass.dueAssets().filter { state.isDue($0) }
+        } catch {
+            logger.error("cannot read the tracked assets", metadata: ["error": "\(error)"])
+            state.finishedPass(healthy: false, summary: "database unavailable: \(error)")
+            notifier.status("database unavailable; retrying every \(pollInterval)")
+            return
+        }
+        let outcomes = await pass.run(due)
+        var failed = 0
+        for outcome in outcomes {
+            switch outcome.status {
+            case .failed:
+                failed += 1
+                state.recordFailure(outcome.asset, base: pollInterval, cap: maxBackoff)
+                logger.error("\(outcome.summary)")
+            case .synced:
+                state.recordSuccess(outcome.asset)
+                if outcome.chunks > 0 { logger.info("\(outcome.summary)") }
+            default:
+                logger.info("\(outcome.summary)")
+            }
+        }
+        let committed = outcomes.reduce(0) { $0 + $1.chunks }
+        let summary = "\(outcomes.count) assets synced, \(committed) chunks committed, \(failed) failed"
+        state.finishedPass(healthy: failed == 0, summary: summary)
+        notifier.status(summary)
+    }
+}
+
+/// Sends `WATCHDOG=1` to systemd at half of `WATCHDOG_USEC`, but only while the scheduler
+/// loop is healthy: a loop stuck in a chunk for longer than the watchdog window stops the
+/// keep-alives, and systemd restarts the service.
+public struct WatchdogService: Service {
+    public let notifier: SystemdNotifier
+    public let state: SchedulerState
+    public let interval: Duration
+
+    public init(notifier: SystemdNotifier, state: SchedulerState, interval: Duration) {
+        self.notifier = notifier
+        self.state = state
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            if state.isLoopHealthy(within: interval * 2) { notifier.watchdog() }
+            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import LiquidationModel
+import Postgres
+
+/// One line of `liqsync status`: the asset, how far it is loaded, how its last run went.
+public struct AssetStatus: Sendable {
+    public var asset: TrackedAsset
+    /// Seconds between the watermark and the database's clock.
+    public var lagSeconds: Int64
+    public var lastRunStatus: String?
+    public var lastRunFinishedAt: Date?
+    public var lastRunRowsWritten: Int?
+}
+
+extension AssetStore {
+    /// Every tracked asset with its lag and its latest run.
+    public func status() async throws -> [AssetStatus] {
+        try await storeOperation("reading sync status") {
+            try await connection.query(
+                """
+                SELECT a.asset, a.enabled, a.sync_from, a.watermark, a.last_synced_at, a.last_error, a.last_error_at,
+                       (SELECT count(*) FROM liquidations.token_interval AS t WHERE t.asset = a.asset),
+                       extract(epoch FROM now() - a.watermark)::bigint,
+                       r.status, r.finished_at, r.rows_inserted + r.rows_updated + r.rows_deleted
+                FROM liquidations.asset AS a
+                LEFT JOIN LATERAL (
+                    SELECT status, finished_at, rows_inserted, rows_updated, rows_deleted
+                    FROM liquidations.sync_run WHERE asset = a.asset ORDER BY finished_at DESC, run_id DESC LIMIT 1
+                ) AS r ON true
+                ORDER BY a.asset
+                """, name: "status"
+            ).rows.map { row in
+                let (asset, enabled, syncFrom, watermark, lastSyncedAt, lastError, lastErrorAt, hours, lag, runStatus, finished, rows) =
+                    try row.decode(
+                        AssetCode.self, Bool.self, UTCHour.self, UTCHour.self, Date?.self, String?.self, Date?.self,
+                        Int64.self, Int64.self, String?.self, Date?.self, Int?.self)
+                return AssetStatus(
+                    asset: TrackedAsset(
+                        asset: asset, enabled: enabled, syncFrom: syncFrom, watermark: watermark,
+                        lastSyncedAt: lastSyncedAt, lastError: lastError, lastErrorAt: lastErrorAt, storedHours: hours),
+                    lagSeconds: lag, lastRunStatus: runStatus, lastRunFinishedAt: finished, lastRunRowsWritten: rows)
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import KaikoAPI
+import LiquidationModel
+
+/// Where the Kaiko API is and how to authenticate.
+struct KaikoOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Kaiko region: eu or us. Default: $KAIKO_REGION, else us.", valueName: "region"))
+    var region: String?
+
+    @Option(help: ArgumentHelp("Base URL of a stand-in API (e.g. http://127.0.0.1:8089); overrides --region.", valueName: "url"))
+    var baseURL: String?
+
+    @Option(help: ArgumentHelp(
+        "File holding the API key. Default: $CREDENTIALS_DIRECTORY/kaiko-api-key (systemd LoadCredential=), else $KAIKO_API_KEY.",
+        valueName: "path"))
+    var apiKeyFile: String?
+
+    @Option(help: "Requests per second to the API, for the whole process.")
+    var maxRequestsPerSecond: Double = 50
+
+    func validate() throws {
+        if let region, KaikoEndpoint.Region(rawValue: region) == nil {
+            throw ValidationError("--region must be eu or us, not '\(region)'")
+        }
+        guard maxRequestsPerSecond > 0 else { throw ValidationError("--max-requests-per-second must be positive") }
+    }
+
+    func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KaikoConfiguration {
+        let endpoint: KaikoEndpoint
+        if let baseURL {
+            endpoint = try KaikoEndpoint(baseURL: baseURL)
+        } else {
+            let name = region ?? environment["KAIKO_REGION"] ?? "us"
+            guard let region = KaikoEndpoint.Region(rawValue: name) else {
+                throw CommandFailure("KAIKO_REGION must be eu or us, not '\(name)'", status: .configuration)
+            }
+            endpoint = KaikoEndpoint(region: region)
+        }
+        let key = try apiKey(environment: environment)
+        if key == nil && baseURL == nil {
+            throw CommandFailure(
+                "no Kaiko API key: set KAIKO_API_KEY, pass --api-key-file, or give the service LoadCredential=kaiko-api-key",
+                status: .configuration)
+        }
+        return KaikoConfiguration(endpoint: endpoint, apiKey: key, maxRequestsPerSecond: maxRequestsPerSecond)
+    }
+
+    /// The key from the first source that has one. The key's text never appears in a message.
+    func apiKey(environment: [String: String]) throws -> APIKey? {
+        if let apiKeyFile {
+            return try readKey(at: apiKeyFile, origin: "--api-key-file")
+        }
+        if let directory = environment["CREDENTIALS_DIRECTORY"] {
+            let path = directory + "/kaiko-api-key"
+            if FileManager.default.fileExists(atPath: path) { return try readKey(at: path, origin: "the systemd credential") }
+        }
+        if let value = environment["KAIKO_API_KEY"] {
+            guard let key = APIKey(value) else {
+                throw CommandFailure("KAIKO_API_KEY is set but empty", status: .configuration)
+            }
+            return key
+        }
+        return nil
+    }
+
+    private func readKey(at path: String, origin: String) throws -> APIKey {
+        let contents: String
+        do {
+            contents = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CommandFailure("cannot read the API key from \(origin) \(path): \(error.localizedDescription)", status: .configuration)
+        }
+        guard let key = APIKey(contents) else {
+            throw CommandFailure("the API key file \(path) (\(origin)) is empty or has several lines", status: .configuration)
+        }
+        return key
+    }
+}
+
+/// How the sync engine plans and paces its work.
+struct SyncOptions: ParsableArguments {
+    @Option(help: "Hours below the watermark re-read on every pass, for late revisions.")
+    var lookbackHours = 24
+
+    @Option(help: "Seconds after an hour ends before it is asked for.")
+    var settleDelay: Int64 = 600
+
+    @Option(help: "Assets synced at the same time.")
+    var concurrency = 4
+
+    /// For tests and demos against a stand-in whose clock is not the real one.
+    @Option(help: ArgumentHelp("Pretend the current time is this (testing aid).", visibility: .hidden))
+    var now: String?
+
+    /// The clock the planner reads: the real one, or `--now` moving forward from its value.
+    func clock() throws -> @Sendable () -> Date {
+        guard let now else { return { Date() } }
+        let seconds: Int64
+        do {
+            seconds = try UTCTimestamp.parse(now)
+        } catch {
+            throw ValidationError("--now: \(error)")
+        }
+        let fixed = Date(timeIntervalSince1970: Double(seconds))
+        return { fixed }
+    }
+
+    func validate() throws {
+        guard lookbackHours >= 0 else { throw ValidationError("--lookback-hours cannot be negative") }
+        guard settleDelay >= 0 else { throw ValidationError("--settle-delay cannot be negative") }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        _ = try clock()
+    }
+}

@@ -1,0 +1,92 @@
+import AsyncHTTPClient
+import Foundation
+import Postgres
+import Testing
+
+/// `liqsync run`, the service: systemd notifications, graceful stop, metrics, recovery.
+@Suite("Service: liqsync run")
+struct ServiceTests {
+    func prepare(assets: [String], since: String) async throws -> TestDatabase {
+        let database = try await TestDatabase.create()
+        #expect(try await LiqsyncBinary.run(["migrate"], database: database).status == 0)
+        #expect(try await LiqsyncBinary.run(["assets", "add"] + assets + ["--since", since], database: database).status == 0)
+        return database
+    }
+
+    @Test func notifiesSystemdAndStopsCleanlyOnSIGTERM() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", SyncEngineTests.t0, "--speed", "0", "--latency-ms", "5"])
+        defer { fake.stop() }
+        let database = try await prepare(assets: ["btc", "eth"], since: "2025-03-01")
+        let listener = try NotifySocketListener()
+        let metricsPort = Int.random(in: 30000...60000)
+        let service = try BackgroundProcess(
+            LiqsyncBinary.url,
+            ["run", "--poll-interval", "1", "--now", SyncEngineTests.t0, "--metrics-address", "127.0.0.1:\(metricsPort)"]
+                + fake.liqsyncArguments,
+            environment: fake.liqsyncEnvironment.merging([
+                "DATABASE_URL": database.connectionString, "NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000",
+            ]) { $1 })
+        #expect(await listener.waitFor("READY=1"), "\(service.text)")
+        #expect(await listener.waitFor("STATUS=2 assets synced"), "\(listener.received)")
+        #expect(await listener.waitFor("WATCHDOG=1"))
+
+        // /metrics and /health while running.
+        let metrics = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/metrics"), timeout: .seconds(5))
+        let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+        #expect(text.contains("liqsync_watermark_lag_seconds"))
+        #expect(text.contains("liqsync_rows_written_total"))
+        #expect(text.contains("liqsync_api_requests_total{status=\"200\"}"))
+        #expect(text.contains("liqsync_sync_duration_seconds"))
+        let health = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/health"), timeout: .seconds(5))
+        #expect(health.status.code == 200)
+
+        let stopRequested = ContinuousClock.now
+        service.signal(SIGTERM)
+        let status = await service.waitForExit(timeout: .seconds(10))
+        #expect(status == 0, "\(service.text)")
+        #expect(stopRequested.duration(to: .now) < .seconds(5))
+        #expect(await listener.waitFor("STOPPING=1", timeout: .seconds(2)))
+        try await expectViewsEqualTruth(database: database, fake: fake, asset: "btc")
+    }
+
+    @Test func recoversFromAPostgreSQLRestartAndPicksUpNewAssets() async throws {
+        try TestCluster.requireRunning()
+        let script = TestCluster.repositoryRoot.appendingPathComponent("scripts/pg-cluster")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-svc-\(UUID().uuidString.prefix(8))")
+        let started = try await runProcess(script, ["start", directory.path])
+        try #require(started.status == 0, "\(started.stderr)")
+        defer {
+            _ = try? Process.run(script, arguments: ["stop", directory.path]).waitUntilExit()
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let env = try String(contentsOf: directory.appendingPathComponent("env"), encoding: .utf8)
+        let port = try #require(env.split(separator: "\n").first { $0.contains("PGPORT") }?.split(separator: "'")[1])
+        let url = "host=\(directory.path) port=\(port) user=postgres dbname=postgres"
+        #expect(try await LiqsyncBinary.run(["migrate", "--database-url", url], database: nil).status == 0)
+        #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2025-03-01", "--database-url", url], database: nil).status == 0)
+
+        let fake = try await FakeKaikoProcess.start(["--now", SyncEngineTests.t0, "--speed", "0"])
+        defer { fake.stop() }
+        let service = try BackgroundProcess(
+            LiqsyncBinary.url, ["run", "--poll-interval", "1", "--now", SyncEngineTests.t0, "--database-url", url] + fake.liqsyncArguments,
+            environment: fake.liqsyncEnvironment)
+        #expect(await service.waitForOutput(containing: "btc: ") != nil, "\(service.text)")
+
+        let restarted = try await runProcess(script, ["restart", directory.path])
+        try #require(restarted.status == 0, "\(restarted.stderr)")
+        // A new asset added after the restart is synced by the same, still running, service.
+        #expect(try await LiqsyncBinary.run(["assets", "add", "eth", "--since", "2025-03-01", "--database-url", url], database: nil).status == 0)
+        let connection = try await PostgresConnection.connect(PostgresConfiguration(connectionString: url))
+        let caughtUp = await eventually(timeout: .seconds(30)) {
+            (try? await connection.query(
+                "SELECT watermark > sync_from FROM liquidations.asset WHERE asset = 'eth'").scalar(Bool.self)) == true
+        }
+        #expect(caughtUp, "\(service.text.suffix(2000))")
+        #expect(service.isRunning, "the service survived the restart")
+        await connection.close()
+        service.signal(SIGTERM)
+        #expect(await service.waitForExit(timeout: .seconds(10)) == 0)
+    }
+}

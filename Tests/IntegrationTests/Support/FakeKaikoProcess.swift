@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import Postgres
+import Testing
+
+/// The `fake-kaiko` binary, started on a free port, and what tests ask of it.
+struct FakeKaikoProcess: Sendable {
+    let process: BackgroundProcess
+    let baseURL: String
+
+    static let apiKey = "integration-key-5f3a9c"
+
+    static func start(_ arguments: [String]) async throws -> FakeKaikoProcess {
+        let binary = LiqsyncBinary.url.deletingLastPathComponent().appendingPathComponent("fake-kaiko")
+        let process = try BackgroundProcess(binary, ["--port", "0", "--api-key", apiKey] + arguments)
+        guard let output = await process.waitForOutput(containing: "listening on http://"),
+              let line = output.split(separator: "\n").first(where: { $0.contains("listening on") }),
+              let url = line.split(separator: " ").last
+        else {
+            throw ProcessTimeout(command: "fake-kaiko did not start: \(process.text)")
+        }
+        return FakeKaikoProcess(process: process, baseURL: String(url))
+    }
+
+    func stop() { process.signal(SIGKILL) }
+
+    /// Arguments that point `liqsync` at this stand-in.
+    var liqsyncArguments: [String] { ["--base-url", baseURL] }
+    var liqsyncEnvironment: [String: String] { ["KAIKO_API_KEY": Self.apiKey] }
+
+    func advanceClock(hours: Int) async throws {
+        var request = HTTPClientRequest(url: "\(baseURL)/_fake/clock?advance_hours=\(hours)")
+        request.method = .POST
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status.code == 200)
+    }
+
+    /// The final figures of `[start, end)`, amounts as exact decimals.
+    func truth(asset: String, start: String, end: String) async throws -> [String: TruthHour] {
+        let request = HTTPClientRequest(url: "\(baseURL)/_fake/truth/\(asset)?start_time=\(start)&end_time=\(end)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 256 * 1024 * 1024)
+        let hours = try JSONDecoder().decode(TruthEnvelope.self, from: Data(body.readableBytesView)).data
+        return Dictionary(uniqueKeysWithValues: hours.map { ($0.interval_time, $0) })
+    }
+}
+
+struct TruthEnvelope: Decodable { let data: [TruthHour] }
+
+struct TruthHour: Decodable {
+    struct Figures: Decodable, Equatable {
+        let total_trades: Int64
+        let total_amount: Decimal
+        let long_trades: Int64
+        let long_amount: Decimal
+        let short_trades: Int64
+        let short_amount: Decimal
+    }
+
+    struct Exchange: Decodable {
+        let exchange: String
+        let figures: Figures
+        enum Key: String, CodingKey { case exchange }
+        init(from decoder: any Decoder) throws {
+            exchange = try decoder.container(keyedBy: Key.self).decode(String.self, forKey: .exchange)
+            figures = try Figures(from: decoder)
+        }
+    }
+
+    let interval_time: String
+    let figures: Figures
+    let exchanges: [Exchange]
+    enum Key: String, CodingKey { case interval_time, exchanges }
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        interval_time = try container.decode(String.self, forKey: .interval_time)
+        exchanges = try container.decode([Exchange].self, forKey: .exchanges)
+        figures = try Figures(from: decoder)
+    }
+}
+
+/// Compares the BI views of `asset` over `[start, watermark)` with the truth: every hour a row
+/// (zeros where the truth has none), the same numbers exactly, the same exchanges and no others.
+func expectViewsEqualTruth(
+    database: TestDatabase, fake: FakeKaikoProcess, asset: String, sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let mismatches = try await viewMismatches(database: database, fake: fake, asset: asset)
+    #expect(mismatches.isEmpty, "\(asset): \(mismatches.prefix(5))", sourceLocation: sourceLocation)
+}
+
+/// The differences between the views and the truth (empty when equal).
+func viewMismatches(database: TestDatabase, fake: FakeKaikoProcess, asset: String) async throws -> [String] {
+    let (syncFrom, watermark) = try await database.withConnection { connection async throws in
+        try await connection.query(
+            "SELECT sync_from::text, watermark::text FROM liquidations.asset WHERE asset = \(asset)"
+        ).rows[0].decode(String.self, String.self)
+    }
+    func iso(_ text: String) -> String { String(text.prefix(10)) + "T" + String(text.dropFirst(11).prefix(8)) + "Z" }
+    let truth = try await fake.truth(asset: asset, start: iso(syncFrom), end: iso(watermark))
+    let hourly = try await database.withConnection { connection async throws in
+        try await connection.query(
+            """
+            SELECT to_char(interval_start, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), total_trades, total_amount_usd::text,
+                   long_trades, long_amount_usd::text, short_trades, short_amount_usd::text
+            FROM liquidations.hourly WHERE asset = \(asset) ORDER BY interval_start
+            """
+        ).rows.map { try $0.decode(String.self, Int64.self, String.self, Int64.self, String.self, Int64.self, String.self) }
+    }
+    let exchanges = try await database.withConnection { connection async throws in
+        try await connection.query(
+            """
+            SELECT to_char(interval_start, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), exchange, total_trades, total_amount_usd::text,
+                   long_trades, long_amount_usd::text, short_trades, short_amount_usd::text
+            FROM liquidations.hourly_by_exchange WHERE asset = \(asset) ORDER BY interval_start, exchange
+            """
+        ).rows.map { try $0.decode(String.self, String.self, Int64.self, String.self, Int64.self, String.self, Int64.self, String.self) }
+    }
+    let expectedHours = try await database.withConnection { connection async throws in
+        try await connection.query(
+            "SELECT (extract(epoch FROM watermark - sync_from) / 3600)::bigint FROM liquidations.asset WHERE asset = \(asset)"
+        ).scalar(Int64.self)
+    }
+    var mismatches: [String] = []
+    if Int64(hourly.count) != expectedHours { mismatches.append("\(hourly.count) hourly rows, expected \(expectedHours)") }
+    func decimal(_ text: String) -> Decimal { Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))! }
+    for (hour, totalTrades, totalAmount, longTrades, longAmount, shortTrades, shortAmount) in hourly {
+        let figures = TruthHour.Figures(
+            total_trades: totalTrades, total_amount: decimal(totalAmount), long_trades: longTrades,
+            long_amount: decimal(longAmount), short_trades: shortTrades, short_amount: decimal(shortAmount))
+        let expected = truth[hour]?.figures
+            ?? TruthHour.Figures(total_trades: 0, total_amount: 0, long_trades: 0, long_amount: 0, short_trades: 0, short_amount: 0)
+        if figures != expected { mismatches.append("\(hour): \(figures) != \(expected)") }
+    }
+    var stored: [String: [String: TruthHour.Figures]] = [:]
+    for (hour, exchange, totalTrades, totalAmount, longTrades, longAmount, shortTrades, shortAmount) in exchanges {
+        stored[hour, default: [:]][exchange] = TruthHour.Figures(
+            total_trades: totalTrades, total_amount: decimal(totalAmount), long_trades: longTrades,
+            long_amount: decimal(longAmount), short_trades: shortTrades, short_amount: decimal(shortAmount))
+    }
+    for (hour, expected) in truth {
+        let expectedExchanges = Dictionary(uniqueKeysWithValues: expected.exchanges.map { ($0.exchange, $0.figures) })
+        if stored[hour] ?? [:] != expectedExchanges { mismatches.append("\(hour): exchanges differ") }
+    }
+    for hour in stored.keys where truth[hour] == nil { mismatches.append("\(hour): stale exchange rows") }
+    return mismatches
+}
