@@ -12,10 +12,17 @@ import Postgres
 public struct IntervalWriter: Sendable {
     public init() {}
 
-    public func write(_ chunk: ChunkWrite, on connection: PostgresConnection) async throws -> ChunkWriteResult {
+    /// Writes the chunk; `alsoInTransaction` runs in the same transaction after it (a
+    /// backfill records its progress there, so progress and data commit together).
+    public func write(
+        _ chunk: ChunkWrite, on connection: PostgresConnection,
+        alsoInTransaction: (@Sendable (isolated PostgresConnection) throws -> Void)? = nil
+    ) async throws -> ChunkWriteResult {
         do {
             return try await connection.withTransaction { connection in
-                try Self.write(chunk, connection: connection)
+                let result = try Self.write(chunk, connection: connection)
+                try alsoInTransaction?(connection)
+                return result
             }
         } catch let error as PostgresError {
             throw StoreError.wrap(error, "writing \(chunk.asset) \(chunk.window)")

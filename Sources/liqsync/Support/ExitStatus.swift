@@ -36,6 +36,8 @@ enum ErrorReport {
             return status(for: error)
         case let error as KaikoError:
             return FailureKind(classifying: error).exitStatus
+        case is BackfillError:
+            return .usage
         default:
             return .software
         }

@@ -1,0 +1,167 @@
+import Foundation
+import KaikoAPI
+import LiquidationModel
+import LiquidationStore
+import Logging
+import Postgres
+
+/// Loads history for one asset through the same fetch → validate → write path as sync, one
+/// chunk per transaction, with the job's progress committed in the same transaction.
+public struct BackfillRunner: Sendable {
+    public let client: KaikoClient
+    public let logger: Logger
+    public let progress: BackfillProgress
+    public let maxChunkHours: Int
+
+    public init(client: KaikoClient, logger: Logger, progress: BackfillProgress, maxChunkHours: Int = 1000) {
+        self.client = client
+        self.logger = logger
+        self.progress = progress
+        self.maxChunkHours = maxChunkHours
+    }
+
+    /// What a backfill would do, without touching anything.
+    public struct Plan: Sendable {
+        public let asset: AssetCode
+        public let range: HourWindow
+        /// Where it resumes (the range's start unless a previous run got further).
+        public let resumeFrom: UTCHour
+        public let chunks: [HourWindow]
+        public let tracksNewAsset: Bool
+
+        public var description: String {
+            let hours = chunks.reduce(0) { $0 + $1.hourCount }
+            var text = "\(asset): \(range), \(hours) hours in \(chunks.count) chunk\(chunks.count == 1 ? "" : "s") "
+                + "(about \(chunks.count) request\(chunks.count == 1 ? "" : "s"))"
+            if resumeFrom > range.start { text += ", resuming at \(resumeFrom)" }
+            if tracksNewAsset { text += ", starts tracking it from \(range.start)" }
+            return text
+        }
+    }
+
+    public struct Outcome: Sendable {
+        public let asset: AssetCode
+        public var hours = 0
+        public var chunks = 0
+        public var requests = 0
+        public var pages = 0
+        public var inserted = 0
+        public var updated = 0
+        public var deleted = 0
+        public var unchanged = 0
+        public var seconds = 0.0
+
+        public init(asset: AssetCode) { self.asset = asset }
+    }
+
+    /// The range to load: `[from, to)`, `to` defaulting to the asset's watermark (or, for an
+    /// asset not tracked yet, the last settled hour).
+    public func plan(
+        asset: AssetCode, from: UTCHour, to: UTCHour?, restart: Bool, lastSettledHour: UTCHour,
+        on connection: PostgresConnection
+    ) async throws -> Plan {
+        let tracked = try await AssetStore(connection: connection).asset(asset)
+        let unfinished = try await BackfillJobs.existing(asset: asset, start: from, end: to, on: connection)
+        let end = to ?? unfinished?.range.end ?? tracked?.watermark ?? lastSettledHour
+        guard from < end else {
+            throw BackfillError.emptyRange(asset: asset, from: from, to: end)
+        }
+        let range = HourWindow(start: from, end: end)
+        var resumeFrom = from
+        if !restart, let unfinished, unfinished.range == range {
+            resumeFrom = unfinished.doneUntil
+        }
+        let remaining = HourWindow(start: min(resumeFrom, end), end: end)
+        return Plan(
+            asset: asset, range: range, resumeFrom: resumeFrom, chunks: remaining.chunks(ofAtMost: maxChunkHours),
+            tracksNewAsset: tracked == nil)
+    }
+
+    /// Runs the plan: waits for the asset's lock (a running service finishes its chunk first),
+    /// then loads each remaining chunk.
+    public func run(_ plan: Plan, restart: Bool, on connection: PostgresConnection) async throws -> Outcome {
+        var logger = self.logger
+        logger[metadataKey: "asset"] = "\(plan.asset)"
+        let started = ContinuousClock.now
+        if try await !AssetLocks.tryLock(plan.asset, on: connection) {
+            logger.notice("waiting: another liqsync (the service?) is writing this asset")
+            progress.note(plan.asset, "waiting for another liqsync")
+            try await AssetLocks.lock(plan.asset, on: connection)
+            progress.note(plan.asset, nil)
+        }
+        do {
+            let outcome = try await runLocked(plan, restart: restart, on: connection, logger: logger, started: started)
+            await AssetLocks.unlock(plan.asset, on: connection)
+            return outcome
+        } catch {
+            await AssetLocks.unlock(plan.asset, on: connection)
+            throw error
+        }
+    }
+
+    private func runLocked(_ plan: Plan, restart: Bool, on connection: PostgresConnection, logger: Logger,
+                           started: ContinuousClock.Instant) async throws -> Outcome
+    {
+        var createdAsset = false
+        if plan.tracksNewAsset {
+            let added = try await AssetStore(connection: connection).add([plan.asset], syncFrom: plan.range.start)
+            if case .added = added.first { createdAsset = true }
+        }
+        let job = try await BackfillJobs.startOrResume(asset: plan.asset, range: plan.range, restart: restart, on: connection)
+        progress.begin(plan.asset, totalHours: plan.range.hourCount, alreadyDone: plan.range.start.distance(to: job.doneUntil))
+        var outcome = Outcome(asset: plan.asset)
+        for window in job.remaining.chunks(ofAtMost: maxChunkHours) {
+            try Task.checkCancellation()
+            let startedAt = Date()
+            let fetched: FetchedWindow
+            do {
+                fetched = try await client.fetchWindow(asset: plan.asset, window: window)
+            } catch let error as KaikoError {
+                if case .unknownAsset = error, createdAsset, outcome.chunks == 0 {
+                    // Do not leave behind an asset the API does not know.
+                    _ = try? await AssetStore(connection: connection).remove(plan.asset, purge: true)
+                } else {
+                    try? await RunRecorder().recordFailure(
+                        asset: plan.asset, window: window, kind: .backfill, error: "\(error)", startedAt: startedAt,
+                        on: connection)
+                }
+                throw error
+            }
+            let chunk = ChunkWrite(
+                asset: plan.asset, window: window, records: fetched.records, kind: .backfill, pages: fetched.pages,
+                dataVersion: fetched.dataVersion, startedAt: startedAt)
+            let result = try await IntervalWriter().write(chunk, on: connection) { connection in
+                try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
+            }
+            outcome.chunks += 1
+            outcome.hours += window.hourCount
+            outcome.requests += fetched.requests
+            outcome.pages += fetched.pages
+            outcome.inserted += result.rowsInserted
+            outcome.updated += result.rowsUpdated
+            outcome.deleted += result.rowsDeleted
+            outcome.unchanged += result.rowsUnchanged
+            progress.advance(plan.asset, hours: window.hourCount, rows: result.rowsWritten, requests: fetched.requests)
+            logger.info(
+                "committed backfill chunk",
+                metadata: [
+                    "window": "\(window)", "records": "\(fetched.records.count)", "inserted": "\(result.rowsInserted)",
+                    "updated": "\(result.rowsUpdated)", "unchanged": "\(result.rowsUnchanged)",
+                ])
+        }
+        progress.finish(plan.asset)
+        outcome.seconds = AssetSyncer.seconds(started.duration(to: .now))
+        return outcome
+    }
+}
+
+public enum BackfillError: Error, Sendable, CustomStringConvertible {
+    case emptyRange(asset: AssetCode, from: UTCHour, to: UTCHour)
+
+    public var description: String {
+        switch self {
+        case .emptyRange(let asset, let from, let to):
+            return "nothing to backfill for \(asset): --from \(from) is not before \(to) (the end of the range)"
+        }
+    }
+}

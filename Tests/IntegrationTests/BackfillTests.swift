@@ -1,0 +1,126 @@
+import Foundation
+import Postgres
+import Testing
+
+@Suite("Backfill: resumable, safe beside the service")
+struct BackfillTests {
+    let t0 = SyncEngineTests.t0
+
+    func backfill(_ database: TestDatabase, _ fake: FakeKaikoProcess, _ arguments: [String]) async throws -> ProcessOutcome {
+        try await LiqsyncBinary.run(
+            ["backfill"] + arguments + ["--now", t0] + fake.liqsyncArguments, database: database,
+            environment: fake.liqsyncEnvironment)
+    }
+
+    func migrated() async throws -> TestDatabase {
+        let database = try await TestDatabase.create()
+        #expect(try await LiqsyncBinary.run(["migrate"], database: database).status == 0)
+        return database
+    }
+
+    @Test func dryRunPrintsThePlanAndTouchesNothing() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await migrated()
+        let outcome = try await backfill(database, fake, ["btc", "eth", "--from", "2025-01-08", "--dry-run"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("btc: [2025-01-08T00:00:00Z, 2025-04-04T11:00:00Z), 2075 hours in 3 chunks"))
+        #expect(outcome.stdout.contains("Total: 4150 hours, about 6 requests."))
+        let rows = try await database.withConnection { connection async throws in
+            try await connection.query(
+                "SELECT (SELECT count(*) FROM liquidations.asset) + (SELECT count(*) FROM liquidations.backfill_job)"
+            ).scalar(Int64.self)
+        }
+        #expect(rows == 0)
+    }
+
+    @Test func badInputIsOneLineAndTheRightExitCode() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await migrated()
+        let cases: [([String], Int32, String)] = [
+            (["btc", "--from", "2025-03-01", "--to", "2025-02-01"], 64, "must be before --to"),
+            (["btc", "--from", "2025-05-01"], 64, "is in the future"),
+            (["btc", "--from", "last tuesday"], 64, "is not a date or time"),
+            (["BTC", "--from", "2025-03-01"], 64, "must be lowercase"),
+            (["nosuchcoin", "--from", "2025-03-01"], 65, "unknown asset 'nosuchcoin' (404)"),
+        ]
+        for (arguments, status, message) in cases {
+            let outcome = try await backfill(database, fake, arguments)
+            #expect(outcome.status == status, "\(arguments): \(outcome.stderr)")
+            #expect((outcome.stderr + outcome.stdout).contains(message), "\(arguments): \(outcome.stderr)")
+        }
+        let tracked = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT count(*) FROM liquidations.asset").scalar(Int64.self)
+        }
+        #expect(tracked == 0, "an asset the API does not know is not left tracked")
+    }
+
+    @Test func killedMidwayTheRerunResumesAndEqualsAnUninterruptedRun() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "150"])
+        defer { fake.stop() }
+        let reference = try await migrated()
+        let crashed = try await migrated()
+        let arguments = ["btc", "eth", "--from", "2024-12-01", "--concurrency", "1"]
+        let full = try await backfill(reference, fake, arguments)
+        #expect(full.status == 0)
+
+        let process = try BackgroundProcess(
+            LiqsyncBinary.url, ["backfill"] + arguments + ["--now", t0] + fake.liqsyncArguments,
+            environment: fake.liqsyncEnvironment.merging(["DATABASE_URL": crashed.connectionString]) { $1 })
+        // Wait until some chunks are committed, then kill it.
+        let progressed = await eventually(timeout: .seconds(30)) {
+            let done = try? await crashed.withConnection { connection async throws in
+                try await connection.query(
+                    "SELECT count(*) FROM liquidations.sync_run WHERE kind = 'backfill' AND status = 'ok'"
+                ).scalar(Int64.self)
+            }
+            return (done ?? 0) >= 2
+        }
+        #expect(progressed)
+        process.signal(SIGKILL)
+        _ = await process.waitForExit()
+
+        let resumed = try await backfill(crashed, fake, arguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let loadedAgain = resumed.stdout.split(separator: "\n").filter { $0.hasPrefix("btc:") || $0.hasPrefix("eth:") }
+        #expect(loadedAgain.count == 2)
+        func hoursLoaded(_ outcome: ProcessOutcome) -> Int? {
+            guard let range = outcome.stdout.range(of: #"s: (\d+) hours"#, options: .regularExpression) else { return nil }
+            return Int(outcome.stdout[range].dropFirst(3).prefix { $0.isNumber })
+        }
+        let fullHours = try #require(hoursLoaded(full))
+        let resumedHours = try #require(hoursLoaded(resumed))
+        #expect(resumedHours < fullHours, "resumed where it stopped: \(resumedHours) of \(fullHours) hours loaded again")
+        let engine = SyncEngineTests()
+        #expect(try await engine.contentDigest(crashed) == (try await engine.contentDigest(reference)))
+        let (syncFrom, jobsRunning) = try await crashed.withConnection { connection async throws in
+            try await connection.query(
+                """
+                SELECT min(sync_from)::text, (SELECT count(*) FROM liquidations.backfill_job WHERE status = 'running')
+                FROM liquidations.asset
+                """
+            ).rows[0].decode(String.self, Int64.self)
+        }
+        #expect(syncFrom == "2024-12-01 00:00:00+00" && jobsRunning == 0)
+    }
+
+    @Test func besideTheRunningServiceBothFinishAndTheHistoryIsExtended() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "20"])
+        defer { fake.stop() }
+        let database = try await migrated()
+        #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2025-03-01"], database: database).status == 0)
+        let service = try BackgroundProcess(
+            LiqsyncBinary.url, ["run", "--poll-interval", "1", "--now", t0] + fake.liqsyncArguments,
+            environment: fake.liqsyncEnvironment.merging(["DATABASE_URL": database.connectionString]) { $1 })
+        let outcome = try await backfill(database, fake, ["btc", "--from", "2025-01-08"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        service.signal(SIGTERM)
+        #expect(await service.waitForExit(timeout: .seconds(10)) == 0)
+        let syncFrom = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT sync_from::text FROM liquidations.asset WHERE asset = 'btc'").scalar(String.self)
+        }
+        #expect(syncFrom == "2025-01-08 00:00:00+00", "a contiguous backfill extends sync_from")
+        try await expectViewsEqualTruth(database: database, fake: fake, asset: "btc")
+    }
+}
