@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import LiquidationModel
+import LiquidationStore
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the stored data; exit 1 with a report when something is wrong.",
+        discussion: """
+            Checks: gaps below the watermark, hours not on a whole hour, long + short != total \
+            (trades exactly, amounts within a relative 1e-9), totals that differ from the sum of \
+            their exchange rows, negative values. Read-only. Exit 0 when clean, 1 otherwise.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable).", valueName: "asset"))
+    var assets: [String] = []
+
+    @Option(help: ArgumentHelp("Only hours from this one on.", valueName: "date")) var from: String?
+    @Option(help: ArgumentHelp("Only hours before this one.", valueName: "date")) var to: String?
+
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func validate() throws {
+        _ = try assets.map(AssetArgument.parse)
+        let start = try from.map { try HourArgument.parse($0, option: "--from").hour }
+        let end = try to.map { try HourArgument.parse($0, option: "--to").hour }
+        if let start, let end, start >= end { throw ValidationError("--from must be before --to") }
+    }
+
+    func run() async throws {
+        let codes = try assets.map(AssetArgument.parse)
+        let start = try from.map { try HourArgument.parse($0, option: "--from").hour }
+        let end = try to.map { try HourArgument.parse($0, option: "--to").hour }
+        let report = try await global.withConnection(logger: global.makeLogger()) { connection in
+            try await DataQuality(connection: connection).run(assets: codes.isEmpty ? nil : codes, from: start, to: end)
+        }
+        if json {
+            Console.print(try VerifyJSON.render(report))
+        } else {
+            Console.print(VerifyText.render(report))
+        }
+        if !report.isClean { throw ExitCode(ExitStatus.failure.rawValue) }
+    }
+}
+
+enum VerifyText {
+    static func render(_ report: DataQuality.Report) -> String {
+        if report.isClean { return "OK: \(report.hoursChecked) stored hours checked, no problem found." }
+        let formatter = ISO8601DateFormatter()
+        var lines = ["PROBLEMS FOUND (\(report.hoursChecked) stored hours checked):"]
+        for kind in QualityProblem.Kind.allCases {
+            let count = report.counts[kind] ?? 0
+            guard count > 0 else { continue }
+            lines.append("")
+            lines.append("\(kind.rawValue): \(count)")
+            for problem in report.problems where problem.kind == kind {
+                let range = formatter.string(from: problem.start) + (problem.end.map { " .. " + formatter.string(from: $0) } ?? "")
+                lines.append("  \(problem.asset)  \(range)  \(problem.detail)")
+            }
+            let shown = report.problems.filter { $0.kind == kind }.count
+            if count > shown { lines.append("  … and \(count - shown) more") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+enum VerifyJSON {
+    static func render(_ report: DataQuality.Report) throws -> String {
+        let formatter = ISO8601DateFormatter()
+        let object: [String: Any] = [
+            "ok": report.isClean,
+            "hours_checked": report.hoursChecked,
+            "counts": Dictionary(uniqueKeysWithValues: QualityProblem.Kind.allCases.map { ($0.rawValue, report.counts[$0] ?? 0) }),
+            "problems": report.problems.map { problem -> [String: Any] in
+                [
+                    "kind": problem.kind.rawValue, "asset": problem.asset, "start": formatter.string(from: problem.start),
+                    "end": problem.end.map { formatter.string(from: $0) } ?? NSNull(), "detail": problem.detail,
+                ]
+            },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
