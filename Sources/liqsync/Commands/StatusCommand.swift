@@ -24,6 +24,10 @@ struct StatusCommand: AsyncParsableCommand {
             Console.print("No assets are tracked. Add some with 'liqsync assets add btc eth'.")
             return
         }
+        Console.print(Self.table(statuses))
+    }
+
+    static func table(_ statuses: [AssetStatus]) -> String {
         var table = TextTable(headers: ["ASSET", "ENABLED", "SYNC FROM", "WATERMARK", "LAG", "HOURS", "LAST RUN", "LAST ERROR"])
         for status in statuses {
             let asset = status.asset
@@ -36,7 +40,7 @@ struct StatusCommand: AsyncParsableCommand {
                 asset.lastError.map { String($0.prefix(80)) } ?? "",
             ])
         }
-        Console.print(table.render())
+        return table.render()
     }
 
     /// `3d 4h`, `2h 10m`, `45s`.

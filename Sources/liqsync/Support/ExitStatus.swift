@@ -16,6 +16,8 @@ enum ExitStatus: Int32 {
     case unavailable = 69
     /// A bug or an unexpected answer: worth a report.
     case software = 70
+    /// The operating system refused: a program could not be started or waited for.
+    case osError = 71
     /// Try again later: a connection lost mid-way, a deadlock, the server shutting down.
     case temporaryFailure = 75
     /// The database refused us for lack of privileges.

@@ -1,0 +1,86 @@
+import Foundation
+import Postgres
+import Testing
+
+/// `liqsync demo`, the README's first command: it must work on a fresh machine, fill the
+/// database the way the service would, and show analysts the queries docs/bi.md documents.
+@Suite("liqsync demo")
+struct DemoTests {
+    @Test func fillsAConfiguredDatabaseAndShowsTheDocumentedQueries() async throws {
+        let database = try await TestDatabase.create()
+        let demo = try await LiqsyncBinary.run(["demo", "--days", "3"], database: database)
+        #expect(demo.status == 0, "\(demo.stdout)\n\(demo.stderr)")
+        #expect(demo.stdout.contains("using the configured database"))
+        #expect(demo.stdout.contains("applied 0001_initial.sql, 0002_day_indexes.sql"))
+
+        // Every hour from the start of the backfill to the last settled one, for each asset.
+        let coverage = try await database.withConnection { connection async throws in
+            try await connection.query("""
+                SELECT asset, count(*)::bigint,
+                       (extract(epoch FROM max(interval_start) - min(interval_start)) / 3600)::bigint + 1
+                FROM liquidations.hourly GROUP BY asset ORDER BY asset
+                """).rows.map { try $0.decode(String.self, Int64.self, Int64.self) }
+        }
+        #expect(coverage.map(\.0) == ["btc", "eth", "sol"])
+        for (asset, hours, span) in coverage {
+            #expect(hours == span, "\(asset): no hour missing")
+            #expect(hours >= 72, "\(asset): three days of history")
+        }
+        let errors = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT last_error, last_synced_at IS NOT NULL FROM liquidations.sync_status ORDER BY asset").rows
+                .map { try $0.decode(String?.self, Bool.self) }
+        }
+        #expect(errors.map(\.0) == [nil, nil, nil] && errors.map(\.1) == [true, true, true])
+
+        // The SQL shown is the SQL documented, character for character.
+        let shown = Self.printedQueries(demo.stdout)
+        let documented = try BIQueryTests.examples()
+        #expect(shown.count == 2)
+        for (name, sql) in shown {
+            #expect(documented[name]?.trimmingCharacters(in: .newlines) == sql, "the demo's \(name) is docs/bi.md's")
+        }
+
+        let again = try await LiqsyncBinary.run(["demo", "--days", "3"], database: database)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("already up to date"))
+    }
+
+    @Test func startsAndStopsItsOwnPostgreSQLWhenNoneIsConfigured() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-demo-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let demo = try await runProcess(
+            LiqsyncBinary.url, ["demo", "--days", "1", "--dir", directory.path], environment: ["DATABASE_URL": ""],
+            timeout: .seconds(300))
+        #expect(demo.status == 0, "\(demo.stdout)\n\(demo.stderr)")
+        #expect(demo.stdout.contains("starting a throwaway cluster in \(directory.path)"))
+        for asset in ["btc", "eth", "sol"] {
+            #expect(demo.stdout.split(separator: "\n").contains { $0.hasPrefix("  \(asset) ") && $0.contains(" ok ") }, "status line for \(asset)")
+        }
+        #expect(demo.stdout.contains("Stopped PostgreSQL"))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("data/postmaster.pid").path), "the server was stopped")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("data/PG_VERSION").path))
+    }
+
+    @Test func badArgumentsAreOneLineAndExitCode64() async throws {
+        let outcome = try await LiqsyncBinary.run(["demo", "--days", "0"], database: nil)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("--days must be between 1 and 60"))
+    }
+
+    /// `-- example: name` blocks the demo printed, with their "  | " margin taken off.
+    static func printedQueries(_ output: String) -> [(String, String)] {
+        var queries: [(String, String)] = []
+        var current: [String] = []
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  | ") {
+                current.append(String(line.dropFirst(4)))
+            } else if !current.isEmpty {
+                if let first = current.first, first.hasPrefix("-- example: ") {
+                    queries.append((String(first.dropFirst("-- example: ".count)), current.joined(separator: "\n")))
+                }
+                current = []
+            }
+        }
+        return queries
+    }
+}
