@@ -40,6 +40,10 @@ enum LiqsyncMain {
             return ExitStatus.success.rawValue
         } catch let exitCode as ExitCode {
             return exitCode.rawValue
+        } catch where [.success, .validationFailure].contains(Liqsync.exitCode(for: error)) {
+            // `liqsync SUBCOMMAND --help` parses to a help command whose run throws the request;
+            // ArgumentParser prints the help (or the usage error) and exits as it should.
+            Liqsync.exit(withError: error)
         } catch {
             Console.printError("liqsync: error: \(ErrorReport.message(for: error))")
             return ErrorReport.status(for: error).rawValue

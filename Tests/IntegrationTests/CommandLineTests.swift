@@ -103,6 +103,17 @@ struct CommandLineTests {
         #expect(count == 0)
     }
 
+    @Test(arguments: [
+        ["--help"], ["help", "backfill"], ["backfill", "--help"], ["sync", "-h"], ["assets", "add", "--help"],
+        ["run", "--help"], ["demo", "--help"], ["verify", "--help"], ["status", "--help"], ["migrate", "--help"],
+    ])
+    func helpIsPrintedWithExitCode0(arguments: [String]) async throws {
+        let outcome = try await LiqsyncBinary.run(arguments, database: nil)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("USAGE: liqsync"), "\(outcome.stdout)")
+        #expect(!outcome.stderr.contains("error"), "\(outcome.stderr)")
+    }
+
     @Test func earlySinceWarnsAboutTheDatasetStart() async throws {
         let database = try await migratedDatabase()
         let outcome = try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2024-06-01"], database: database)
