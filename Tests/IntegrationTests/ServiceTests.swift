@@ -18,6 +18,7 @@ struct ServiceTests {
         defer { fake.stop() }
         let database = try await prepare(assets: ["btc", "eth"], since: "2025-03-01")
         let listener = try NotifySocketListener()
+        defer { listener.stop() }
         let metricsPort = Int.random(in: 30000...60000)
         let service = try BackgroundProcess(
             LiqsyncBinary.url,

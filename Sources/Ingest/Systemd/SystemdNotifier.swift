@@ -33,6 +33,11 @@ public struct SystemdNotifier: Sendable {
 
     /// Sends one datagram of newline-separated assignments. Failures are ignored: the service
     /// works the same without its supervisor's notifications.
+    ///
+    /// Never blocks: a unix datagram socket whose reader lags holds only a few messages, and a
+    /// blocking send would then park a thread of the concurrency pool (on two cores, half of
+    /// it) until the supervisor reads, freezing the service, its shutdown included. A message
+    /// that does not fit is dropped; the next keep-alive or status follows shortly.
     @discardableResult
     public func send(_ assignments: [String]) -> Bool {
         guard let socketPath else { return false }
@@ -53,7 +58,7 @@ public struct SystemdNotifier: Sendable {
         let sent = message.withCString { text in
             withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                    sendto(descriptor, text, strlen(text), Int32(MSG_NOSIGNAL), socketAddress, length)
+                    sendto(descriptor, text, strlen(text), Int32(MSG_NOSIGNAL | MSG_DONTWAIT), socketAddress, length)
                 }
             }
         }

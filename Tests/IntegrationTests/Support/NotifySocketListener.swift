@@ -6,11 +6,13 @@ import Glibc
 #endif
 
 /// A unix datagram socket standing in for systemd's notification socket: collects what a
-/// process sends to `$NOTIFY_SOCKET`.
+/// process sends to `$NOTIFY_SOCKET`, reading as it arrives the way systemd does (a reader that
+/// lags makes the sender drop notifications, by design).
 final class NotifySocketListener: Sendable {
     let path: String
     private let descriptor: Int32
     private let messages = Mutex<[String]>([])
+    private let stopped = Atomic<Bool>(false)
 
     init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8)).sock").path
@@ -25,17 +27,26 @@ final class NotifySocketListener: Sendable {
             }
         }
         guard descriptor >= 0, result == 0 else { throw POSIXError(.EADDRINUSE) }
+        let socketDescriptor = descriptor
+        Thread.detachNewThread { [self] in
+            while !stopped.load(ordering: .relaxed) {
+                drain(socketDescriptor)
+                usleep(5_000)
+            }
+        }
+    }
+
+    private func drain(_ descriptor: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while case let count = recv(descriptor, &buffer, buffer.count, 0), count > 0 {
+            let text = String(decoding: buffer[0..<count], as: UTF8.self)
+            messages.withLock { $0.append(text) }
+        }
     }
 
     /// Everything received so far, one entry per datagram.
     var received: [String] {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
-            let text = String(decoding: buffer[0..<count], as: UTF8.self)
-            messages.withLock { $0.append(text) }
-        }
+        drain(descriptor)
         return messages.withLock { $0 }
     }
 
@@ -47,6 +58,9 @@ final class NotifySocketListener: Sendable {
         }
         return false
     }
+
+    /// Stops reading; the socket closes when the listener goes away.
+    func stop() { stopped.store(true, ordering: .relaxed) }
 
     deinit {
         close(descriptor)
