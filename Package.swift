@@ -155,6 +155,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
+                "Ingest",
                 "Postgres",
                 "LiquidationModel",
                 "LiquidationStore",

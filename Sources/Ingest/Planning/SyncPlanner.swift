@@ -5,10 +5,15 @@ import LiquidationStore
 public enum SyncPlanner {
     /// `[max(sync_from, watermark - lookback), floor_hour(now - settle_delay))`, in chunks of at
     /// most `maxChunkHours`; empty when there is nothing to do (then no request is made).
+    ///
+    /// The lookback is re-read only together with a new settled hour: a pass with nothing new
+    /// makes no request, so a service polling every minute re-reads the recent hours once an
+    /// hour (when the next hour settles) rather than sixty times, and a revision is still picked
+    /// up within the hour.
     public static func plan(syncFrom: UTCHour, watermark: UTCHour, now: Int64, settings: SyncSettings) -> [HourWindow] {
         let start = max(syncFrom, watermark.advanced(by: -settings.lookbackHours))
         let end = UTCHour(containing: now - settings.settleDelaySeconds)
-        guard start < end else { return [] }
+        guard watermark < end, start < end else { return [] }
         return HourWindow(start: start, end: end).chunks(ofAtMost: settings.maxChunkHours)
     }
 

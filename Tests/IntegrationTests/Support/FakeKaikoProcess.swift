@@ -35,6 +35,14 @@ struct FakeKaikoProcess: Sendable {
         #expect(response.status.code == 200)
     }
 
+    /// How many API requests the stand-in has answered so far.
+    func requestCount() async throws -> Int {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(baseURL)/_fake/stats"), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let stats = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+        return try #require(stats?["requests"] as? Int)
+    }
+
     /// The final figures of `[start, end)`, amounts as exact decimals.
     func truth(asset: String, start: String, end: String) async throws -> [String: TruthHour] {
         let request = HTTPClientRequest(url: "\(baseURL)/_fake/truth/\(asset)?start_time=\(start)&end_time=\(end)")
