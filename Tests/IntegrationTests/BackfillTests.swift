@@ -57,7 +57,8 @@ struct BackfillTests {
     }
 
     @Test func killedMidwayTheRerunResumesAndEqualsAnUninterruptedRun() async throws {
-        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "150"])
+        // Slow answers (each chunk takes over half a second) leave time to kill it midway.
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "600"])
         defer { fake.stop() }
         let reference = try await migrated()
         let crashed = try await migrated()
@@ -78,6 +79,7 @@ struct BackfillTests {
             return (done ?? 0) >= 2
         }
         #expect(progressed)
+        try #require(process.isRunning, "killed before it finished: \(process.text)")
         process.signal(SIGKILL)
         _ = await process.waitForExit()
 
@@ -91,7 +93,7 @@ struct BackfillTests {
         }
         let fullHours = try #require(hoursLoaded(full))
         let resumedHours = try #require(hoursLoaded(resumed))
-        #expect(resumedHours < fullHours, "resumed where it stopped: \(resumedHours) of \(fullHours) hours loaded again")
+        #expect(resumedHours < fullHours, "resumed where it stopped: \(resumedHours) of \(fullHours) hours loaded again\n\(resumed.stdout)\n\(process.text)")
         let engine = SyncEngineTests()
         #expect(try await engine.contentDigest(crashed) == (try await engine.contentDigest(reference)))
         let (syncFrom, jobsRunning) = try await crashed.withConnection { connection async throws in
@@ -103,6 +105,19 @@ struct BackfillTests {
             ).rows[0].decode(String.self, Int64.self)
         }
         #expect(syncFrom == "2024-12-01 00:00:00+00" && jobsRunning == 0)
+
+        // Once finished, the same command has nothing to do; --restart reads it all again and,
+        // the data being unchanged, writes nothing.
+        let requestsBefore = try await fake.requestCount()
+        let again = try await backfill(crashed, fake, arguments)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("btc: [2024-12-01T00:00:00Z, 2025-04-04T11:00:00Z) already loaded by an earlier backfill"), "\(again.stdout)")
+        #expect(try await fake.requestCount() == requestsBefore)
+        let restarted = try await backfill(crashed, fake, arguments + ["--restart"])
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        #expect(hoursLoaded(restarted) == fullHours)
+        #expect(restarted.stdout.contains(" 0 rows inserted, 0 updated, "), "\(restarted.stdout)")
+        #expect(try await engine.contentDigest(crashed) == (try await engine.contentDigest(reference)))
     }
 
     @Test func besideTheRunningServiceBothFinishAndTheHistoryIsExtended() async throws {

@@ -28,8 +28,11 @@ public struct BackfillRunner: Sendable {
         public let resumeFrom: UTCHour
         public let chunks: [HourWindow]
         public let tracksNewAsset: Bool
+        /// An earlier run of the same backfill completed: nothing to do without `--restart`.
+        public var alreadyLoaded = false
 
         public var description: String {
+            if alreadyLoaded { return "\(asset): \(range) already loaded by an earlier backfill (--restart loads it again)" }
             let hours = chunks.reduce(0) { $0 + $1.hourCount }
             var text = "\(asset): \(range), \(hours) hours in \(chunks.count) chunk\(chunks.count == 1 ? "" : "s") "
                 + "(about \(chunks.count) request\(chunks.count == 1 ? "" : "s"))"
@@ -50,6 +53,7 @@ public struct BackfillRunner: Sendable {
         public var deleted = 0
         public var unchanged = 0
         public var seconds = 0.0
+        public var alreadyLoaded = false
 
         public init(asset: AssetCode) { self.asset = asset }
     }
@@ -62,11 +66,18 @@ public struct BackfillRunner: Sendable {
     ) async throws -> Plan {
         let tracked = try await AssetStore(connection: connection).asset(asset)
         let unfinished = try await BackfillJobs.existing(asset: asset, start: from, end: to, on: connection)
-        let end = to ?? unfinished?.range.end ?? tracked?.watermark ?? lastSettledHour
+        let finished = restart || unfinished != nil
+            ? nil : try await BackfillJobs.finished(asset: asset, start: from, end: to, on: connection)
+        let end = to ?? unfinished?.range.end ?? finished?.range.end ?? tracked?.watermark ?? lastSettledHour
         guard from < end else {
             throw BackfillError.emptyRange(asset: asset, from: from, to: end)
         }
         let range = HourWindow(start: from, end: end)
+        if finished != nil {
+            var plan = Plan(asset: asset, range: range, resumeFrom: end, chunks: [], tracksNewAsset: false)
+            plan.alreadyLoaded = true
+            return plan
+        }
         var resumeFrom = from
         if !restart, let unfinished, unfinished.range == range {
             resumeFrom = unfinished.doneUntil
@@ -83,6 +94,11 @@ public struct BackfillRunner: Sendable {
         var logger = self.logger
         logger[metadataKey: "asset"] = "\(plan.asset)"
         let started = ContinuousClock.now
+        if plan.alreadyLoaded {
+            var outcome = Outcome(asset: plan.asset)
+            outcome.alreadyLoaded = true
+            return outcome
+        }
         if try await !AssetLocks.tryLock(plan.asset, on: connection) {
             logger.notice("waiting: another liqsync (the service?) is writing this asset")
             progress.note(plan.asset, "waiting for another liqsync")

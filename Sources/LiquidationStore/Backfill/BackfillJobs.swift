@@ -37,6 +37,27 @@ public enum BackfillJobs {
         }
     }
 
+    /// The finished job starting at `start` that reaches furthest (at least to `end`, when
+    /// given): the same command run again after it completed has nothing left to do.
+    public static func finished(asset: AssetCode, start: UTCHour, end: UTCHour?, on connection: PostgresConnection)
+        async throws -> BackfillJob?
+    {
+        try await storeOperation("reading backfill progress of \(asset)") {
+            try await connection.query(
+                """
+                SELECT job_id, range_end FROM liquidations.backfill_job
+                WHERE asset = \(asset) AND range_start = \(start) AND (\(end)::timestamptz IS NULL OR range_end >= \(end))
+                  AND status = 'done'
+                ORDER BY range_end DESC
+                LIMIT 1
+                """, name: "backfill.find finished"
+            ).rows.first.map { row in
+                let (id, rangeEnd) = try row.decode(Int64.self, UTCHour.self)
+                return BackfillJob(id: id, asset: asset, range: HourWindow(start: start, end: rangeEnd), doneUntil: rangeEnd)
+            }
+        }
+    }
+
     /// Resumes the unfinished job for this range, or starts one; `restart` starts it over.
     public static func startOrResume(asset: AssetCode, range: HourWindow, restart: Bool, on connection: PostgresConnection)
         async throws -> BackfillJob

@@ -13,8 +13,8 @@ struct BackfillCommand: AsyncParsableCommand {
         discussion: """
             Loads [--from, --to) in chunks of up to 1000 hours, each in its own transaction with its \
             progress, through the same validation and write path as sync. Running the same command \
-            again after a crash or Ctrl-C continues where it stopped (--restart loads everything \
-            again). --to defaults to the asset's watermark; an asset that is not tracked yet starts \
+            again after a crash or Ctrl-C continues where it stopped, and after it finished does \
+            nothing (--restart loads everything again, updating what changed). --to defaults to the asset's watermark; an asset that is not tracked yet starts \
             being tracked from --from. The asset's lock makes a backfill wait for a running service \
             to finish its chunk, and the other way round.
             """)
@@ -151,6 +151,8 @@ struct BackfillCommand: AsyncParsableCommand {
         var total = BackfillRunner.Outcome(asset: results.first!.0.asset)
         for (plan, result) in results {
             switch result {
+            case .success(let outcome) where outcome.alreadyLoaded:
+                Console.print(plan.description)
             case .success(let outcome):
                 Console.print(
                     "\(plan.asset): \(outcome.hours) hours in \(outcome.chunks) chunks; rows \(outcome.inserted) inserted, "
