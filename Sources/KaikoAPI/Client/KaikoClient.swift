@@ -172,18 +172,17 @@ public final class KaikoClient: Sendable {
 
     private func decode(_ body: ByteBuffer, asset: AssetCode, window: HourWindow) -> AttemptOutcome {
         do {
-            let wire = try JSONDecoder().decode(WireResponse.self, from: body)
+            let wire = try body.withUnsafeReadableBytes { try WireResponse.parse($0) }
             if wire.result == "error" {
                 return .fail(.malformedResponse(
                     asset: asset, window: window, reason: "status 200 with an error body: \(wire.message ?? "no message")"))
             }
             return .success(wire)
-        } catch let error as DecodingError {
-            // Unparseable JSON is what a truncated transfer looks like: worth another try. JSON
-            // that parses but has the wrong shape will not get better by asking again.
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-                return .retry(reason: "unparseable JSON body (\(body.readableBytes) bytes)", retryAfter: nil, rateLimited: false)
-            }
+        } catch is JSONSyntaxError {
+            // Unparseable JSON is what a truncated transfer looks like: worth another try.
+            return .retry(reason: "unparseable JSON body (\(body.readableBytes) bytes)", retryAfter: nil, rateLimited: false)
+        } catch let error as WireShapeError {
+            // JSON that parses but has the wrong shape will not get better by asking again.
             return .fail(.malformedResponse(asset: asset, window: window, reason: error.summary))
         } catch {
             return .retry(reason: "unreadable body: \(error)", retryAfter: nil, rateLimited: false)
@@ -192,7 +191,7 @@ public final class KaikoClient: Sendable {
 
     /// The `message` of a JSON error body; nil for anything else (a proxy's HTML page).
     private static func apiMessage(_ body: ByteBuffer) -> String? {
-        guard let error = try? JSONDecoder().decode(WireError.self, from: body) else { return nil }
+        guard let error = body.withUnsafeReadableBytes({ WireError.parse($0) }) else { return nil }
         return error.message.map { String($0.prefix(500)) }
     }
 

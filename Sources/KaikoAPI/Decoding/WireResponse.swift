@@ -1,11 +1,10 @@
-import Foundation
 import LiquidationModel
 
 /// The endpoint's JSON, as sent. Decoding is tolerant where the API is loose (unknown fields
-/// ignored, `exchanges` missing or null, amounts as numbers or numeric strings, times with or
-/// without fractions) and strict where correctness is at stake (a count that is not an
+/// ignored, `exchanges` missing or null, amounts as numbers or numeric strings, counts as
+/// integers or digit strings) and strict where correctness is at stake (a count that is not an
 /// integer, an amount that is not a number: the page is refused).
-struct WireResponse: Decodable {
+struct WireResponse {
     let result: String?
     let message: String?
     let query: WireQuery?
@@ -13,136 +12,182 @@ struct WireResponse: Decodable {
     let continuationToken: String?
     let nextURL: String?
 
-    enum CodingKeys: String, CodingKey {
-        case result, message, query, data
-        case continuationToken = "continuation_token"
-        case nextURL = "next_url"
+    /// Parses a response body; a syntax error means the body is not JSON (or was cut short),
+    /// a shape error that it is JSON of the wrong form.
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws -> WireResponse {
+        try WireResponse(try JSONParser.parse(bytes))
+    }
+
+    init(_ json: JSONValue) throws(WireShapeError) {
+        let root = WirePath.root
+        guard case .object = json else { throw WireShapeError(path: root, message: "expected an object, found \(json.kind)") }
+        result = try json.optionalString("result", at: root)
+        message = try json.optionalString("message", at: root)
+        query = try json["query"].flatMap { value throws(WireShapeError) in
+            guard case .object = value else { return nil }
+            return WireQuery(dataVersion: try value.optionalString("data_version", at: root.appending("query")))
+        }
+        switch json["data"] {
+        case nil, .null?: data = nil
+        case .array(let elements)?:
+            var records: [WireRecord] = []
+            records.reserveCapacity(elements.count)
+            for (offset, element) in elements.enumerated() {
+                records.append(try WireRecord(element, at: root.appending("data").appending(offset)))
+            }
+            data = records
+        case let other?: throw WireShapeError(path: root.appending("data"), message: "expected an array, found \(other.kind)")
+        }
+        continuationToken = try json.optionalString("continuation_token", at: root)
+        nextURL = try json.optionalString("next_url", at: root)
     }
 }
 
-struct WireQuery: Decodable {
+struct WireQuery {
     let dataVersion: String?
-
-    enum CodingKeys: String, CodingKey {
-        case dataVersion = "data_version"
-    }
 }
 
 /// An error body: `{"result":"error","message":"..."}`.
-struct WireError: Decodable {
-    let result: String?
+struct WireError {
     let message: String?
+
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> WireError? {
+        guard let json = try? JSONParser.parse(bytes), case .string(let message)? = json["message"] else { return nil }
+        return WireError(message: message)
+    }
 }
 
-struct WireFigures: Decodable {
-    let totalTrades: WireCount
-    let totalAmount: WireAmount
-    let longTrades: WireCount
-    let longAmount: WireAmount
-    let shortTrades: WireCount
-    let shortAmount: WireAmount
+struct WireFigures {
+    let totalTrades: Int64
+    let totalAmount: DecimalAmount
+    let longTrades: Int64
+    let longAmount: DecimalAmount
+    let shortTrades: Int64
+    let shortAmount: DecimalAmount
 
-    enum CodingKeys: String, CodingKey {
-        case totalTrades = "total_trades", totalAmount = "total_amount"
-        case longTrades = "long_trades", longAmount = "long_amount"
-        case shortTrades = "short_trades", shortAmount = "short_amount"
+    init(_ json: JSONValue, at path: WirePath) throws(WireShapeError) {
+        totalTrades = try json.count("total_trades", at: path)
+        totalAmount = try json.amount("total_amount", at: path)
+        longTrades = try json.count("long_trades", at: path)
+        longAmount = try json.amount("long_amount", at: path)
+        shortTrades = try json.count("short_trades", at: path)
+        shortAmount = try json.amount("short_amount", at: path)
     }
 
     var figures: LiquidationFigures {
         LiquidationFigures(
-            totalTrades: totalTrades.value, totalAmount: totalAmount.value, longTrades: longTrades.value,
-            longAmount: longAmount.value, shortTrades: shortTrades.value, shortAmount: shortAmount.value)
+            totalTrades: totalTrades, totalAmount: totalAmount, longTrades: longTrades,
+            longAmount: longAmount, shortTrades: shortTrades, shortAmount: shortAmount)
     }
 }
 
-struct WireRecord: Decodable {
+struct WireRecord {
     let intervalTime: String?
     let intervalTimestamp: Int64?
     let figures: WireFigures
     let exchanges: [WireExchange]
 
-    enum CodingKeys: String, CodingKey {
-        case intervalTime = "interval_time", intervalTimestamp = "interval_timestamp", exchanges
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        intervalTime = try container.decodeIfPresent(String.self, forKey: .intervalTime)
-        intervalTimestamp = try container.decodeIfPresent(WireCount.self, forKey: .intervalTimestamp)?.value
-        figures = try WireFigures(from: decoder)
-        exchanges = try container.decodeIfPresent([WireExchange].self, forKey: .exchanges) ?? []
+    init(_ json: JSONValue, at path: WirePath) throws(WireShapeError) {
+        guard case .object = json else { throw WireShapeError(path: path, message: "expected an object, found \(json.kind)") }
+        intervalTime = try json.optionalString("interval_time", at: path)
+        intervalTimestamp = json["interval_timestamp"].map { $0.isNull } == false
+            ? try json.count("interval_timestamp", at: path) : nil
+        figures = try WireFigures(json, at: path)
+        switch json["exchanges"] {
+        case nil, .null?: exchanges = []
+        case .array(let elements)?:
+            var list: [WireExchange] = []
+            list.reserveCapacity(elements.count)
+            for (offset, element) in elements.enumerated() {
+                list.append(try WireExchange(element, at: path.appending("exchanges").appending(offset)))
+            }
+            exchanges = list
+        case let other?:
+            throw WireShapeError(path: path.appending("exchanges"), message: "expected an array, found \(other.kind)")
+        }
     }
 }
 
-struct WireExchange: Decodable {
+struct WireExchange {
     let exchange: String
     let figures: WireFigures
 
-    enum CodingKeys: String, CodingKey { case exchange }
-
-    init(from decoder: any Decoder) throws {
-        exchange = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .exchange)
-        figures = try WireFigures(from: decoder)
+    init(_ json: JSONValue, at path: WirePath) throws(WireShapeError) {
+        guard case .object = json else { throw WireShapeError(path: path, message: "expected an object, found \(json.kind)") }
+        guard case .string(let code)? = json["exchange"] else {
+            throw json["exchange"] == nil
+                ? WireShapeError(path: path, missing: "exchange")
+                : WireShapeError(path: path.appending("exchange"), message: "expected a string")
+        }
+        exchange = code
+        figures = try WireFigures(json, at: path)
     }
 }
 
-/// An integer count: a JSON integer, or a string of digits.
-struct WireCount: Decodable {
-    let value: Int64
+/// Where in the document a value sits: `data[3].exchanges[1].long_amount`.
+struct WirePath: CustomStringConvertible {
+    let description: String
+    static let root = WirePath(description: "")
+    func appending(_ key: String) -> WirePath { WirePath(description: description.isEmpty ? key : "\(description).\(key)") }
+    func appending(_ offset: Int) -> WirePath { WirePath(description: "\(description)[\(offset)]") }
+}
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Int64.self) {
-            value = number
-        } else if let text = try? container.decode(String.self), let number = Int64(text) {
-            value = number
-        } else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an integer count")
+/// JSON of the wrong shape; `summary` reads like `data[3].exchanges[1].long_amount: expected a
+/// decimal amount` or `missing field 'total_trades' in data[3]`.
+struct WireShapeError: Error {
+    let summary: String
+
+    init(path: WirePath, message: String) {
+        summary = path.description.isEmpty ? message : "\(path): \(message)"
+    }
+
+    init(path: WirePath, missing key: String) {
+        summary = "missing field '\(key)'" + (path.description.isEmpty ? "" : " in \(path)")
+    }
+}
+
+extension JSONValue {
+    var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    func optionalString(_ key: String, at path: WirePath) throws(WireShapeError) -> String? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        case let other?: throw WireShapeError(path: path.appending(key), message: "expected a string, found \(other.kind)")
         }
     }
-}
 
-/// A USD amount, exactly: a JSON number (decoded as `Decimal`, which keeps every digit of the
-/// text up to 38 significant digits, never via `Double`), or a numeric string kept verbatim.
-struct WireAmount: Decodable {
-    let value: DecimalAmount
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let text = try? container.decode(String.self) {
-            guard let amount = DecimalAmount(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a decimal number")
+    /// An integer count: a JSON integer, or a string of digits.
+    func count(_ key: String, at path: WirePath) throws(WireShapeError) -> Int64 {
+        switch self[key] {
+        case nil: throw WireShapeError(path: path, missing: key)
+        case .number(let text)?, .string(let text)?:
+            guard let value = Int64(text) else {
+                throw WireShapeError(path: path.appending(key), message: "expected an integer count, found '\(text.prefix(40))'")
             }
-            value = amount
-        } else if let number = try? container.decode(Decimal.self), !number.isNaN,
-                  let amount = DecimalAmount(number.description)
-        {
-            value = amount
-        } else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a decimal amount")
+            return value
+        case let other?: throw WireShapeError(path: path.appending(key), message: "expected an integer count, found \(other.kind)")
         }
     }
-}
 
-extension DecodingError {
-    /// `data[3].exchanges[1].long_amount: expected a decimal amount`, for error messages.
-    var summary: String {
-        func path(_ context: Context) -> String {
-            context.codingPath.map { key in
-                key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)"
-            }.joined().trimmingPrefix(".").description
-        }
-        switch self {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            let location = path(context)
-            let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
-            return location.isEmpty ? detail : "\(location): \(context.debugDescription)"
-                + (context.underlyingError == nil ? "" : " (\(detail))")
-        case .keyNotFound(let key, let context):
-            let location = path(context)
-            return "missing field '\(key.stringValue)'" + (location.isEmpty ? "" : " in \(location)")
-        @unknown default:
-            return "\(self)"
+    /// A USD amount, exactly: a JSON number's own digits, or a numeric string kept verbatim.
+    func amount(_ key: String, at path: WirePath) throws(WireShapeError) -> DecimalAmount {
+        switch self[key] {
+        case nil: throw WireShapeError(path: path, missing: key)
+        case .number(let text)?:
+            guard let amount = DecimalAmount(text) else {
+                throw WireShapeError(path: path.appending(key), message: "'\(text.prefix(40))' is not a decimal number")
+            }
+            return amount
+        case .string(let text)?:
+            guard let amount = DecimalAmount(text) else {
+                throw WireShapeError(path: path.appending(key), message: "'\(text.prefix(40))' is not a decimal number")
+            }
+            return amount
+        case let other?: throw WireShapeError(path: path.appending(key), message: "expected a decimal amount, found \(other.kind)")
         }
     }
 }

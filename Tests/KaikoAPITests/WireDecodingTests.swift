@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+@testable import KaikoAPI
+
+@Suite("Wire decoding: Kaiko's JSON, amounts kept digit for digit")
+struct WireDecodingTests {
+    func parse(_ text: String) throws -> WireResponse {
+        try Array(text.utf8).withUnsafeBytes { try WireResponse.parse($0) }
+    }
+
+    func figures(_ amount: String, trades: String = "1") -> String {
+        """
+        "total_trades":\(trades),"total_amount":\(amount),"long_trades":\(trades),"long_amount":\(amount),\
+        "short_trades":0,"short_amount":0
+        """
+    }
+
+    @Test func amountsKeepEveryDigitBeyondWhatDecimalHolds() throws {
+        let long = "123456789012345678901234567890123456789012.123456789012345678901"
+        let wire = try parse(#"{"result":"success","data":[{"interval_time":"2025-01-08T00:00:00Z",\#(figures(long)),"exchanges":[]}]}"#)
+        let record = try #require(wire.data?.first)
+        #expect(record.figures.totalAmount.text == long)
+        #expect(record.figures.shortAmount.text == "0")
+        #expect(try parse(#"{"data":[{\#(figures("1.5e-7"))}]}"#).data?.first?.figures.longAmount.text == "1.5e-7")
+    }
+
+    @Test func countsAndAmountsMayComeAsStrings() throws {
+        let wire = try parse(#"{"data":[{\#(figures("\"474520.3599480028\"", trades: "\"12\""))}]}"#)
+        let figures = try #require(wire.data?.first?.figures)
+        #expect(figures.totalTrades == 12 && figures.totalAmount.text == "474520.3599480028")
+    }
+
+    @Test func exchangesMayBeMissingOrNullAndUnknownFieldsAreIgnored() throws {
+        let wire = try parse(
+            #"{"query":{"data_version":"v1","x":[1,{"y":null}]},"data":[{\#(figures("0")),"exchanges":null,"new_field":true}],"next_url":"https://x/\u00e9\/p?a=1"}"#)
+        #expect(wire.data?.first?.exchanges.isEmpty == true)
+        #expect(wire.query?.dataVersion == "v1")
+        #expect(wire.nextURL == "https://x/é/p?a=1")
+    }
+
+    @Test(arguments: [
+        #"{"data":[{"total_trades":1"#, #"{"data":[]"#, "", #"{"a":01}"#, #"{"a":1.}"#, #"{"a":"\x"}"#, #"{"a":tru}"#,
+        #"{"a":1} x"#, String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+    ])
+    func brokenJSONIsASyntaxError(_ text: String) {
+        #expect(throws: JSONSyntaxError.self) { try parse(text) }
+    }
+
+    @Test func theWrongShapeNamesWhereAndWhat() {
+        func summary(_ text: String) -> String? {
+            do {
+                _ = try parse(text)
+                return nil
+            } catch let error as WireShapeError {
+                return error.summary
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(summary(#"{"data":[{\#(figures("0")),"exchanges":[{"exchange":"bbit",\#(figures("true"))}]}]}"#)
+            == "data[0].exchanges[0].total_amount: expected a decimal amount, found a boolean")
+        #expect(summary(#"{"data":[{"total_amount":1}]}"#) == "missing field 'total_trades' in data[0]")
+        #expect(summary(#"{"data":[{\#(figures("1", trades: "1.5"))}]}"#) == "data[0].total_trades: expected an integer count, found '1.5'")
+        #expect(summary(#"{"data":[{\#(figures("\"1,5\""))}]}"#) == "data[0].total_amount: '1,5' is not a decimal number")
+        #expect(summary(#"{"data":{}}"#) == "data: expected an array, found an object")
+        #expect(summary("[]") == "expected an object, found an array")
+    }
+}
