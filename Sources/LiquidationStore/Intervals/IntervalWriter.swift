@@ -4,11 +4,12 @@ import Postgres
 
 /// The one write path for hourly data, used by sync and backfill alike.
 ///
-/// A chunk is staged with COPY into session-local temporary tables, then merged with a few
-/// set-based statements, all in one transaction together with the watermark and the audit row:
-/// a crash at any instant leaves either the whole chunk or none of it. Rows whose values did
-/// not change are not touched (`IS DISTINCT FROM`), so a re-read of unchanged hours writes no
-/// tuple and moves no `updated_at`.
+/// Hours whose fingerprint (`HourFingerprint`) matches the stored one are left alone without
+/// further work: re-reading unchanged hours costs one indexed read. The other hours are staged
+/// with COPY into session-local temporary tables, then merged with a few set-based statements,
+/// all in one transaction together with the watermark and the audit row: a crash at any instant
+/// leaves either the whole chunk or none of it. Rows whose values did not change are not
+/// touched (`IS DISTINCT FROM`), so a re-read writes no tuple and moves no `updated_at`.
 public struct IntervalWriter: Sendable {
     public init() {}
 
@@ -31,7 +32,7 @@ public struct IntervalWriter: Sendable {
 
     static let stagingTables = """
         CREATE TEMPORARY TABLE IF NOT EXISTS liqsync_stage_interval (
-            interval_start timestamptz NOT NULL,
+            interval_start timestamptz NOT NULL, content_hash bigint NOT NULL,
             total_trades bigint NOT NULL, total_amount numeric NOT NULL,
             long_trades bigint NOT NULL, long_amount numeric NOT NULL,
             short_trades bigint NOT NULL, short_amount numeric NOT NULL
@@ -54,56 +55,94 @@ public struct IntervalWriter: Sendable {
         var byHour: [UTCHour: IntervalRecord] = [:]
         byHour.reserveCapacity(chunk.records.count)
         for record in chunk.records { byHour[record.hour] = record }
+
+        // Only hours whose fingerprint differs from the stored one (or that are new) are merged.
+        var stored: [UTCHour: Int64] = [:]
+        for row in try connection.query(
+            """
+            SELECT interval_start, content_hash FROM liquidations.token_interval
+            WHERE asset = \(asset) AND interval_start >= \(start) AND interval_start < \(end) AND content_hash IS NOT NULL
+            """, name: "read fingerprints"
+        ).rows {
+            let (hour, fingerprint) = try row.decode(UTCHour.self, Int64.self)
+            stored[hour] = fingerprint
+        }
+        var changed: [(hour: UTCHour, fingerprint: Int64)] = []
+        var result = ChunkWriteResult(watermark: start)
+        for hour in chunk.window.hours {
+            let record = byHour[hour]
+            let fingerprint = record.map(HourFingerprint.of) ?? HourFingerprint.empty
+            if stored[hour] == fingerprint {
+                result.hoursUnchanged += 1
+                result.exchangeRowsUnchanged += record?.exchanges.count ?? 0
+            } else {
+                changed.append((hour, fingerprint))
+            }
+        }
+        if !changed.isEmpty {
+            try merge(changed, byHour: byHour, chunk: chunk, into: &result, connection: connection)
+        }
+        return try finish(chunk, result: result, connection: connection)
+    }
+
+    /// Stages the changed hours and merges them: upsert totals, register new exchange codes,
+    /// delete exchanges gone from those hours, upsert exchange rows.
+    private static func merge(
+        _ changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord], chunk: ChunkWrite,
+        into result: inout ChunkWriteResult, connection: isolated PostgresConnection
+    ) throws {
+        let asset = chunk.asset
         try connection.copyIn(
-            "COPY liqsync_stage_interval (interval_start, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
+            "COPY liqsync_stage_interval (interval_start, content_hash, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
         ) { writer in
-            for hour in chunk.window.hours {
+            for (hour, fingerprint) in changed {
                 let figures = byHour[hour]?.totals ?? .zero
                 try writer.writeRow(
-                    hour, figures.totalTrades, figures.totalAmount, figures.longTrades, figures.longAmount,
+                    hour, fingerprint, figures.totalTrades, figures.totalAmount, figures.longTrades, figures.longAmount,
                     figures.shortTrades, figures.shortAmount)
             }
         }
         let stagedExchanges = try connection.copyIn(
             "COPY liqsync_stage_exchange (interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
         ) { writer in
-            for record in chunk.records {
+            for (hour, _) in changed {
+                guard let record = byHour[hour] else { continue }
                 for exchange in record.exchanges {
                     let figures = exchange.figures
                     try writer.writeRow(
-                        record.hour, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
+                        hour, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
                         figures.longAmount, figures.shortTrades, figures.shortAmount)
                 }
             }
         }
 
-        var result = ChunkWriteResult(watermark: start)
+        // A row whose figures are the same but whose fingerprint is new (or was NULL) gets the
+        // fingerprint without a new updated_at, and counts as unchanged.
         let totals = try connection.query(
             """
             WITH written AS (
                 INSERT INTO liquidations.token_interval AS t
                     (asset, interval_start, total_trades, total_amount, long_trades, long_amount,
-                     short_trades, short_amount, data_version)
+                     short_trades, short_amount, data_version, content_hash)
                 SELECT \(asset), s.interval_start, s.total_trades, s.total_amount, s.long_trades, s.long_amount,
-                       s.short_trades, s.short_amount, \(chunk.dataVersion)
+                       s.short_trades, s.short_amount, \(chunk.dataVersion), s.content_hash
                 FROM liqsync_stage_interval AS s
                 ON CONFLICT (asset, interval_start) DO UPDATE
                 SET total_trades = excluded.total_trades, total_amount = excluded.total_amount,
                     long_trades = excluded.long_trades, long_amount = excluded.long_amount,
                     short_trades = excluded.short_trades, short_amount = excluded.short_amount,
-                    data_version = excluded.data_version, updated_at = now()
-                WHERE (t.total_trades, t.total_amount, t.long_trades, t.long_amount, t.short_trades, t.short_amount)
-                      IS DISTINCT FROM
-                      (excluded.total_trades, excluded.total_amount, excluded.long_trades, excluded.long_amount,
-                       excluded.short_trades, excluded.short_amount)
-                RETURNING (xmax = 0) AS inserted
+                    content_hash = excluded.content_hash,
+                    data_version = CASE WHEN \(sql: Self.figuresDiffer) THEN excluded.data_version ELSE t.data_version END,
+                    updated_at = CASE WHEN \(sql: Self.figuresDiffer) THEN now() ELSE t.updated_at END
+                WHERE \(sql: Self.figuresDiffer) OR t.content_hash IS DISTINCT FROM excluded.content_hash
+                RETURNING (xmax = 0) AS inserted, updated_at = now() AS changed
             )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted AND changed) FROM written
             """, name: "upsert hourly totals"
         ).rows[0].decode(Int.self, Int.self)
         result.hoursInserted = totals.0
         result.hoursUpdated = totals.1
-        result.hoursUnchanged = chunk.window.hourCount - totals.0 - totals.1
+        result.hoursUnchanged += changed.count - totals.0 - totals.1
 
         // New exchange codes get a row (named later, or by the shipped list).
         try connection.query(
@@ -117,7 +156,8 @@ public struct IntervalWriter: Sendable {
         result.exchangeRowsDeleted = try connection.query(
             """
             DELETE FROM liquidations.token_interval_exchange AS e
-            WHERE e.asset = \(asset) AND e.interval_start >= \(start) AND e.interval_start < \(end)
+            WHERE e.asset = \(asset) AND e.interval_start >= \(chunk.window.start) AND e.interval_start < \(chunk.window.end)
+              AND e.interval_start IN (SELECT interval_start FROM liqsync_stage_interval)
               AND NOT EXISTS (
                   SELECT 1 FROM liqsync_stage_exchange AS s
                   WHERE s.interval_start = e.interval_start AND s.exchange = e.exchange)
@@ -149,8 +189,25 @@ public struct IntervalWriter: Sendable {
         ).rows[0].decode(Int.self, Int.self)
         result.exchangeRowsInserted = exchanges.0
         result.exchangeRowsUpdated = exchanges.1
-        result.exchangeRowsUnchanged = stagedExchanges - exchanges.0 - exchanges.1
+        result.exchangeRowsUnchanged += stagedExchanges - exchanges.0 - exchanges.1
+    }
 
+    /// The totals of the existing row `t` differ from the incoming `excluded` ones.
+    private static let figuresDiffer: StaticString = """
+        ((t.total_trades, t.total_amount, t.long_trades, t.long_amount, t.short_trades, t.short_amount)
+         IS DISTINCT FROM
+         (excluded.total_trades, excluded.total_amount, excluded.long_trades, excluded.long_amount,
+          excluded.short_trades, excluded.short_amount))
+        """
+
+    /// Moves the watermark and records the run, in the chunk's transaction.
+    private static func finish(_ chunk: ChunkWrite, result: ChunkWriteResult, connection: isolated PostgresConnection) throws
+        -> ChunkWriteResult
+    {
+        var result = result
+        let asset = chunk.asset
+        let start = chunk.window.start
+        let end = chunk.window.end
         // The watermark moves only forward, and only over a contiguous range: a chunk that starts
         // at or below it extends it; one that would leave a gap does not move it. A sync chunk
         // also clears the asset's last error.

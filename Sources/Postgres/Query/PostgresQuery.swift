@@ -65,6 +65,12 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
             sql += "$\(binds.count)"
         }
 
+        /// A fixed SQL fragment written in the program (a `StaticString`, so never data), for a
+        /// condition a statement repeats.
+        public mutating func appendInterpolation(sql fragment: StaticString) {
+            sql += fragment.description
+        }
+
         /// A quoted identifier (`"name"`), for names chosen by the program, not by users.
         public mutating func appendInterpolation(identifier: String) {
             sql += "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
