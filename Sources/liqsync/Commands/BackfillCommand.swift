@@ -121,28 +121,28 @@ struct BackfillCommand: AsyncParsableCommand {
         -> [(BackfillRunner.Plan, Result<BackfillRunner.Outcome, any Error>)]
     {
         let restart = self.restart
+        let concurrency = self.concurrency
+        @Sendable func load(_ index: Int) async -> (Int, Result<BackfillRunner.Outcome, any Error>) {
+            do {
+                return (index, .success(try await pool.withConnection { try await runner.run(plans[index], restart: restart, on: $0) }))
+            } catch {
+                return (index, .failure(error))
+            }
+        }
         return await withTaskGroup(of: (Int, Result<BackfillRunner.Outcome, any Error>).self) { group in
-            var next = 0
-            func start() {
-                guard next < plans.count else { return }
-                let index = next
-                let plan = plans[index]
-                next += 1
-                group.addTask {
-                    do {
-                        return (index, .success(try await pool.withConnection { try await runner.run(plan, restart: restart, on: $0) }))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
+            var waiting = plans.indices.makeIterator()
+            for _ in 0..<concurrency {
+                guard let index = waiting.next() else { break }
+                group.addTask { await load(index) }
             }
-            for _ in 0..<concurrency { start() }
             var results: [Int: Result<BackfillRunner.Outcome, any Error>] = [:]
-            for await (index, result) in group {
+            while let (index, result) = await group.next() {
                 results[index] = result
-                start()
+                if let index = waiting.next() { group.addTask { await load(index) } }
             }
-            return plans.indices.map { (plans[$0], results[$0]!) }
+            return plans.indices.map {
+                (plans[$0], results[$0] ?? .failure(CommandFailure("the backfill of \(plans[$0].asset) did not report back", status: .software)))
+            }
         }
     }
 
