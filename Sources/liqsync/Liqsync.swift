@@ -8,7 +8,7 @@ struct Liqsync: AsyncParsableCommand {
         abstract: "Keep PostgreSQL up to date with Kaiko's token-level liquidation volumes.",
         discussion: """
             Database: --database-url, else $DATABASE_URL, else libpq's PG* variables and ~/.pgpass.
-            Exit codes follow sysexits: 64 usage, 65 bad data, 69 unavailable, 70 internal error, \
+            Exit codes follow sysexits: 64 usage, 65 bad data, 69 unavailable, 70 internal error, 71 OS error, \
             75 temporary failure, 77 no permission, 78 configuration.
             """,
         subcommands: [MigrateCommand.self, AssetsCommand.self, SyncCommand.self, RunCommand.self, StatusCommand.self, BackfillCommand.self, VerifyCommand.self, DemoCommand.self])

@@ -8,7 +8,6 @@ struct DemoCluster {
     let binDirectory: URL
     let serverUser: String?
 
-    var socketDirectory: String { directory.path }
     var connectionString: String { "host=\(directory.path) port=5432 user=postgres dbname=postgres" }
 
     static func locateServer() throws -> URL {
@@ -41,9 +40,11 @@ struct DemoCluster {
                 "--pgdata=\(directory.path)/data", "--username=postgres", "--auth=trust", "--encoding=UTF8",
                 "--locale=C.UTF-8", "--no-sync",
             ], as: user)
+            // Trust authentication, so only the socket's owner (and root) may connect; no TCP.
             let settings = """
                 listen_addresses = ''
                 unix_socket_directories = '\(directory.path)'
+                unix_socket_permissions = 0700
                 fsync = off
                 """
             let conf = directory.appendingPathComponent("data/postgresql.conf")
