@@ -178,9 +178,10 @@ public final class KaikoClient: Sendable {
                     asset: asset, window: window, reason: "status 200 with an error body: \(wire.message ?? "no message")"))
             }
             return .success(wire)
-        } catch is JSONSyntaxError {
+        } catch let error as JSONSyntaxError {
             // Unparseable JSON is what a truncated transfer looks like: worth another try.
-            return .retry(reason: "unparseable JSON body (\(body.readableBytes) bytes)", retryAfter: nil, rateLimited: false)
+            return .retry(
+                reason: "unparseable JSON body (\(body.readableBytes) bytes: \(error))", retryAfter: nil, rateLimited: false)
         } catch let error as WireShapeError {
             // JSON that parses but has the wrong shape will not get better by asking again.
             return .fail(.malformedResponse(asset: asset, window: window, reason: error.summary))

@@ -27,16 +27,11 @@ struct WireResponse {
             guard case .object = value else { return nil }
             return WireQuery(dataVersion: try value.optionalString("data_version", at: root.appending("query")))
         }
-        switch json["data"] {
-        case nil, .null?: data = nil
-        case .array(let elements)?:
-            var records: [WireRecord] = []
-            records.reserveCapacity(elements.count)
-            for (offset, element) in elements.enumerated() {
-                records.append(try WireRecord(element, at: root.appending("data").appending(offset)))
+        let records = try json.optionalArray("data", at: root)
+        data = try records.map { elements throws(WireShapeError) in
+            try elements.enumerated().map { offset, element throws(WireShapeError) in
+                try WireRecord(element, at: root.appending("data").appending(offset))
             }
-            data = records
-        case let other?: throw WireShapeError(path: root.appending("data"), message: "expected an array, found \(other.kind)")
         }
         continuationToken = try json.optionalString("continuation_token", at: root)
         nextURL = try json.optionalString("next_url", at: root)
@@ -57,60 +52,37 @@ struct WireError {
     }
 }
 
-struct WireFigures {
-    let totalTrades: Int64
-    let totalAmount: DecimalAmount
-    let longTrades: Int64
-    let longAmount: DecimalAmount
-    let shortTrades: Int64
-    let shortAmount: DecimalAmount
-
-    init(_ json: JSONValue, at path: WirePath) throws(WireShapeError) {
-        totalTrades = try json.count("total_trades", at: path)
-        totalAmount = try json.amount("total_amount", at: path)
-        longTrades = try json.count("long_trades", at: path)
-        longAmount = try json.amount("long_amount", at: path)
-        shortTrades = try json.count("short_trades", at: path)
-        shortAmount = try json.amount("short_amount", at: path)
-    }
-
-    var figures: LiquidationFigures {
-        LiquidationFigures(
-            totalTrades: totalTrades, totalAmount: totalAmount, longTrades: longTrades,
-            longAmount: longAmount, shortTrades: shortTrades, shortAmount: shortAmount)
+extension LiquidationFigures {
+    /// The six figures of a record or of one of its exchanges.
+    init(wire json: JSONValue, at path: WirePath) throws(WireShapeError) {
+        self.init(
+            totalTrades: try json.count("total_trades", at: path), totalAmount: try json.amount("total_amount", at: path),
+            longTrades: try json.count("long_trades", at: path), longAmount: try json.amount("long_amount", at: path),
+            shortTrades: try json.count("short_trades", at: path), shortAmount: try json.amount("short_amount", at: path))
     }
 }
 
 struct WireRecord {
     let intervalTime: String?
     let intervalTimestamp: Int64?
-    let figures: WireFigures
+    let figures: LiquidationFigures
     let exchanges: [WireExchange]
 
     init(_ json: JSONValue, at path: WirePath) throws(WireShapeError) {
         guard case .object = json else { throw WireShapeError(path: path, message: "expected an object, found \(json.kind)") }
         intervalTime = try json.optionalString("interval_time", at: path)
-        intervalTimestamp = json["interval_timestamp"].map { $0.isNull } == false
+        intervalTimestamp = json["interval_timestamp"]?.isNull == false
             ? try json.count("interval_timestamp", at: path) : nil
-        figures = try WireFigures(json, at: path)
-        switch json["exchanges"] {
-        case nil, .null?: exchanges = []
-        case .array(let elements)?:
-            var list: [WireExchange] = []
-            list.reserveCapacity(elements.count)
-            for (offset, element) in elements.enumerated() {
-                list.append(try WireExchange(element, at: path.appending("exchanges").appending(offset)))
-            }
-            exchanges = list
-        case let other?:
-            throw WireShapeError(path: path.appending("exchanges"), message: "expected an array, found \(other.kind)")
+        figures = try LiquidationFigures(wire: json, at: path)
+        exchanges = try (json.optionalArray("exchanges", at: path) ?? []).enumerated().map { offset, element throws(WireShapeError) in
+            try WireExchange(element, at: path.appending("exchanges").appending(offset))
         }
     }
 }
 
 struct WireExchange {
     let exchange: String
-    let figures: WireFigures
+    let figures: LiquidationFigures
 
     init(_ json: JSONValue, at path: WirePath) throws(WireShapeError) {
         guard case .object = json else { throw WireShapeError(path: path, message: "expected an object, found \(json.kind)") }
@@ -120,7 +92,7 @@ struct WireExchange {
                 : WireShapeError(path: path.appending("exchange"), message: "expected a string")
         }
         exchange = code
-        figures = try WireFigures(json, at: path)
+        figures = try LiquidationFigures(wire: json, at: path)
     }
 }
 
@@ -160,6 +132,15 @@ extension JSONValue {
         }
     }
 
+    /// An array that may also be missing or null (nil then).
+    func optionalArray(_ key: String, at path: WirePath) throws(WireShapeError) -> [JSONValue]? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .array(let elements)?: return elements
+        case let other?: throw WireShapeError(path: path.appending(key), message: "expected an array, found \(other.kind)")
+        }
+    }
+
     /// An integer count: a JSON integer, or a string of digits.
     func count(_ key: String, at path: WirePath) throws(WireShapeError) -> Int64 {
         switch self[key] {
@@ -177,12 +158,7 @@ extension JSONValue {
     func amount(_ key: String, at path: WirePath) throws(WireShapeError) -> DecimalAmount {
         switch self[key] {
         case nil: throw WireShapeError(path: path, missing: key)
-        case .number(let text)?:
-            guard let amount = DecimalAmount(text) else {
-                throw WireShapeError(path: path.appending(key), message: "'\(text.prefix(40))' is not a decimal number")
-            }
-            return amount
-        case .string(let text)?:
+        case .number(let text)?, .string(let text)?:
             guard let amount = DecimalAmount(text) else {
                 throw WireShapeError(path: path.appending(key), message: "'\(text.prefix(40))' is not a decimal number")
             }

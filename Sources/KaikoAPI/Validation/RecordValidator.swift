@@ -31,7 +31,7 @@ struct RecordValidator {
         guard window.contains(hour) else { throw .outsideWindow(hour) }
         guard seenHours.insert(hour).inserted else { throw .duplicateHour(hour) }
 
-        let totals = record.figures.figures
+        let totals = record.figures
         try Self.check(totals, hour: hour, exchange: nil)
         var codes: Set<String> = []
         var exchanges: [ExchangeBreakdown] = []
@@ -39,7 +39,7 @@ struct RecordValidator {
         for exchange in record.exchanges {
             guard !exchange.exchange.isEmpty else { throw .emptyExchangeCode(hour) }
             guard codes.insert(exchange.exchange).inserted else { throw .duplicateExchange(hour, exchange: exchange.exchange) }
-            let figures = exchange.figures.figures
+            let figures = exchange.figures
             try Self.check(figures, hour: hour, exchange: exchange.exchange)
             exchanges.append(ExchangeBreakdown(exchange: exchange.exchange, figures: figures))
         }

@@ -56,13 +56,11 @@ struct DemoCluster {
         let cluster = DemoCluster(directory: directory, binDirectory: bin, serverUser: user)
         // A server left running by an interrupted demo is used as it is.
         let pgCtl = bin.appendingPathComponent("pg_ctl").path
-        let (running, _) = try await run(user.map { _ in "/usr/sbin/runuser" } ?? pgCtl,
-            (user.map { ["-u", $0, "--", pgCtl] } ?? []) + ["--pgdata=\(directory.path)/data", "status"])
-        if running == 0 {
+        if try await run(pgCtl, ["--pgdata=\(directory.path)/data", "status"], as: user).status == 0 {
             Console.print("  its server is already running")
             return cluster
         }
-        try await runChecked(bin.appendingPathComponent("pg_ctl").path, [
+        try await runChecked(pgCtl, [
             "--pgdata=\(directory.path)/data", "--log=\(directory.path)/server.log", "--wait", "start",
         ], as: user)
         return cluster
@@ -75,15 +73,18 @@ struct DemoCluster {
     }
 
     private static func runChecked(_ executable: String, _ arguments: [String], as user: String?) async throws {
-        let (status, output): (Int32, String)
-        if let user {
-            (status, output) = try await run("/usr/sbin/runuser", ["-u", user, "--", executable] + arguments)
-        } else {
-            (status, output) = try await run(executable, arguments)
-        }
+        let (status, output) = try await run(executable, arguments, as: user)
         guard status == 0 else {
             throw CommandFailure("\(URL(fileURLWithPath: executable).lastPathComponent) failed: \(output.suffix(500))", status: .unavailable)
         }
+    }
+
+    /// Runs a program as `user` (through runuser), or as ourselves when nil.
+    private static func run(_ executable: String, _ arguments: [String], as user: String?) async throws
+        -> (status: Int32, output: String)
+    {
+        guard let user else { return try await run(executable, arguments) }
+        return try await run("/usr/sbin/runuser", ["-u", user, "--", executable] + arguments)
     }
 
     /// Runs a program to its end with posix_spawn and waitpid on a thread of its own. Not

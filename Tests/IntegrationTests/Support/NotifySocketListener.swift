@@ -44,11 +44,9 @@ final class NotifySocketListener: Sendable {
         }
     }
 
-    /// Everything received so far, one entry per datagram.
-    var received: [String] {
-        drain(descriptor)
-        return messages.withLock { $0 }
-    }
+    /// Everything received so far, one entry per datagram (read by the listener's thread only,
+    /// so the order is the order sent).
+    var received: [String] { messages.withLock { $0 } }
 
     func waitFor(_ needle: String, timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
