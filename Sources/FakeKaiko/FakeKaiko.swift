@@ -17,6 +17,7 @@ public final class FakeKaiko: Sendable {
     let dataset: FakeDataset
     let faults: FaultInjector
     private let counters = Mutex<[Int: Int]>([:])
+    private let endlessTokens = Mutex(0)
 
     public init(configuration: FakeKaikoConfiguration = FakeKaikoConfiguration(), clock: FakeClock = FakeClock()) {
         self.configuration = configuration
@@ -28,6 +29,11 @@ public final class FakeKaiko: Sendable {
     /// Faults to answer the next data requests with, in order, before any random ones.
     public func script(_ faults: [FakeFault]) {
         self.faults.script(faults)
+    }
+
+    /// Answers every data request with `fault` until called again (nil: behave).
+    public func setPersistentFault(_ fault: FakeFault?) {
+        faults.setPersistent(fault)
     }
 
     /// Data requests answered so far, by HTTP status (a disconnect counts as status 0).
@@ -62,6 +68,9 @@ public final class FakeKaiko: Sendable {
         router.get("/_fake/clock") { _, _ in
             Self.json(.ok, "{\"now\":\(ResponseJSON.string(ResponseJSON.isoMillis(self.clock.now())))}")
         }
+        router.post("/_fake/faults") { request, _ in
+            self.setFaults(request)
+        }
         router.get("/_fake/stats") { _, _ in
             let counts = self.requestCounts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }
             return Self.json(.ok, "{\"requests\":\(self.totalRequests),\"by_status\":{\(counts.joined(separator: ","))}}")
@@ -84,13 +93,20 @@ public final class FakeKaiko: Sendable {
                 return Self.json(.unauthorized, ResponseJSON.error("Unauthorized: missing or invalid API key"))
             }
         }
-        guard configuration.assets.contains(asset) else {
+        let known = configuration.assets.contains(asset)
+        guard known || configuration.unknownAssetsAnswerEmpty else {
             return Self.json(.notFound, ResponseJSON.error("Unknown token: \(asset)"))
         }
         let now = clock.now()
         let parameters = Self.queryParameters(request)
+        let authority = request.head.authority ?? "127.0.0.1"
+        let prefix = "http://\(authority)/v2/data/liquidation.v1/token/\(asset)?continuation_token="
+        let fault = faults.nextFault()
         let query: LiquidationQuery
         if let token = parameters["continuation_token"] {
+            if token.hasPrefix(Self.endlessTokenPrefix), fault == .endlessPagination {
+                return Self.json(.ok, endlessPage(asset: asset, prefix: prefix, now: now))
+            }
             guard let decoded = LiquidationQuery(continuationToken: token), decoded.asset == asset else {
                 return Self.json(.badRequest, ResponseJSON.error("Invalid continuation_token"))
             }
@@ -103,7 +119,6 @@ public final class FakeKaiko: Sendable {
                 return Self.json(.badRequest, ResponseJSON.error(error.message))
             }
         }
-        let fault = faults.nextFault()
         switch fault {
         case .serverError(let status)?:
             return Self.json(
@@ -119,16 +134,37 @@ public final class FakeKaiko: Sendable {
             var response = Self.json(.tooManyRequests, ResponseJSON.error("Rate limit reached"))
             response.headers[.retryAfter] = asHTTPDate ? Self.httpDate(Date().addingTimeInterval(Double(seconds))) : String(seconds)
             return response
+        case .rateLimitedRaw(let text)?:
+            var response = Self.json(.tooManyRequests, ResponseJSON.error("Rate limit reached"))
+            response.headers[.retryAfter] = text
+            return response
+        case .emptyObject?:
+            return Self.json(.ok, "{}")
+        case .proxyErrorPage?:
+            return Self.json(.ok, #"{"status":504,"error":"Gateway Timeout","message":"upstream request timeout"}"#)
+        case .errorResult?:
+            return Self.json(.ok, ResponseJSON.error("Internal error, please try again later"))
         default:
             break
         }
 
-        let page = PageBuilder(dataset: dataset).page(for: query, now: Int64(now))
-        let authority = request.head.authority ?? "127.0.0.1"
-        let prefix = "http://\(authority)/v2/data/liquidation.v1/token/\(asset)?continuation_token="
+        var page = known && fault != .emptyData ? PageBuilder(dataset: dataset).page(for: query, now: Int64(now))
+            : PageBuilder.Page(intervals: [], next: nil)
+        var nextURL = page.next.map { prefix + $0.continuationToken }
+        var token = page.next?.continuationToken
+        switch fault {
+        case .endlessPagination?:
+            page.next = nil
+            token = nil
+            nextURL = prefix + nextEndlessToken()
+        case .tokenWithoutNextURL?:
+            nextURL = nil
+        default:
+            break
+        }
         let body = ResponseJSON.page(
-            query: query, intervals: page.intervals, next: page.next, nextURLPrefix: prefix, now: now,
-            corrupt: configuration.corruptAssets.contains(asset))
+            query: query, intervals: page.intervals, continuationToken: token, nextURL: nextURL, now: now,
+            corrupt: configuration.corruptAssets.contains(asset), nullData: fault == .nullData)
         switch fault {
         case .truncatedBody?:
             return Self.json(.ok, String(body.prefix(body.count / 2)))
@@ -145,9 +181,38 @@ public final class FakeKaiko: Sendable {
                 })
             response.headers[.contentType] = "application/json"
             return response
+        case .slowBody(let interval)?:
+            let bytes = Array(body.utf8)
+            var response = Response(
+                status: .ok,
+                body: ResponseBody(contentLength: bytes.count) { writer in
+                    for byte in bytes {
+                        try await writer.write(ByteBuffer(bytes: [byte]))
+                        try await Task.sleep(for: .milliseconds(interval))
+                    }
+                    try await writer.finish(nil)
+                })
+            response.headers[.contentType] = "application/json"
+            return response
         default:
             return Self.json(.ok, body)
         }
+    }
+
+    static let endlessTokenPrefix = "endless-"
+
+    /// A token never handed out before, for `endlessPagination`.
+    private func nextEndlessToken() -> String {
+        Self.endlessTokenPrefix + String(endlessTokens.withLock { counter in
+            counter += 1
+            return counter
+        })
+    }
+
+    /// A page of no record that points to yet another page.
+    private func endlessPage(asset: String, prefix: String, now: Double) -> String {
+        "{\"result\":\"success\",\"query\":{\"token\":\(ResponseJSON.string(asset)),\"data_version\":\"v1\"},\"data\":[],"
+            + "\"next_url\":\(ResponseJSON.string(prefix + nextEndlessToken()))}"
     }
 
     private func truth(_ request: Request, asset: String) -> Response {
@@ -172,6 +237,28 @@ public final class FakeKaiko: Sendable {
             return Self.json(.badRequest, ResponseJSON.error("use ?now=ISO8601, ?advance_hours=N or ?advance_seconds=N"))
         }
         return Self.json(.ok, "{\"now\":\(ResponseJSON.string(ResponseJSON.isoMillis(clock.now())))}")
+    }
+
+    /// `?persistent=NAME` (or `none`) and/or `?script=NAME,NAME,...`.
+    private func setFaults(_ request: Request) -> Response {
+        let parameters = Self.queryParameters(request)
+        if let name = parameters["persistent"] {
+            if name == "none" {
+                faults.setPersistent(nil)
+            } else if let fault = FakeFault(name: name) {
+                faults.setPersistent(fault)
+            } else {
+                return Self.json(.badRequest, ResponseJSON.error("unknown fault '\(name)'"))
+            }
+        }
+        if let names = parameters["script"] {
+            let parsed = names.split(separator: ",").map { FakeFault(name: String($0)) }
+            guard parsed.allSatisfy({ $0 != nil }) else {
+                return Self.json(.badRequest, ResponseJSON.error("unknown fault in '\(names)'"))
+            }
+            faults.script(parsed.compactMap { $0 })
+        }
+        return Self.json(.ok, "{\"persistent\":\(faults.persistent.map { ResponseJSON.string("\($0)") } ?? "null")}")
     }
 
     private func count(_ status: Int) {

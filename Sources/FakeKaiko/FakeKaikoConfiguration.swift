@@ -6,8 +6,11 @@ public struct FakeKaikoConfiguration: Sendable {
     public var apiKey: String?
     /// Seed of the synthetic data: same seed, same figures.
     public var seed: UInt64
-    /// Assets the API knows; others get 404.
+    /// Assets the API knows; others get 404 (or, see below, an empty data page).
     public var assets: Set<String>
+    /// Answer an unknown asset with well-formed, empty data pages instead of 404, as an API
+    /// might for a code it has simply no data for.
+    public var unknownAssetsAnswerEmpty: Bool
     /// First hour with data (Kaiko: 2025-01-08).
     public var datasetStart: Int64
     /// An hour is published this long after it ends.
@@ -29,8 +32,10 @@ public struct FakeKaikoConfiguration: Sendable {
         revisionHours: Int64 = 0,
         emptyHourRate: Double = 0.2,
         corruptAssets: Set<String> = [],
+        unknownAssetsAnswerEmpty: Bool = false,
         faults: FaultConfiguration = FaultConfiguration()
     ) {
+        self.unknownAssetsAnswerEmpty = unknownAssetsAnswerEmpty
         self.corruptAssets = corruptAssets
         self.apiKey = apiKey
         self.seed = seed

@@ -20,7 +20,9 @@ public enum KaikoError: Error, Sendable, CustomStringConvertible {
     case foreignNextURL(asset: AssetCode, window: HourWindow, origin: String)
     /// The same continuation came back twice: following it would loop forever.
     case paginationLoop(asset: AssetCode, window: HourWindow, page: Int)
-    /// A 200 response whose body is not the documented JSON.
+    /// The pagination went on for more pages than the window has hours: not an honest answer.
+    case tooManyPages(asset: AssetCode, window: HourWindow, pages: Int)
+    /// A data page whose records do not have the documented shape.
     case malformedResponse(asset: AssetCode, window: HourWindow, reason: String)
     /// A record that fails validation against the request.
     case invalidRecord(asset: AssetCode, window: HourWindow, problem: RecordProblem)
@@ -46,6 +48,9 @@ public enum KaikoError: Error, Sendable, CustomStringConvertible {
                 + "the API key is only sent there"
         case .paginationLoop(let asset, let window, let page):
             return "the API returned the same continuation twice (page \(page)) for \(asset) \(window)"
+        case .tooManyPages(let asset, let window, let pages):
+            return "the API's pagination for \(asset) \(window) went on past \(pages) pages, more than the window "
+                + "has hours; stopped following it"
         case .malformedResponse(let asset, let window, let reason):
             return "malformed response for \(asset) \(window): \(reason)"
         case .invalidRecord(let asset, let window, let problem):
@@ -56,7 +61,7 @@ public enum KaikoError: Error, Sendable, CustomStringConvertible {
     /// Whether the failure is about the data (a bad page), as opposed to access or transport.
     public var isDataProblem: Bool {
         switch self {
-        case .malformedResponse, .invalidRecord, .paginationLoop: return true
+        case .malformedResponse, .invalidRecord, .paginationLoop, .tooManyPages: return true
         default: return false
         }
     }

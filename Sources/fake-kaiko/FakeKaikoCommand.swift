@@ -13,7 +13,11 @@ struct FakeKaikoCommand: AsyncParsableCommand {
         discussion: """
             Serves GET /v2/data/liquidation.v1/token/{asset} as Kaiko documents it, with deterministic \
             synthetic data. Test routes: GET /_fake/truth/{asset}?start_time=&end_time= (final figures), \
-            POST /_fake/clock?now=ISO|advance_hours=N, GET /_fake/stats.
+            POST /_fake/clock?now=ISO|advance_hours=N, POST /_fake/faults?persistent=NAME|none&script=NAME,..., \
+            GET /_fake/stats. Fault names: server-error[:STATUS], bad-gateway, rate-limited[:SECONDS], \
+            retry-after:TEXT, truncated-body, malformed-body, disconnect, empty-object, null-data, \
+            proxy-error-page, error-result, empty-data, slow-body[:MS_PER_BYTE], endless-pagination, \
+            token-without-next-url.
             """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -35,6 +39,8 @@ struct FakeKaikoCommand: AsyncParsableCommand {
     @Option(help: "Retry-After seconds sent with a 429.") var retryAfter: Int = 1
     @Option(help: "Milliseconds added to every answer.") var latencyMs: Int = 0
     @Option(help: "Seed of the fault dice.") var faultSeed: UInt64 = 7
+    @Option(help: "Answer every data request with this fault (see above).") var persistentFault: String?
+    @Flag(help: "Answer unknown assets with empty data pages instead of 404.") var unknownAssetsEmpty = false
 
     func validate() throws {
         for (name, rate) in [("--error-rate", errorRate), ("--bad-gateway-rate", badGatewayRate),
@@ -43,6 +49,9 @@ struct FakeKaikoCommand: AsyncParsableCommand {
             throw ValidationError("\(name) must be between 0 and 1")
         }
         if let now { _ = try parseNow(now) }
+        if let persistentFault, FakeFault(name: persistentFault) == nil {
+            throw ValidationError("--persistent-fault: unknown fault '\(persistentFault)'")
+        }
     }
 
     private func parseNow(_ text: String) throws -> Date {
@@ -56,7 +65,7 @@ struct FakeKaikoCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = FakeKaikoConfiguration(
             apiKey: apiKey, seed: seed, publicationDelaySeconds: publicationDelay, revisionHours: revisionHours,
-            emptyHourRate: emptyHourRate,
+            emptyHourRate: emptyHourRate, unknownAssetsAnswerEmpty: unknownAssetsEmpty,
             faults: FaultConfiguration(
                 serverErrorRate: errorRate, badGatewayRate: badGatewayRate, malformedBodyRate: malformedRate,
                 disconnectRate: disconnectRate, rateLimitPerSecond: rateLimit, retryAfterSeconds: retryAfter,
@@ -71,6 +80,7 @@ struct FakeKaikoCommand: AsyncParsableCommand {
         var logger = Logger(label: "fake-kaiko")
         logger.logLevel = .warning
         let fake = FakeKaiko(configuration: configuration, clock: clock)
+        if let persistentFault { fake.setPersistentFault(FakeFault(name: persistentFault)) }
         let host = self.host
         let app = fake.makeApplication(host: host, port: port, logger: logger) { port in
             // Written straight to the file descriptor: scripts wait for this line on a pipe.

@@ -30,7 +30,7 @@ struct CraftedPageTests {
     }
 
     func page(_ records: [String], next: String? = nil) -> String {
-        var json = #"{"query":{"data_version":"v1"},"data":["# + records.joined(separator: ",") + "]"
+        var json = #"{"result":"success","query":{"data_version":"v1"},"data":["# + records.joined(separator: ",") + "]"
         if let next { json += ",\"next_url\":\"\(next)\"" }
         return json + "}"
     }

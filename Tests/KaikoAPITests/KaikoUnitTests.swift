@@ -70,3 +70,40 @@ struct KaikoUnitTests {
         #expect(APIKey("   ") == nil)
     }
 }
+
+@Suite("Retry-After and body excerpts: values from the network cannot trap")
+struct NetworkValueBoundsTests {
+    @Test func retryAfterIsBoundedWhateverTheServerSends() {
+        let now = Date(timeIntervalSince1970: 1_445_412_480)
+        #expect(RetryAfter.parse("99999999999999999999", now: now) == .seconds(86_400))
+        #expect(RetryAfter.parse(String(Int64.max), now: now) == .seconds(86_400))
+        #expect(RetryAfter.parse("86401", now: now) == .seconds(86_400))
+        #expect(RetryAfter.parse("Fri, 31 Dec 9999 23:59:59 GMT", now: now) == .seconds(86_400))
+        #expect(RetryAfter.parse("1e400", now: now) == nil)
+    }
+
+    @Test func aHugeDelayIsRefusedWithoutOverflow() {
+        let policy = RetryPolicy(totalBudget: .seconds(300))
+        let huge = Duration.seconds(Int64.max)
+        #expect(!policy.allowsRetry(afterAttempt: 1, elapsed: .seconds(Int64.max), delay: huge))
+        #expect(!policy.allowsRetry(afterAttempt: 1, elapsed: .zero, delay: huge))
+        #expect(policy.delay(afterAttempt: 1, randomFraction: 1, retryAfter: huge) == policy.maxRetryAfter)
+    }
+
+    func excerpt(_ text: String, limit: Int = 120, masking secret: String? = nil) -> String {
+        Array(text.utf8).withUnsafeBytes { BodyExcerpt.of($0, limit: limit, masking: secret) }
+    }
+
+    @Test func anExcerptIsOneShortLineWithoutSecrets() {
+        #expect(excerpt("") == "an empty body")
+        #expect(excerpt("{}") == "{}")
+        #expect(excerpt("<html>\r\n  <h1>502</h1>\u{0}\t</html>") == "<html> <h1>502</h1> </html>")
+        let long = String(repeating: "x", count: 500)
+        #expect(excerpt(long, limit: 10) == "xxxxxxxxxx… (500 bytes)")
+        #expect(excerpt(#"{"echo":"X-Api-Key: k-123456"}"#, masking: "k-123456") == #"{"echo":"X-Api-Key: ****"}"#)
+        // A key that straddles the cut is masked whole before the text is cut.
+        #expect(!excerpt("0123456789secret-key-abc", limit: 14, masking: "secret-key-abc").contains("secr"))
+        let invalidUTF8: [UInt8] = [0xFF, 0xFE, 0x41]
+        #expect(invalidUTF8.withUnsafeBytes { BodyExcerpt.of($0) } == "\u{FFFD}\u{FFFD}A")
+    }
+}

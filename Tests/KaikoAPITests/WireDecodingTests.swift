@@ -19,22 +19,22 @@ struct WireDecodingTests {
     @Test func amountsKeepEveryDigitBeyondWhatDecimalHolds() throws {
         let long = "123456789012345678901234567890123456789012.123456789012345678901"
         let wire = try parse(#"{"result":"success","data":[{"interval_time":"2025-01-08T00:00:00Z",\#(figures(long)),"exchanges":[]}]}"#)
-        let record = try #require(wire.data?.first)
+        let record = try #require(wire.data.first)
         #expect(record.figures.totalAmount.text == long)
         #expect(record.figures.shortAmount.text == "0")
-        #expect(try parse(#"{"data":[{\#(figures("1.5e-7"))}]}"#).data?.first?.figures.longAmount.text == "1.5e-7")
+        #expect(try parse(#"{"result":"success","data":[{\#(figures("1.5e-7"))}]}"#).data.first?.figures.longAmount.text == "1.5e-7")
     }
 
     @Test func countsAndAmountsMayComeAsStrings() throws {
-        let wire = try parse(#"{"data":[{\#(figures("\"474520.3599480028\"", trades: "\"12\""))}]}"#)
-        let figures = try #require(wire.data?.first?.figures)
+        let wire = try parse(#"{"result":"success","data":[{\#(figures("\"474520.3599480028\"", trades: "\"12\""))}]}"#)
+        let figures = try #require(wire.data.first?.figures)
         #expect(figures.totalTrades == 12 && figures.totalAmount.text == "474520.3599480028")
     }
 
     @Test func exchangesMayBeMissingOrNullAndUnknownFieldsAreIgnored() throws {
         let wire = try parse(
-            #"{"query":{"data_version":"v1","x":[1,{"y":null}]},"data":[{\#(figures("0")),"exchanges":null,"new_field":true}],"next_url":"https://x/\u00e9\/p?a=1"}"#)
-        #expect(wire.data?.first?.exchanges.isEmpty == true)
+            #"{"result":"success","query":{"data_version":"v1","x":[1,{"y":null}]},"data":[{\#(figures("0")),"exchanges":null,"new_field":true}],"next_url":"https://x/\u00e9\/p?a=1"}"#)
+        #expect(wire.data.first?.exchanges.isEmpty == true)
         #expect(wire.query?.dataVersion == "v1")
         #expect(wire.nextURL == "https://x/é/p?a=1")
     }
@@ -58,12 +58,37 @@ struct WireDecodingTests {
                 return "\(error)"
             }
         }
-        #expect(summary(#"{"data":[{\#(figures("0")),"exchanges":[{"exchange":"bbit",\#(figures("true"))}]}]}"#)
+        let ok = #"{"result":"success","#
+        #expect(summary(ok + #""data":[{\#(figures("0")),"exchanges":[{"exchange":"bbit",\#(figures("true"))}]}]}"#)
             == "data[0].exchanges[0].total_amount: expected a decimal amount, found a boolean")
-        #expect(summary(#"{"data":[{"total_amount":1}]}"#) == "missing field 'total_trades' in data[0]")
-        #expect(summary(#"{"data":[{\#(figures("1", trades: "1.5"))}]}"#) == "data[0].total_trades: expected an integer count, found '1.5'")
-        #expect(summary(#"{"data":[{\#(figures("\"1,5\""))}]}"#) == "data[0].total_amount: '1,5' is not a decimal number")
-        #expect(summary(#"{"data":{}}"#) == "data: expected an array, found an object")
-        #expect(summary("[]") == "expected an object, found an array")
+        #expect(summary(ok + #""data":[{"total_amount":1}]}"#) == "missing field 'total_trades' in data[0]")
+        #expect(summary(ok + #""data":[{\#(figures("1", trades: "1.5"))}]}"#) == "data[0].total_trades: expected an integer count, found '1.5'")
+        #expect(summary(ok + #""data":[{\#(figures("\"1,5\""))}]}"#) == "data[0].total_amount: '1,5' is not a decimal number")
+        #expect(summary(ok + #""data":[],"next_url":7}"#) == "next_url: expected a string, found a number")
+    }
+
+    /// Only `result: success` with a `data` array proves a data page; everything else is a
+    /// failed request that must not touch stored hours.
+    @Test(arguments: [
+        ("{}", #"no "result": "success""#),
+        (#"{"data":[]}"#, #"no "result": "success""#),
+        (#"{"result":"success"}"#, #"no "data" array"#),
+        (#"{"result":"success","data":null}"#, #""data" is null, not an array"#),
+        (#"{"result":"success","data":{}}"#, #""data" is an object, not an array"#),
+        (#"{"result":"error","message":"Internal error","data":[]}"#, #""result" is "error": Internal error"#),
+        (#"{"result":true,"data":[]}"#, #""result" is a boolean"#),
+        (#"{"status":504,"error":"Gateway Timeout"}"#, #"no "result": "success""#),
+        ("[]", "the body is an array, not an object"),
+        (#""ok""#, "the body is a string, not an object"),
+    ])
+    func anAnswerThatIsNotADataPageSaysWhy(body: String, reason: String) {
+        do {
+            _ = try parse(body)
+            Issue.record("\(body) was taken for a data page")
+        } catch let error as NotADataPage {
+            #expect(error.reason == reason)
+        } catch {
+            Issue.record("\(body): \(error)")
+        }
     }
 }

@@ -4,8 +4,8 @@ import LiquidationModel
 /// their digits, and zero amounts as the integer `0`, as in Kaiko's example.
 enum ResponseJSON {
     static func page(
-        query: LiquidationQuery, intervals: [FakeInterval], next: LiquidationQuery?, nextURLPrefix: String, now: Double,
-        corrupt: Bool = false
+        query: LiquidationQuery, intervals: [FakeInterval], continuationToken: String?, nextURL: String?, now: Double,
+        corrupt: Bool = false, nullData: Bool = false
     ) -> String {
         let width = query.intervalHours * 3600
         let first = intervals.map(\.start).min()
@@ -28,11 +28,9 @@ enum ResponseJSON {
         json += "\"access\":{\"access_range\":{\"start_timestamp\":1688428800000,\"end_timestamp\":2177539199000},"
         json += "\"data_range\":{\"start_timestamp\":null,\"end_timestamp\":null}},"
         json += "\"result\":\"success\","
-        json += "\"data\":" + records(intervals, corrupt: corrupt)
-        if let next {
-            let token = next.continuationToken
-            json += ",\"continuation_token\":\(string(token)),\"next_url\":\(string(nextURLPrefix + token))"
-        }
+        json += "\"data\":" + (nullData ? "null" : records(intervals, corrupt: corrupt))
+        if let continuationToken { json += ",\"continuation_token\":\(string(continuationToken))" }
+        if let nextURL { json += ",\"next_url\":\(string(nextURL))" }
         return json + "}"
     }
 

@@ -66,11 +66,16 @@ struct SyntheticLiquidations: Sendable {
         return FakeInterval(start: hourStart, exchanges: exchanges)
     }
 
-    /// What the API says while an hour is still being revised: partial counts, and sometimes
-    /// an exchange that the final figures will not have, or one missing that they will.
+    /// What the API says while an hour is still being revised: partial counts, sometimes an
+    /// exchange that the final figures will not have, or one missing that they will, and now and
+    /// then liquidations in an hour that the final figures find empty (a whole hour dropped).
     func provisionalHour(asset: String, hourStart: Int64) -> FakeInterval? {
-        guard var hour = finalHour(asset: asset, hourStart: hourStart) else { return nil }
         var rng = SplitMix64([seed, stableHash(asset), UInt64(bitPattern: hourStart)], label: "provisional")
+        guard var hour = finalHour(asset: asset, hourStart: hourStart) else {
+            guard rng.unit() < 0.3 else { return nil }
+            let code = Self.exchangeCodes[Int(rng.next() % UInt64(Self.exchangeCodes.count))]
+            return FakeInterval(start: hourStart, exchanges: [(code, randomFigures(&rng, scale: 0.2))])
+        }
         hour.exchanges = hour.exchanges.map { entry in
             let percent = Int64(50 + rng.next() % 46)
             var figures = entry.figures

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// A fault the stand-in can answer with instead of the data.
+/// A fault the stand-in can answer with instead of the data: what Kaiko, or a gateway or proxy
+/// in front of it, plausibly sends on a bad day.
 public enum FakeFault: Sendable, Equatable {
     /// 500 or 503 with a JSON error body.
     case serverError(status: Int)
@@ -9,12 +10,57 @@ public enum FakeFault: Sendable, Equatable {
     case badGateway
     /// 429 with `Retry-After` in seconds, or as an HTTP date that many seconds ahead.
     case rateLimited(retryAfterSeconds: Int, asHTTPDate: Bool)
+    /// 429 whose `Retry-After` is this text exactly (a huge number, garbage).
+    case rateLimitedRaw(retryAfter: String)
     /// 200 with the JSON cut short.
     case truncatedBody
     /// 200 with a body that is not JSON at all.
     case malformedBody
     /// The connection is closed half-way through the body.
     case disconnect
+    /// 200 with `{}`: a gateway that answers for a backend it could not reach.
+    case emptyObject
+    /// 200 with the usual envelope but `"data": null`.
+    case nullData
+    /// 200 with a JSON object that has neither `result` nor `data`: a proxy's own error page.
+    case proxyErrorPage
+    /// 200 with `{"result":"error","message":...}`.
+    case errorResult
+    /// 200 with a well-formed data page holding no record: every hour of the window looks empty.
+    case emptyData
+    /// The real answer, its body sent one byte every this many milliseconds.
+    case slowBody(byteIntervalMilliseconds: Int)
+    /// The real first page, then empty pages, each with a `next_url` (same origin) never seen
+    /// before: a pagination that never ends.
+    case endlessPagination
+    /// The real answer with its `continuation_token` but no `next_url` (the client must call the
+    /// endpoint with the token itself, as Kaiko's pagination page describes). Not a fault.
+    case tokenWithoutNextURL
+
+    /// The fault named as on the command line and in `POST /_fake/faults`: `empty-object`,
+    /// `slow-body:2000`, `rate-limited:5`, `retry-after:99999999999`, ...
+    public init?(name: String) {
+        let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
+        let argument = parts.count > 1 ? parts[1] : nil
+        switch parts.first ?? "" {
+        case "server-error": self = .serverError(status: argument.flatMap(Int.init) ?? 500)
+        case "bad-gateway": self = .badGateway
+        case "rate-limited": self = .rateLimited(retryAfterSeconds: argument.flatMap(Int.init) ?? 1, asHTTPDate: false)
+        case "retry-after": self = .rateLimitedRaw(retryAfter: argument ?? "")
+        case "truncated-body": self = .truncatedBody
+        case "malformed-body": self = .malformedBody
+        case "disconnect": self = .disconnect
+        case "empty-object": self = .emptyObject
+        case "null-data": self = .nullData
+        case "proxy-error-page": self = .proxyErrorPage
+        case "error-result": self = .errorResult
+        case "empty-data": self = .emptyData
+        case "slow-body": self = .slowBody(byteIntervalMilliseconds: argument.flatMap(Int.init) ?? 1000)
+        case "endless-pagination": self = .endlessPagination
+        case "token-without-next-url": self = .tokenWithoutNextURL
+        default: return nil
+        }
+    }
 }
 
 /// Decides, per request, whether to misbehave: first any scripted faults (for tests that need an
@@ -22,6 +68,8 @@ public enum FakeFault: Sendable, Equatable {
 final class FaultInjector: Sendable {
     private struct State {
         var scripted: [FakeFault] = []
+        /// Answers every request not scripted, until changed (a gateway having a bad day).
+        var persistent: FakeFault?
         var random: SplitMix64
         var tokens: Double
         var lastRefill: Double
@@ -40,10 +88,17 @@ final class FaultInjector: Sendable {
         state.withLock { $0.scripted += faults }
     }
 
+    func setPersistent(_ fault: FakeFault?) {
+        state.withLock { $0.persistent = fault }
+    }
+
+    var persistent: FakeFault? { state.withLock { $0.persistent } }
+
     func nextFault() -> FakeFault? {
         let now = Date().timeIntervalSince1970
         return state.withLock { state -> FakeFault? in
             if !state.scripted.isEmpty { return state.scripted.removeFirst() }
+            if let persistent = state.persistent { return persistent }
             if let rate = configuration.rateLimitPerSecond {
                 state.tokens = min(max(1, rate), state.tokens + (now - state.lastRefill) * rate)
                 state.lastRefill = now

@@ -25,7 +25,7 @@ public enum FailureKind: Sendable, Equatable {
             case .unauthorized, .forbidden: self = .access
             case .unknownAsset: self = .unknownAsset
             case .retriesExhausted: self = .temporary
-            case .malformedResponse, .invalidRecord, .paginationLoop, .foreignNextURL: self = .badData
+            case .malformedResponse, .invalidRecord, .paginationLoop, .foreignNextURL, .tooManyPages: self = .badData
             case .invalidConfiguration, .badRequest: self = .configuration
             case .unexpectedStatus: self = .other
             }

@@ -36,7 +36,7 @@ public final class KaikoClient: Sendable {
             // Redirects would carry the X-Api-Key header to wherever they point: never follow.
             http.redirectConfiguration = .disallow
             http.decompression = .enabled(limit: .ratio(200))
-            http.timeout = .init(connect: .seconds(10), read: .seconds(60))
+            http.timeout = .init(connect: .seconds(10), read: .init(configuration.requestTimeout))
             self.httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
             self.ownsHTTPClient = true
         }
@@ -81,6 +81,18 @@ public final class KaikoClient: Sendable {
             + "&start_time=\(window.start)&end_time=\(window.end)"
     }
 
+    /// The endpoint called with a continuation token alone, for an answer that carries the
+    /// token without a `next_url` ("calling the endpoint again with it returns the next page").
+    func continuationURL(asset: AssetCode, token: String) -> String {
+        let endpoint = configuration.endpoint
+        let encoded = token.addingPercentEncoding(withAllowedCharacters: Self.tokenCharacters) ?? ""
+        return endpoint.origin + endpoint.basePath + Self.path + asset.rawValue + "?continuation_token=" + encoded
+    }
+
+    /// What a query value may hold unencoded (RFC 3986 unreserved characters).
+    private static let tokenCharacters = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
     // MARK: - One page, with retries
 
     struct PageResponse {
@@ -117,22 +129,38 @@ public final class KaikoClient: Sendable {
             case .fail(let error):
                 throw error
             case .retry(let reason, let retryAfter, let rateLimited):
+                // The budget is consulted before anything waits, and a server asking for more
+                // than the cap is not obeyed for that long: the window fails now, and is tried
+                // again on a later pass.
+                if let retryAfter, retryAfter > policy.maxRetryAfter {
+                    throw KaikoError.retriesExhausted(
+                        asset: asset, window: window, attempts: attempt,
+                        lastFailure: "\(reason); Retry-After asks for \(retryAfter.formattedSeconds), more than the "
+                            + "\(policy.maxRetryAfter.formattedSeconds) liqsync waits (--max-retry-after)")
+                }
                 let delay = policy.delay(afterAttempt: attempt, randomFraction: randomFraction(), retryAfter: retryAfter)
-                if rateLimited { await rateLimiter.pause(for: delay) }
                 let elapsed = started.duration(to: .now)
                 guard policy.allowsRetry(afterAttempt: attempt, elapsed: elapsed, delay: delay) else {
                     throw KaikoError.retriesExhausted(asset: asset, window: window, attempts: attempt, lastFailure: reason)
                 }
+                if rateLimited { await rateLimiter.pause(for: delay) }
                 Counter(label: "liqsync_api_retries_total").increment()
                 logger.warning(
                     "retrying Kaiko request",
                     metadata: [
                         "asset": "\(asset)", "window": "\(window)", "page": "\(page)", "attempt": "\(attempt)",
-                        "reason": "\(reason)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                        "reason": "\(reason)", "delay_ms": "\(delay.wholeMilliseconds)",
                     ])
                 try await Task.sleep(for: delay)
             }
         }
+    }
+
+    /// What came back for one request: everything the decision needs, read in full.
+    private struct Answer: Sendable {
+        let status: Int
+        let retryAfter: String?
+        let body: ByteBuffer
     }
 
     private func send(url: String, asset: AssetCode, window: HourWindow) async throws -> AttemptOutcome {
@@ -144,11 +172,25 @@ public final class KaikoClient: Sendable {
         if let apiKey = configuration.apiKey {
             request.headers.add(name: "X-Api-Key", value: apiKey.revealedForRequestHeader)
         }
-        let response = try await httpClient.execute(request, timeout: .init(configuration.requestTimeout))
-        let body = try await response.body.collect(upTo: configuration.maxBodyBytes)
-        let status = Int(response.status.code)
+        let answer: Answer
+        do {
+            // One deadline for the whole exchange, body included.
+            answer = try await withDeadline(configuration.requestTimeout) { [httpClient, configuration, request] in
+                let response = try await httpClient.execute(request, timeout: .init(configuration.requestTimeout))
+                let body = try await response.body.collect(upTo: configuration.maxBodyBytes)
+                return Answer(
+                    status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: body)
+            }
+        } catch let error as DeadlineExceeded {
+            Counter(label: "liqsync_api_requests_total", dimensions: [("status", "timeout")]).increment()
+            return .retry(
+                reason: "\(error) from \(configuration.endpoint.host) (deadline for the whole request, body included)",
+                retryAfter: nil, rateLimited: false)
+        }
+        let status = answer.status
+        let body = answer.body
         Counter(label: "liqsync_api_requests_total", dimensions: [("status", String(status))]).increment()
-        let retryAfter = RetryAfter.parse(response.headers.first(name: "Retry-After"))
+        let retryAfter = RetryAfter.parse(answer.retryAfter)
         let host = configuration.endpoint.host
         switch status {
         case 200:
@@ -156,7 +198,7 @@ public final class KaikoClient: Sendable {
         case 429:
             return .retry(reason: "rate limited by \(host) (429)", retryAfter: retryAfter, rateLimited: true)
         case 408, 500...599:
-            return .retry(reason: "HTTP \(status) from \(host)", retryAfter: retryAfter, rateLimited: false)
+            return .retry(reason: "HTTP \(status) from \(host): \(excerpt(body))", retryAfter: retryAfter, rateLimited: false)
         case 400:
             return .fail(.badRequest(asset: asset, window: window, message: Self.apiMessage(body)))
         case 401:
@@ -170,24 +212,31 @@ public final class KaikoClient: Sendable {
         }
     }
 
+    /// A 200 changes stored hours only when it proves it is a data page; anything else is a
+    /// failed request, retried like a 5xx.
     private func decode(_ body: ByteBuffer, asset: AssetCode, window: HourWindow) -> AttemptOutcome {
+        let host = configuration.endpoint.host
         do {
-            let wire = try body.withUnsafeReadableBytes { try WireResponse.parse($0) }
-            if wire.result == "error" {
-                return .fail(.malformedResponse(
-                    asset: asset, window: window, reason: "status 200 with an error body: \(wire.message ?? "no message")"))
-            }
-            return .success(wire)
+            return .success(try body.withUnsafeReadableBytes { try WireResponse.parse($0) })
         } catch let error as JSONSyntaxError {
-            // Unparseable JSON is what a truncated transfer looks like: worth another try.
+            // Unparseable JSON is what a truncated transfer (or a proxy's HTML page) looks like.
             return .retry(
-                reason: "unparseable JSON body (\(body.readableBytes) bytes: \(error))", retryAfter: nil, rateLimited: false)
+                reason: "HTTP 200 from \(host) with an unparseable JSON body (\(body.readableBytes) bytes: \(error)): "
+                    + excerpt(body),
+                retryAfter: nil, rateLimited: false)
+        } catch let error as NotADataPage {
+            return .retry(reason: "HTTP 200 from \(host) is \(error): \(excerpt(body))", retryAfter: nil, rateLimited: false)
         } catch let error as WireShapeError {
-            // JSON that parses but has the wrong shape will not get better by asking again.
+            // A data page whose records have the wrong shape will not get better by asking again.
             return .fail(.malformedResponse(asset: asset, window: window, reason: error.summary))
         } catch {
             return .retry(reason: "unreadable body: \(error)", retryAfter: nil, rateLimited: false)
         }
+    }
+
+    /// The start of a body, for a message; the API key masked should a gateway echo it.
+    private func excerpt(_ body: ByteBuffer) -> String {
+        body.withUnsafeReadableBytes { BodyExcerpt.of($0, masking: configuration.apiKey?.revealedForRequestHeader) }
     }
 
     /// The `message` of a JSON error body; nil for anything else (a proxy's HTML page).

@@ -11,8 +11,10 @@ public struct LiquidationPage: Sendable {
 }
 
 /// The pages of a window, fetched one at a time as the sequence is iterated: following
-/// `next_url` while it is present and not empty, refusing one that leaves the configured
-/// origin (the API key goes nowhere else) or that repeats (a loop).
+/// `next_url` while it is present and not empty (or, when only a `continuation_token` came, the
+/// endpoint with that token, as Kaiko documents), refusing one that leaves the configured
+/// origin (the API key goes nowhere else), that repeats (a loop), or that would make the window
+/// take more pages than it has hours (no honest pagination needs that many).
 public struct LiquidationPages: AsyncSequence, Sendable {
     public typealias Element = LiquidationPage
 
@@ -32,6 +34,8 @@ public struct LiquidationPages: AsyncSequence, Sendable {
         private var validator: RecordValidator
         private var followed: Set<String> = []
         private var pageNumber = 0
+        /// Every page but the last brings at least one hour of the window, each hour once.
+        private var maximumPages: Int { window.hourCount + 1 }
 
         init(client: KaikoClient, asset: AssetCode, window: HourWindow) {
             self.client = client
@@ -45,7 +49,7 @@ public struct LiquidationPages: AsyncSequence, Sendable {
             guard let url = nextURL else { return nil }
             pageNumber += 1
             let response = try await client.fetchPage(url: url, asset: asset, window: window, page: pageNumber)
-            let records = try validator.validate(response.wire.data ?? [])
+            let records = try validator.validate(response.wire.data)
             nextURL = try nextPageURL(response.wire)
             return LiquidationPage(
                 number: pageNumber, records: records, dataVersion: response.wire.query?.dataVersion,
@@ -53,7 +57,14 @@ public struct LiquidationPages: AsyncSequence, Sendable {
         }
 
         private mutating func nextPageURL(_ wire: WireResponse) throws(KaikoError) -> String? {
-            guard let next = wire.nextURL, !next.isEmpty else { return nil }
+            let next: String
+            if let url = wire.nextURL, !url.isEmpty {
+                next = url
+            } else if let token = wire.continuationToken, !token.isEmpty {
+                next = client.continuationURL(asset: asset, token: token)
+            } else {
+                return nil
+            }
             guard let components = URLComponents(string: next), client.configuration.endpoint.isSameOrigin(components)
             else {
                 let origin = URLComponents(string: next).map { "\($0.scheme ?? "?")://\($0.host ?? "?")" } ?? "an unparseable URL"
@@ -61,6 +72,9 @@ public struct LiquidationPages: AsyncSequence, Sendable {
             }
             guard followed.insert(next).inserted else {
                 throw .paginationLoop(asset: asset, window: window, page: pageNumber)
+            }
+            guard pageNumber < maximumPages else {
+                throw .tooManyPages(asset: asset, window: window, pages: pageNumber)
             }
             return next
         }

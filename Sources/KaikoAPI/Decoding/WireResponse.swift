@@ -1,41 +1,66 @@
 import LiquidationModel
 
-/// The endpoint's JSON, as sent. Decoding is tolerant where the API is loose (unknown fields
-/// ignored, `exchanges` missing or null, amounts as numbers or numeric strings, counts as
-/// integers or digit strings) and strict where correctness is at stake (a count that is not an
-/// integer, an amount that is not a number: the page is refused).
+/// The endpoint's JSON, as sent: a proven data page.
+///
+/// An answer changes stored hours only when it proves it is a data page: a JSON object whose
+/// `result` is `"success"` and whose `data` is an array. Anything else (`{}`, `"data": null`, a
+/// proxy's own JSON error page, `"result": "error"` with a 200) is `NotADataPage`: the request
+/// failed, and is retried like a 5xx. Inside a data page, decoding is tolerant where the API is
+/// loose (unknown fields ignored, `exchanges` missing or null, amounts as numbers or numeric
+/// strings, counts as integers or digit strings) and strict where correctness is at stake (a
+/// count that is not an integer, an amount that is not a number: `WireShapeError`, the page is
+/// refused).
 struct WireResponse {
-    let result: String?
-    let message: String?
     let query: WireQuery?
-    let data: [WireRecord]?
+    let data: [WireRecord]
     let continuationToken: String?
     let nextURL: String?
 
-    /// Parses a response body; a syntax error means the body is not JSON (or was cut short),
-    /// a shape error that it is JSON of the wrong form.
+    /// Parses a response body. Throws `JSONSyntaxError` when the body is not JSON (or was cut
+    /// short), `NotADataPage` when it is JSON but not a data page, `WireShapeError` when a data
+    /// page holds values of the wrong form.
     static func parse(_ bytes: UnsafeRawBufferPointer) throws -> WireResponse {
         try WireResponse(try JSONParser.parse(bytes))
     }
 
-    init(_ json: JSONValue) throws(WireShapeError) {
+    init(_ json: JSONValue) throws {
         let root = WirePath.root
-        guard case .object = json else { throw WireShapeError(path: root, message: "expected an object, found \(json.kind)") }
-        result = try json.optionalString("result", at: root)
-        message = try json.optionalString("message", at: root)
+        guard case .object = json else { throw NotADataPage(reason: "the body is \(json.kind), not an object") }
+        switch json["result"] {
+        case .string("success")?:
+            break
+        case .string(let result)?:
+            let message = (try? json.optionalString("message", at: root)).flatMap { $0 }
+            throw NotADataPage(
+                reason: "\"result\" is \"\(result.prefix(40))\"" + (message.map { ": \($0.prefix(200))" } ?? ""))
+        case nil:
+            throw NotADataPage(reason: "no \"result\": \"success\"")
+        case let other?:
+            throw NotADataPage(reason: "\"result\" is \(other.kind)")
+        }
+        let records: [JSONValue]
+        switch json["data"] {
+        case .array(let elements)?: records = elements
+        case nil: throw NotADataPage(reason: "no \"data\" array")
+        case let other?: throw NotADataPage(reason: "\"data\" is \(other.kind), not an array")
+        }
         query = try json["query"].flatMap { value throws(WireShapeError) in
             guard case .object = value else { return nil }
             return WireQuery(dataVersion: try value.optionalString("data_version", at: root.appending("query")))
         }
-        let records = try json.optionalArray("data", at: root)
-        data = try records.map { elements throws(WireShapeError) in
-            try elements.enumerated().map { offset, element throws(WireShapeError) in
-                try WireRecord(element, at: root.appending("data").appending(offset))
-            }
+        data = try records.enumerated().map { offset, element throws(WireShapeError) in
+            try WireRecord(element, at: root.appending("data").appending(offset))
         }
         continuationToken = try json.optionalString("continuation_token", at: root)
         nextURL = try json.optionalString("next_url", at: root)
     }
+}
+
+/// A 200 answer that does not prove it is a data page. It must not change anything stored:
+/// the request is retried like a 5xx and, past the retry budget, the window fails.
+struct NotADataPage: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "not a data page (\(reason))" }
 }
 
 struct WireQuery {

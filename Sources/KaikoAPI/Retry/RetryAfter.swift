@@ -2,15 +2,26 @@ import Foundation
 
 /// Parses an HTTP `Retry-After` value: delay-seconds (`120`) or an HTTP-date
 /// (`Wed, 21 Oct 2015 07:28:00 GMT`), relative to `now`. Nil when absent or unreadable.
+///
+/// The value comes from the network, so nothing here can trap: a number too large for any
+/// arithmetic is read as `ceiling`, and the caller compares the result with its own cap
+/// (`RetryPolicy.maxRetryAfter`) before waiting at all.
 enum RetryAfter {
+    /// Longer than any wait liqsync would accept; values beyond it are read as it.
+    static let ceiling: Duration = .seconds(86_400)
+
     static func parse(_ value: String?, now: Date = Date()) -> Duration? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Int(value), seconds >= 0 {
-            return .seconds(seconds)
+        if value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            // Nine digits or fewer fit any integer; longer runs are beyond the ceiling anyway.
+            guard value.utf8.count <= 9, let seconds = Int64(value) else { return ceiling }
+            return min(.seconds(seconds), ceiling)
         }
         guard let date = httpDate(value) else { return nil }
         let seconds = date.timeIntervalSince(now)
-        return .milliseconds(Int64(max(0, seconds) * 1000))
+        guard seconds.isFinite else { return nil }
+        let ceilingSeconds = Double(ceiling.components.seconds)
+        return .milliseconds(Int64(min(max(0, seconds), ceilingSeconds) * 1000))
     }
 
     /// IMF-fixdate, the format RFC 9110 requires senders to use.

@@ -2,22 +2,26 @@
 ///
 /// Exponential backoff with full jitter (a random wait between zero and the exponential cap,
 /// so many clients that failed together do not retry together), never shorter than a
-/// `Retry-After` the server sent, bounded by a number of attempts and a total time.
+/// `Retry-After` the server sent (up to `maxRetryAfter`: a server asking for longer fails the
+/// window at once rather than holding it), bounded by a number of attempts and a total time.
 public struct RetryPolicy: Sendable, Equatable {
     public var maxAttempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
     /// No retry starts once this much time has passed since the first attempt.
     public var totalBudget: Duration
+    /// The longest `Retry-After` honoured; a longer one ends the attempts without waiting.
+    public var maxRetryAfter: Duration
 
     public init(
         maxAttempts: Int = 8, baseDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(30),
-        totalBudget: Duration = .seconds(300)
+        totalBudget: Duration = .seconds(300), maxRetryAfter: Duration = .seconds(120)
     ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.totalBudget = totalBudget
+        self.maxRetryAfter = maxRetryAfter
     }
 
     /// The wait before attempt `attempt + 1`, after `attempt` failures (1-based), given a random
@@ -27,11 +31,11 @@ public struct RetryPolicy: Sendable, Equatable {
         let cap = min(maxDelay, baseDelay * Double(1 << exponent))
         let jittered = cap * min(max(randomFraction, 0), 1)
         guard let retryAfter else { return jittered }
-        return max(retryAfter, jittered)
+        return max(min(retryAfter, maxRetryAfter), jittered)
     }
 
     /// Whether another attempt may start after `attempt` attempts and `elapsed` time, waiting `delay`.
     public func allowsRetry(afterAttempt attempt: Int, elapsed: Duration, delay: Duration) -> Bool {
-        attempt < maxAttempts && elapsed + delay <= totalBudget
+        attempt < maxAttempts && delay <= totalBudget && elapsed <= totalBudget - delay
     }
 }

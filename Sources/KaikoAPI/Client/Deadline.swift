@@ -1,0 +1,45 @@
+/// `operation` ran past its deadline and was cancelled.
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    let limit: Duration
+    var description: String { "no complete answer within \(limit.formattedSeconds)" }
+}
+
+/// Runs `operation`, cancelling it if it has not finished within `limit`.
+///
+/// AsyncHTTPClient's own deadline stops at the response head: a body that trickles in (a byte
+/// every few seconds, which also defeats a read timeout) would hold the asset's lock and its
+/// database connection for as long as the server likes. This bounds the whole exchange.
+func withDeadline<T: Sendable>(
+    _ limit: Duration, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        // The first child to finish decides; the other is cancelled on the way out.
+        guard let first = try await group.next(), let value = first else {
+            try Task.checkCancellation()
+            throw DeadlineExceeded(limit: limit)
+        }
+        return value
+    }
+}
+
+extension Duration {
+    /// `30 s`, `1.5 s`, `250 ms`: for messages.
+    var formattedSeconds: String {
+        let milliseconds = wholeMilliseconds
+        if milliseconds < 1000 { return "\(milliseconds) ms" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
+        return "\(Double(milliseconds) / 1000) s"
+    }
+
+    /// Whole milliseconds, saturating instead of trapping (for log fields).
+    var wholeMilliseconds: Int64 {
+        let (product, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
+        return overflow ? .max : product + components.attoseconds / 1_000_000_000_000_000
+    }
+}
