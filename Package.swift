@@ -184,6 +184,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "Ingest",
                 "Postgres",
                 "LiquidationModel",
                 "LiquidationStore",

@@ -26,6 +26,16 @@ public struct DecimalAmount: Hashable, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// True for any spelling of zero (`0`, `0.000`, `-0`, `0e7`): no digit of the mantissa is
+    /// other than 0.
+    public var isZero: Bool {
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
+            if byte >= UInt8(ascii: "1") && byte <= UInt8(ascii: "9") { return false }
+        }
+        return true
+    }
+
     /// JSON's number grammar (leading zeros tolerated): `-?\d+(\.\d+)?([eE][+-]?\d+)?`.
     static func isDecimalLiteral(_ text: String) -> Bool {
         let bytes = Array(text.utf8)

@@ -19,6 +19,12 @@ public struct LiquidationFigures: Hashable, Sendable {
         self.shortAmount = shortAmount
     }
 
+    /// No trade and no amount.
+    public var isZero: Bool {
+        totalTrades == 0 && longTrades == 0 && shortTrades == 0 && totalAmount.isZero && longAmount.isZero
+            && shortAmount.isZero
+    }
+
     /// An hour in which nothing was liquidated.
     public static let zero = LiquidationFigures(
         totalTrades: 0, totalAmount: .zero, longTrades: 0, longAmount: .zero, shortTrades: 0, shortAmount: .zero)
@@ -47,4 +53,7 @@ public struct IntervalRecord: Hashable, Sendable {
         self.totals = totals
         self.exchanges = exchanges
     }
+
+    /// Nothing liquidated: what an hour the API leaves out is stored as.
+    public var isEmpty: Bool { totals.isZero && exchanges.isEmpty }
 }

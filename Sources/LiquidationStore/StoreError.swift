@@ -18,6 +18,12 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case assetNotTracked(AssetCode)
     /// `remove` without `--purge` on an asset that has stored hours.
     case assetHasData(AssetCode, storedHours: Int64)
+    /// The answer would turn more stored hours with liquidations into empty ones than allowed.
+    case vanishingHours(asset: AssetCode, window: HourWindow, count: Int, first: UTCHour, last: UTCHour, limit: Int)
+    /// An asset with nothing stored got no record at all over a long window.
+    case emptyFirstLoad(asset: AssetCode, window: HourWindow, hours: Int, limit: Int)
+    /// A chunk reaching past the last settled hour (a clock or planning error, never written).
+    case unsettledWindow(asset: AssetCode, window: HourWindow, settledEnd: UTCHour)
     /// Any other database error, with what we were doing.
     case database(operation: String, PostgresError)
 
@@ -45,6 +51,18 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .assetHasData(let asset, let hours):
             return "asset '\(asset)' has \(hours) stored hours; 'liqsync assets disable \(asset)' stops syncing and "
                 + "keeps them, 'liqsync assets remove \(asset) --purge' deletes them"
+        case .vanishingHours(let asset, let window, let count, let first, let last, let limit):
+            return "refused to write \(asset) \(window): the answer would empty \(count) stored hours that had "
+                + "liquidations (\(first) to \(last)), more than the \(limit) allowed; nothing was changed. If Kaiko "
+                + "really removed them, run again with --max-vanishing-hours \(count)"
+        case .emptyFirstLoad(let asset, let window, let hours, let limit):
+            return "refused to store \(asset) \(window) as \(hours) hours without liquidations: Kaiko sent no record "
+                + "at all and nothing is stored for \(asset) yet, which is how an unknown asset code can be answered "
+                + "(more than \(limit) empty hours). Check the code; if \(asset) really had no liquidations then, run "
+                + "again with --max-vanishing-hours \(hours)"
+        case .unsettledWindow(let asset, let window, let settledEnd):
+            return "refused to write \(asset) \(window): it reaches past the last settled hour (hours before "
+                + "\(settledEnd)); an hour is stored only once it has ended and settled"
         case .database(let operation, let error):
             return "\(operation): \(error)"
         }

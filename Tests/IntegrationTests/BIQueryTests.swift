@@ -33,15 +33,15 @@ struct BIQueryTests {
     static let assets = ["btc", "eth"]
     static let hours = assets.flatMap { asset in (0..<72).map { Hour(asset: asset, index: $0) } }
 
-    /// 72 hours per asset from the start of the day before yesterday (UTC), each hour's long
-    /// side on Bybit and short side on OKX.
+    /// 72 hours per asset from the start of the day three days ago (UTC) to the start of today,
+    /// each hour's long side on Bybit and short side on OKX.
     func seed(_ database: TestDatabase) async throws {
         try await database.withConnection { connection async throws in
             _ = try await MigrationRunner(connection: connection, migrations: try Migration.embedded(), logger: Logger(label: "t"))
                 .migrate()
             try await connection.execute(script: """
                 INSERT INTO liquidations.asset (asset, sync_from, watermark)
-                SELECT a, date_trunc('day', now()) - interval '2 days', date_trunc('day', now()) + interval '1 day'
+                SELECT a, date_trunc('day', now()) - interval '3 days', date_trunc('day', now())
                 FROM unnest(ARRAY['btc', 'eth']) AS a;
                 """)
             for hour in Self.hours {
@@ -50,7 +50,7 @@ struct BIQueryTests {
                     """
                     INSERT INTO liquidations.token_interval
                         (asset, interval_start, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
-                    VALUES (\(hour.asset), date_trunc('day', now()) - interval '2 days' + \(offset)::interval,
+                    VALUES (\(hour.asset), date_trunc('day', now()) - interval '3 days' + \(offset)::interval,
                             \(hour.longTrades + hour.shortTrades), \(hour.longAmount + hour.shortAmount),
                             \(hour.longTrades), \(hour.longAmount), \(hour.shortTrades), \(hour.shortAmount))
                     """)
@@ -58,9 +58,9 @@ struct BIQueryTests {
                     """
                     INSERT INTO liquidations.token_interval_exchange
                         (asset, interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
-                    VALUES (\(hour.asset), date_trunc('day', now()) - interval '2 days' + \(offset)::interval, 'bbit',
+                    VALUES (\(hour.asset), date_trunc('day', now()) - interval '3 days' + \(offset)::interval, 'bbit',
                             \(hour.longTrades), \(hour.longAmount), \(hour.longTrades), \(hour.longAmount), 0, 0),
-                           (\(hour.asset), date_trunc('day', now()) - interval '2 days' + \(offset)::interval, 'okex',
+                           (\(hour.asset), date_trunc('day', now()) - interval '3 days' + \(offset)::interval, 'okex',
                             \(hour.shortTrades), \(hour.shortAmount), 0, 0, \(hour.shortTrades), \(hour.shortAmount))
                     """)
             }

@@ -35,9 +35,38 @@ struct IntervalWriterTests {
             exchanges: exchanges.map { ExchangeBreakdown(exchange: $0.0, figures: $0.1) })
     }
 
+    func write(
+        _ records: [IntervalRecord], window: HourWindow, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours,
+        settledEnd: UTCHour? = nil, _ connection: PostgresConnection
+    ) async throws -> ChunkWriteResult {
+        try await IntervalWriter().write(
+            ChunkWrite(
+                asset: btc, window: window, records: records, kind: .sync, pages: 1, dataVersion: "v1", startedAt: Date(),
+                guards: ChunkGuards(settledEnd: settledEnd ?? window.end, maxVanishingHours: maxVanishingHours)),
+            on: connection)
+    }
+
+    /// A database at the current schema with btc tracked from `first`.
+    func prepared(_ connection: PostgresConnection) async throws {
+        _ = try await MigrationRunner(connection: connection, migrations: try Migration.embedded(), logger: Logger(label: "t"))
+            .migrate()
+        _ = try await AssetStore(connection: connection).add([btc], syncFrom: first)
+    }
+
+    /// Every hour of `window` with a liquidation on one exchange.
+    func busyHours(_ window: HourWindow) -> [IntervalRecord] {
+        window.hours.map { hour in
+            var record = record(0, [("bbit", figures(1, 2, "10.5", "20"))])
+            record.hour = hour
+            return record
+        }
+    }
+
     func write(_ records: [IntervalRecord], _ connection: PostgresConnection) async throws -> ChunkWriteResult {
         try await IntervalWriter().write(
-            ChunkWrite(asset: btc, window: window, records: records, kind: .sync, pages: 1, dataVersion: "v1", startedAt: Date()),
+            ChunkWrite(
+                asset: btc, window: window, records: records, kind: .sync, pages: 1, dataVersion: "v1", startedAt: Date(),
+                guards: ChunkGuards(settledEnd: window.end)),
             on: connection)
     }
 
@@ -111,6 +140,101 @@ struct IntervalWriterTests {
                 "2025-03-10 00:00:00+00 bbit=120.5,okex=7.25", "2025-03-10 01:00:00+00 binc=4",
                 "2025-03-10 03:00:00+00 bbit=3", "2025-03-10 05:00:00+00 krkn=9",
             ])
+        }
+    }
+
+    @Test func anAnswerThatWouldEmptyManyStoredHoursIsRefusedAndChangesNothing() async throws {
+        let database = try await TestDatabase.create()
+        try await database.withConnection { connection async throws in
+            try await prepared(connection)
+            let twoDays = HourWindow(start: first, end: first.advanced(by: 48))
+            _ = try await write(busyHours(twoDays), window: twoDays, connection)
+            let before = try await versions(connection)
+
+            // A well-formed page with no record (a gateway that lost its backend): refused whole.
+            let error = try await #require(throws: StoreError.self) { try await write([], window: twoDays, connection) }
+            guard case .vanishingHours(let asset, let window, let count, let from, let to, let limit) = error else {
+                Issue.record("expected vanishingHours, got \(error)")
+                return
+            }
+            #expect(asset == btc && window == twoDays && count == 48 && limit == 24)
+            #expect(from == first && to == first.advanced(by: 47))
+            #expect(error.description.contains("--max-vanishing-hours 48"))
+            #expect(try await versions(connection) == before, "nothing was changed")
+            let watermark = try await connection.query("SELECT watermark FROM liquidations.asset").scalar(UTCHour.self)
+            #expect(watermark == twoDays.end)
+
+            // A revision that drops a few hours (and an exchange) passes.
+            var revised = busyHours(twoDays)
+            revised.removeAll { [3, 17, 30].contains(first.distance(to: $0.hour)) }
+            revised[0].exchanges = []
+            revised[0].totals = .zero
+            let revision = try await write(revised, window: twoDays, connection)
+            #expect(revision.hoursUpdated == 4 && revision.exchangeRowsDeleted == 4)
+
+            // Asked for explicitly, the emptiness is written.
+            let allowed = try await write([], window: twoDays, maxVanishingHours: 48, connection)
+            #expect(allowed.hoursUpdated == 44)
+            let remaining = try await connection.query(
+                "SELECT count(*) FROM liquidations.token_interval WHERE total_trades > 0").scalar(Int64.self)
+            #expect(remaining == 0)
+        }
+    }
+
+    @Test func anAssetsFirstLoadWithNoRecordAtAllIsRefused() async throws {
+        let database = try await TestDatabase.create()
+        try await database.withConnection { connection async throws in
+            try await prepared(connection)
+            let twoDays = HourWindow(start: first, end: first.advanced(by: 48))
+            let error = try await #require(throws: StoreError.self) { try await write([], window: twoDays, connection) }
+            guard case .emptyFirstLoad(let asset, _, let hours, _) = error else {
+                Issue.record("expected emptyFirstLoad, got \(error)")
+                return
+            }
+            #expect(asset == btc && hours == 48)
+            #expect(error.description.contains("unknown asset code"))
+            #expect(try await connection.query("SELECT count(*) FROM liquidations.token_interval").scalar(Int64.self) == 0)
+
+            // A day's worth is not "long"; and hours before Kaiko's dataset began do not count.
+            let oneDay = HourWindow(start: first, end: first.advanced(by: 24))
+            #expect(try await write([], window: oneDay, connection).hoursInserted == 24)
+            let beforeDataset = HourWindow(start: KaikoDataset.firstHour.advanced(by: -500), end: KaikoDataset.firstHour.advanced(by: 10))
+            _ = try await AssetStore(connection: connection).add([try AssetCode(validating: "eth")], syncFrom: beforeDataset.start)
+            let early = try await IntervalWriter().write(
+                ChunkWrite(
+                    asset: try AssetCode(validating: "eth"), window: beforeDataset, records: [], kind: .backfill, pages: 1,
+                    dataVersion: nil, startedAt: Date(), guards: ChunkGuards(settledEnd: beforeDataset.end)),
+                on: connection) { _ in }
+            #expect(early.hoursInserted == 510)
+
+            // Once something is stored, an empty answer is only subject to the vanishing guard.
+            let next = HourWindow(start: oneDay.end, end: oneDay.end.advanced(by: 48))
+            #expect(try await write([], window: next, connection).hoursInserted == 48)
+        }
+    }
+
+    @Test func aWindowPastTheSettledHoursIsNeverWritten() async throws {
+        let database = try await TestDatabase.create()
+        try await database.withConnection { connection async throws in
+            try await prepared(connection)
+            let error = try await #require(throws: StoreError.self) {
+                try await write(busyHours(window), window: window, settledEnd: first.advanced(by: 5), connection)
+            }
+            guard case .unsettledWindow(_, _, let settledEnd) = error else {
+                Issue.record("expected unsettledWindow, got \(error)")
+                return
+            }
+            #expect(settledEnd == first.advanced(by: 5))
+            #expect(try await connection.query("SELECT count(*) FROM liquidations.token_interval").scalar(Int64.self) == 0)
+
+            // The database backs the writer up: whatever a client asks, no watermark in the future.
+            let future = try await #require(throws: PostgresError.self) {
+                try await connection.query(
+                    "UPDATE liquidations.asset SET watermark = date_trunc('hour', now()) + interval '2 hours'")
+            }
+            #expect(future.sqlState == PostgresError.SQLState.checkViolation)
+            #expect(future.message.contains("is in the future"))
+            try await connection.query("UPDATE liquidations.asset SET watermark = date_trunc('hour', now())")
         }
     }
 }

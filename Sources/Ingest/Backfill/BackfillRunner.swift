@@ -12,12 +12,18 @@ public struct BackfillRunner: Sendable {
     public let logger: Logger
     public let progress: BackfillProgress
     public let maxChunkHours: Int
+    /// Stored hours with liquidations one chunk may empty (see `ChunkGuards`).
+    public let maxVanishingHours: Int
 
-    public init(client: KaikoClient, logger: Logger, progress: BackfillProgress, maxChunkHours: Int = 1000) {
+    public init(
+        client: KaikoClient, logger: Logger, progress: BackfillProgress, maxChunkHours: Int = 1000,
+        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours
+    ) {
         self.client = client
         self.logger = logger
         self.progress = progress
         self.maxChunkHours = maxChunkHours
+        self.maxVanishingHours = maxVanishingHours
     }
 
     /// What a backfill would do, without touching anything.
@@ -28,6 +34,8 @@ public struct BackfillRunner: Sendable {
         public let resumeFrom: UTCHour
         public let chunks: [HourWindow]
         public let tracksNewAsset: Bool
+        /// The end of the settled hours when the plan was made; no chunk reaches past it.
+        public let settledEnd: UTCHour
         /// An earlier run of the same backfill completed: nothing to do without `--restart`.
         public var alreadyLoaded = false
 
@@ -59,22 +67,29 @@ public struct BackfillRunner: Sendable {
     }
 
     /// The range to load: `[from, to)`, `to` defaulting to the asset's watermark (or, for an
-    /// asset not tracked yet, the last settled hour).
+    /// asset not tracked yet, the end of the settled hours). A `to` past `settledEnd` is refused:
+    /// hours that have not ended (and settled) have no data yet, and storing them as zeros would
+    /// move the watermark into the future.
     public func plan(
-        asset: AssetCode, from: UTCHour, to: UTCHour?, restart: Bool, lastSettledHour: UTCHour,
+        asset: AssetCode, from: UTCHour, to: UTCHour?, restart: Bool, settledEnd: UTCHour,
         on connection: PostgresConnection
     ) async throws -> Plan {
+        if let to, to > settledEnd {
+            throw BackfillError.pastSettledHours(asset: asset, to: to, settledEnd: settledEnd)
+        }
         let tracked = try await AssetStore(connection: connection).asset(asset)
         let unfinished = try await BackfillJobs.existing(asset: asset, start: from, end: to, on: connection)
         let finished = restart || unfinished != nil
             ? nil : try await BackfillJobs.finished(asset: asset, start: from, end: to, on: connection)
-        let end = to ?? unfinished?.range.end ?? finished?.range.end ?? tracked?.watermark ?? lastSettledHour
+        // A watermark set by a service with a shorter settle delay may be a little ahead.
+        let end = to ?? min(unfinished?.range.end ?? finished?.range.end ?? tracked?.watermark ?? settledEnd, settledEnd)
         guard from < end else {
             throw BackfillError.emptyRange(asset: asset, from: from, to: end)
         }
         let range = HourWindow(start: from, end: end)
         if finished != nil {
-            var plan = Plan(asset: asset, range: range, resumeFrom: end, chunks: [], tracksNewAsset: false)
+            var plan = Plan(
+                asset: asset, range: range, resumeFrom: end, chunks: [], tracksNewAsset: false, settledEnd: settledEnd)
             plan.alreadyLoaded = true
             return plan
         }
@@ -85,7 +100,7 @@ public struct BackfillRunner: Sendable {
         let remaining = HourWindow(start: min(resumeFrom, end), end: end)
         return Plan(
             asset: asset, range: range, resumeFrom: resumeFrom, chunks: remaining.chunks(ofAtMost: maxChunkHours),
-            tracksNewAsset: tracked == nil)
+            tracksNewAsset: tracked == nil, settledEnd: settledEnd)
     }
 
     /// Runs the plan: waits for the asset's lock (a running service finishes its chunk first),
@@ -109,6 +124,10 @@ public struct BackfillRunner: Sendable {
             let outcome = try await runLocked(plan, restart: restart, on: connection, logger: logger, started: started)
             await AssetLocks.unlock(plan.asset, on: connection)
             return outcome
+        } catch let failure as ChunkFailure {
+            await AssetLocks.unlock(plan.asset, on: connection)
+            await failure.record(asset: plan.asset, kind: .backfill, on: connection, logger: logger)
+            throw failure.underlying
         } catch {
             await AssetLocks.unlock(plan.asset, on: connection)
             throw error
@@ -130,24 +149,25 @@ public struct BackfillRunner: Sendable {
             try Task.checkCancellation()
             let startedAt = Date()
             let fetched: FetchedWindow
+            let result: ChunkWriteResult
             do {
                 fetched = try await client.fetchWindow(asset: plan.asset, window: window)
-            } catch let error as KaikoError {
-                if case .unknownAsset = error, createdAsset, outcome.chunks == 0 {
+                let chunk = ChunkWrite(
+                    asset: plan.asset, window: window, records: fetched.records, kind: .backfill, pages: fetched.pages,
+                    dataVersion: fetched.dataVersion, startedAt: startedAt,
+                    guards: ChunkGuards(settledEnd: plan.settledEnd, maxVanishingHours: maxVanishingHours))
+                result = try await IntervalWriter().write(chunk, on: connection) { connection in
+                    try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if createdAsset, outcome.chunks == 0, Self.meansUnknownAsset(error) {
                     // Do not leave behind an asset the API does not know.
                     _ = try? await AssetStore(connection: connection).remove(plan.asset, purge: true)
-                } else {
-                    try? await RunRecorder().recordFailure(
-                        asset: plan.asset, window: window, kind: .backfill, error: "\(error)", startedAt: startedAt,
-                        on: connection)
+                    throw error
                 }
-                throw error
-            }
-            let chunk = ChunkWrite(
-                asset: plan.asset, window: window, records: fetched.records, kind: .backfill, pages: fetched.pages,
-                dataVersion: fetched.dataVersion, startedAt: startedAt)
-            let result = try await IntervalWriter().write(chunk, on: connection) { connection in
-                try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
+                throw ChunkFailure(window: window, startedAt: startedAt, underlying: error)
             }
             outcome.chunks += 1
             outcome.hours += window.hourCount
@@ -171,13 +191,29 @@ public struct BackfillRunner: Sendable {
     }
 }
 
+extension BackfillRunner {
+    /// A 404, or a first load that brought nothing at all: how an unknown asset code is answered.
+    static func meansUnknownAsset(_ error: any Error) -> Bool {
+        switch error {
+        case KaikoError.unknownAsset: return true
+        case StoreError.emptyFirstLoad: return true
+        default: return false
+        }
+    }
+}
+
 public enum BackfillError: Error, Sendable, CustomStringConvertible {
     case emptyRange(asset: AssetCode, from: UTCHour, to: UTCHour)
+    /// `--to` reaches past the hours that have ended and settled.
+    case pastSettledHours(asset: AssetCode, to: UTCHour, settledEnd: UTCHour)
 
     public var description: String {
         switch self {
         case .emptyRange(let asset, let from, let to):
             return "nothing to backfill for \(asset): --from \(from) is not before \(to) (the end of the range)"
+        case .pastSettledHours(let asset, let to, let settledEnd):
+            return "cannot backfill \(asset) up to \(to): hours from \(settledEnd) on have not ended and settled yet; "
+                + "give an earlier --to, or none to load up to the watermark (or the last settled hour)"
         }
     }
 }

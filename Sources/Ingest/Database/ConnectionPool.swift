@@ -3,15 +3,19 @@ import Postgres
 
 /// A few PostgreSQL connections reused from pass to pass. A connection that broke (a server
 /// restart, a network blip) is reset before it is handed out again, or replaced; so the service
-/// reconnects by itself once the server is back.
+/// reconnects by itself once the server is back. One that sat idle longer than
+/// `validateAfterIdle` is pinged first: a path that died while nobody used it (a failover, a
+/// firewall that dropped the flow) is found before a sync relies on it, not by its failure.
 public actor ConnectionPool {
     private let configuration: PostgresConfiguration
     private let logger: Logger
-    private var idle: [PostgresConnection] = []
+    private let validateAfterIdle: Duration
+    private var idle: [(connection: PostgresConnection, since: ContinuousClock.Instant)] = []
 
-    public init(configuration: PostgresConfiguration, logger: Logger) {
+    public init(configuration: PostgresConfiguration, logger: Logger, validateAfterIdle: Duration = .seconds(10)) {
         self.configuration = configuration
         self.logger = logger
+        self.validateAfterIdle = validateAfterIdle
     }
 
     /// Runs `body` with a healthy connection, returned to the pool afterwards.
@@ -28,8 +32,16 @@ public actor ConnectionPool {
     }
 
     private func checkOut() async throws -> PostgresConnection {
-        while let connection = idle.popLast() {
-            if await connection.isUsable { return connection }
+        while let (connection, since) = idle.popLast() {
+            if await connection.isUsable {
+                guard since.duration(to: .now) > validateAfterIdle else { return connection }
+                do {
+                    try await connection.ping()
+                    return connection
+                } catch {
+                    logger.warning("an idle PostgreSQL connection no longer answers; reconnecting", metadata: ["error": "\(error)"])
+                }
+            }
             do {
                 try await connection.reset()
                 return connection
@@ -42,12 +54,12 @@ public actor ConnectionPool {
     }
 
     private func checkIn(_ connection: PostgresConnection) async {
-        idle.append(connection)
+        idle.append((connection, .now))
     }
 
     public func closeAll() async {
         let connections = idle
         idle = []
-        for connection in connections { await connection.close() }
+        for (connection, _) in connections { await connection.close() }
     }
 }

@@ -12,9 +12,15 @@ public enum SyncPlanner {
     /// up within the hour.
     public static func plan(syncFrom: UTCHour, watermark: UTCHour, now: Int64, settings: SyncSettings) -> [HourWindow] {
         let start = max(syncFrom, watermark.advanced(by: -settings.lookbackHours))
-        let end = UTCHour(containing: now - settings.settleDelaySeconds)
+        let end = settledEnd(now: now, settings: settings)
         guard watermark < end, start < end else { return [] }
         return HourWindow(start: start, end: end).chunks(ofAtMost: settings.maxChunkHours)
+    }
+
+    /// The end (exclusive) of the hours that ended at least the settle delay before `now`: no
+    /// chunk reaches past it, and the writer refuses one that would.
+    public static func settledEnd(now: Int64, settings: SyncSettings) -> UTCHour {
+        UTCHour(containing: now - settings.settleDelaySeconds)
     }
 
     public static func plan(_ asset: TrackedAsset, now: Int64, settings: SyncSettings) -> [HourWindow] {

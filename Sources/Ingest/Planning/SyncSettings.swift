@@ -1,3 +1,5 @@
+import LiquidationStore
+
 /// How the sync engine decides what to fetch.
 public struct SyncSettings: Sendable, Equatable {
     /// Hours below the watermark re-read on every pass, to pick up late revisions.
@@ -8,8 +10,14 @@ public struct SyncSettings: Sendable, Equatable {
     public var maxChunkHours: Int
     /// Assets synced at the same time.
     public var concurrency: Int
+    /// Stored hours with liquidations one chunk may empty (see `ChunkGuards`).
+    public var maxVanishingHours: Int
 
-    public init(lookbackHours: Int = 24, settleDelaySeconds: Int64 = 600, maxChunkHours: Int = 1000, concurrency: Int = 4) {
+    public init(
+        lookbackHours: Int = 24, settleDelaySeconds: Int64 = 600, maxChunkHours: Int = 1000, concurrency: Int = 4,
+        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours
+    ) {
+        self.maxVanishingHours = maxVanishingHours
         self.lookbackHours = lookbackHours
         self.settleDelaySeconds = settleDelaySeconds
         self.maxChunkHours = maxChunkHours

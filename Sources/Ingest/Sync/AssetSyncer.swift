@@ -50,13 +50,14 @@ public struct AssetSyncer: Sendable {
             logger.error("cannot take the asset's lock", metadata: ["error": "\(error)"])
             return AssetSyncOutcome(asset: asset, status: .failed("\(error)", FailureKind(classifying: error)))
         }
-        let outcome = await syncHoldingLock(asset, on: connection, logger: logger)
+        let (outcome, failure) = await syncHoldingLock(asset, on: connection, logger: logger)
         await AssetLocks.unlock(asset, on: connection)
+        await failure?.record(asset: asset, kind: .sync, on: connection, logger: logger)
         return outcome
     }
 
     private func syncHoldingLock(_ asset: AssetCode, on connection: PostgresConnection, logger: Logger) async
-        -> AssetSyncOutcome
+        -> (AssetSyncOutcome, ChunkFailure?)
     {
         var outcome = AssetSyncOutcome(asset: asset, status: .synced)
         // Read the asset under the lock: another process may have moved its watermark.
@@ -64,22 +65,25 @@ public struct AssetSyncer: Sendable {
         do {
             guard let found = try await AssetStore(connection: connection).asset(asset), found.enabled else {
                 outcome.status = .skippedNotTracked
-                return outcome
+                return (outcome, nil)
             }
             tracked = found
         } catch {
             outcome.status = .failed("\(error)", FailureKind(classifying: error))
-            return outcome
+            return (outcome, nil)
         }
         outcome.watermark = tracked.watermark
         let nowSeconds = Int64(now().timeIntervalSince1970)
         let chunks = SyncPlanner.plan(tracked, now: nowSeconds, settings: settings)
+        let guards = ChunkGuards(
+            settledEnd: SyncPlanner.settledEnd(now: nowSeconds, settings: settings),
+            maxVanishingHours: settings.maxVanishingHours)
         metrics.recordLag(asset: asset, watermark: tracked.watermark, now: nowSeconds)
 
         for window in chunks {
             if Task.isCancelled {
                 outcome.status = .interrupted
-                return outcome
+                return (outcome, nil)
             }
             let startedAt = now()
             let chunkStarted = ContinuousClock.now
@@ -88,7 +92,7 @@ public struct AssetSyncer: Sendable {
                 outcome.requests += fetched.requests
                 let chunk = ChunkWrite(
                     asset: asset, window: window, records: fetched.records, kind: .sync, pages: fetched.pages,
-                    dataVersion: fetched.dataVersion, startedAt: startedAt)
+                    dataVersion: fetched.dataVersion, startedAt: startedAt, guards: guards)
                 let result = try await IntervalWriter().write(chunk, on: connection)
                 outcome.chunks += 1
                 outcome.hours += window.hourCount
@@ -111,25 +115,19 @@ public struct AssetSyncer: Sendable {
                     ])
             } catch is CancellationError {
                 outcome.status = .interrupted
-                return outcome
+                return (outcome, nil)
             } catch {
                 if Task.isCancelled {
                     outcome.status = .interrupted
-                    return outcome
+                    return (outcome, nil)
                 }
                 let message = "\(window): \(error)"
                 logger.error("chunk failed; nothing of it was committed", metadata: ["window": "\(window)", "error": "\(error)"])
-                do {
-                    try await RunRecorder().recordFailure(
-                        asset: asset, window: window, kind: .sync, error: "\(error)", startedAt: startedAt, on: connection)
-                } catch {
-                    logger.error("cannot record the failure", metadata: ["error": "\(error)"])
-                }
                 outcome.status = .failed(message, FailureKind(classifying: error))
-                return outcome
+                return (outcome, ChunkFailure(window: window, startedAt: startedAt, underlying: error))
             }
         }
-        return outcome
+        return (outcome, nil)
     }
 
     public static func seconds(_ duration: Duration) -> Double {

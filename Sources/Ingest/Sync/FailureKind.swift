@@ -33,11 +33,16 @@ public enum FailureKind: Sendable, Equatable {
             switch error {
             case .schemaNotMigrated, .migrationEdited, .unknownAppliedMigration, .migrationOutOfOrder: self = .configuration
             case .database(_, let underlying), .migrationFailed(_, let underlying):
-                self = underlying.isConnectionProblem ? .temporary : .other
+                self = FailureKind(classifying: underlying)
+            case .vanishingHours, .emptyFirstLoad: self = .badData
             default: self = .other
             }
+        case is ClockAhead:
+            self = .configuration
         case let error as PostgresError:
-            self = error.isConnectionProblem ? .temporary : .other
+            let timedOut = [PostgresError.SQLState.queryCanceled, PostgresError.SQLState.lockNotAvailable]
+                .contains(error.sqlState ?? "")
+            self = error.isConnectionProblem || timedOut ? .temporary : .other
         default:
             self = .other
         }

@@ -15,10 +15,12 @@ public struct SyncPass: Sendable {
     }
 
     /// The enabled assets (all, or those named), read afresh so an `assets add` takes effect
-    /// without a restart.
+    /// without a restart; after checking that the syncer's clock has not jumped ahead.
     public func dueAssets(only names: [AssetCode]? = nil) async throws -> [AssetCode] {
-        try await pool.withConnection { connection in
-            try await AssetStore(connection: connection).list(countingStoredHours: false, only: names)
+        let now = Int64(syncer.now().timeIntervalSince1970)
+        return try await pool.withConnection { connection in
+            try await ClockCheck.verify(localNow: now, on: connection)
+            return try await AssetStore(connection: connection).list(countingStoredHours: false, only: names)
                 .filter(\.enabled).map(\.asset)
         }
     }

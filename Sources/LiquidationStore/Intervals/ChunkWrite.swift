@@ -17,11 +17,14 @@ public struct ChunkWrite: Sendable {
     public var pages: Int
     public var dataVersion: String?
     public var startedAt: Date
+    /// What the writer refuses to do on the strength of this answer.
+    public var guards: ChunkGuards
 
     public init(
         asset: AssetCode, window: HourWindow, records: [IntervalRecord], kind: RunKind, pages: Int,
-        dataVersion: String?, startedAt: Date
+        dataVersion: String?, startedAt: Date, guards: ChunkGuards
     ) {
+        self.guards = guards
         self.asset = asset
         self.window = window
         self.records = records
@@ -29,6 +32,24 @@ public struct ChunkWrite: Sendable {
         self.pages = pages
         self.dataVersion = dataVersion
         self.startedAt = startedAt
+    }
+}
+
+/// The writer's refusals, so that no answer can destroy what is stored or claim time that has
+/// not passed. See `EmptinessGuard` for the first two.
+public struct ChunkGuards: Sendable, Equatable {
+    /// The end of the settled hours (exclusive): no hour at or after it is written, so the
+    /// watermark never passes the last settled hour.
+    public var settledEnd: UTCHour
+    /// How many stored hours with liquidations one chunk may turn into empty ones; an asset's
+    /// first load may be empty over at most this many hours of the dataset.
+    public var maxVanishingHours: Int
+
+    public static let defaultMaxVanishingHours = 24
+
+    public init(settledEnd: UTCHour, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours) {
+        self.settledEnd = settledEnd
+        self.maxVanishingHours = maxVanishingHours
     }
 }
 

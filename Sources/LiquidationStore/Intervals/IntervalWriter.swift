@@ -10,6 +10,10 @@ import Postgres
 /// all in one transaction together with the watermark and the audit row: a crash at any instant
 /// leaves either the whole chunk or none of it. Rows whose values did not change are not
 /// touched (`IS DISTINCT FROM`), so a re-read writes no tuple and moves no `updated_at`.
+///
+/// Before anything is written, the chunk's guards (`ChunkGuards`) are checked against what is
+/// stored: a window past the last settled hour, an answer that would empty many stored hours,
+/// or an empty first load are refused, and the transaction rolls back with nothing changed.
 public struct IntervalWriter: Sendable {
     public init() {}
 
@@ -49,6 +53,16 @@ public struct IntervalWriter: Sendable {
         let asset = chunk.asset
         let start = chunk.window.start
         let end = chunk.window.end
+        guard end <= chunk.guards.settledEnd else {
+            throw StoreError.unsettledWindow(asset: asset, window: chunk.window, settledEnd: chunk.guards.settledEnd)
+        }
+        if EmptinessGuard.firstLoadCheckApplies(chunk),
+           try !connection.query(
+               "SELECT EXISTS (SELECT 1 FROM liquidations.token_interval WHERE asset = \(asset))", name: "anything stored"
+           ).scalar(Bool.self)
+        {
+            throw EmptinessGuard.refuseEmptyFirstLoad(chunk)
+        }
         try connection.execute(script: stagingTables, label: "staging tables")
 
         // Every hour of the window gets a row: the API omits hours without liquidations.
@@ -58,15 +72,20 @@ public struct IntervalWriter: Sendable {
 
         // Only hours whose fingerprint differs from the stored one (or that are new) are merged.
         var stored: [UTCHour: Int64] = [:]
+        var storedWithLiquidations: [UTCHour] = []
         for row in try connection.query(
             """
-            SELECT interval_start, content_hash FROM liquidations.token_interval
-            WHERE asset = \(asset) AND interval_start >= \(start) AND interval_start < \(end) AND content_hash IS NOT NULL
+            SELECT interval_start, content_hash, (total_trades <> 0 OR total_amount <> 0)
+            FROM liquidations.token_interval
+            WHERE asset = \(asset) AND interval_start >= \(start) AND interval_start < \(end)
             """, name: "read fingerprints"
         ).rows {
-            let (hour, fingerprint) = try row.decode(UTCHour.self, Int64.self)
+            let (hour, fingerprint, hasLiquidations) = try row.decode(UTCHour.self, Int64?.self, Bool.self)
             stored[hour] = fingerprint
+            if hasLiquidations { storedWithLiquidations.append(hour) }
         }
+        try EmptinessGuard.checkVanishing(
+            chunk, vanishing: EmptinessGuard.vanishingHours(storedWithLiquidations: storedWithLiquidations, records: byHour))
         var changed: [(hour: UTCHour, fingerprint: Int64)] = []
         var result = ChunkWriteResult(watermark: start)
         for hour in chunk.window.hours {

@@ -72,6 +72,10 @@ public struct MigrationRunner: Sendable {
             logger.info("applying migration \(migration.fileName)")
             do {
                 try await connection.withTransaction { connection in
+                    // An index over a large table may take longer than the statement deadline
+                    // meant for the sync path; lock_timeout stays, so a migration waiting behind
+                    // a long query gives up rather than blocking every reader behind it.
+                    try connection.execute(script: "SET LOCAL statement_timeout = 0", label: "migration settings")
                     try connection.execute(script: migration.sql, label: migration.fileName)
                     try connection.query(
                         """

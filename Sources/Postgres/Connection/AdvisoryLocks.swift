@@ -6,9 +6,16 @@ extension PostgresConnection {
         try query("SELECT pg_try_advisory_lock(\(key))", name: "advisory lock").scalar(Bool.self)
     }
 
-    /// Waits until the lock is free, then takes it.
-    public func advisoryLock(_ key: Int64) throws(PostgresError) {
-        try query("SELECT pg_advisory_lock(\(key))", name: "advisory lock (wait)")
+    /// Waits until the lock is free, then takes it. The wait is the point (another process is
+    /// busy with what the lock guards), so the session's statement and lock deadlines do not
+    /// apply to it; a holder that died releases the lock when its session ends.
+    public func advisoryLock(_ key: Int64) throws {
+        try withTransaction { connection in
+            try connection.query("SET LOCAL statement_timeout = 0", name: "advisory lock (wait)")
+            try connection.query("SET LOCAL lock_timeout = 0", name: "advisory lock (wait)")
+            // A session-level lock taken inside a transaction outlives its commit.
+            try connection.query("SELECT pg_advisory_lock(\(key))", name: "advisory lock (wait)")
+        }
     }
 
     /// Releases a lock this session holds; returns false if it did not hold it.

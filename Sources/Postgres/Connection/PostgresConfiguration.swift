@@ -11,11 +11,56 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     public var applicationName: String
     /// Seconds to wait for the server to answer a connection attempt, unless the string sets it.
     public var connectTimeoutSeconds: Int
+    /// The session's `statement_timeout`: no statement runs longer. Nil leaves the server's (or
+    /// the role's) setting alone.
+    public var statementTimeout: Duration?
+    /// The session's `lock_timeout`: no statement waits longer for a lock (liqsync's own wait for
+    /// an asset's advisory lock excepted). Nil leaves the server's setting alone.
+    public var lockTimeout: Duration?
+    /// TCP keepalives and `tcp_user_timeout`, unless the string sets them: a network path that
+    /// died silently is noticed in seconds instead of the kernel's two hours.
+    public var keepalives: Keepalives
 
-    public init(connectionString: String? = nil, applicationName: String = "liqsync", connectTimeoutSeconds: Int = 10) {
+    public struct Keepalives: Sendable, Equatable {
+        /// Idle seconds before the first probe, seconds between probes, probes lost before the
+        /// connection is dropped.
+        public var idleSeconds: Int
+        public var intervalSeconds: Int
+        public var count: Int
+        /// Milliseconds sent data may stay unacknowledged before the connection is dropped.
+        public var tcpUserTimeoutMilliseconds: Int
+
+        public init(idleSeconds: Int = 15, intervalSeconds: Int = 5, count: Int = 3, tcpUserTimeoutMilliseconds: Int = 20_000) {
+            self.idleSeconds = idleSeconds
+            self.intervalSeconds = intervalSeconds
+            self.count = count
+            self.tcpUserTimeoutMilliseconds = tcpUserTimeoutMilliseconds
+        }
+    }
+
+    public init(
+        connectionString: String? = nil, applicationName: String = "liqsync", connectTimeoutSeconds: Int = 10,
+        statementTimeout: Duration? = .seconds(300), lockTimeout: Duration? = .seconds(30),
+        keepalives: Keepalives = Keepalives()
+    ) {
         self.connectionString = connectionString.flatMap { $0.isEmpty ? nil : $0 }
         self.applicationName = applicationName
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.statementTimeout = statementTimeout
+        self.lockTimeout = lockTimeout
+        self.keepalives = keepalives
+    }
+
+    /// `SET` statements for the session's deadlines (milliseconds; 0 turns one off).
+    var sessionDeadlines: String {
+        func milliseconds(_ duration: Duration) -> Int64 {
+            let (product, overflow) = duration.components.seconds.multipliedReportingOverflow(by: 1000)
+            return overflow ? Int64(Int32.max) : min(Int64(Int32.max), max(0, product + duration.components.attoseconds / 1_000_000_000_000_000))
+        }
+        var settings: [String] = []
+        if let statementTimeout { settings.append("SET statement_timeout = \(milliseconds(statementTimeout))") }
+        if let lockTimeout { settings.append("SET lock_timeout = \(milliseconds(lockTimeout))") }
+        return settings.joined(separator: "; ")
     }
 
     /// The connection string with any password replaced by `****`, or libpq's defaults.

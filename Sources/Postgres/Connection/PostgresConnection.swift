@@ -49,9 +49,15 @@ public actor PostgresConnection {
     private func open() throws(PostgresError) {
         // Later entries override what the expanded connection string set, earlier ones only
         // fill in what it left out: our defaults go first, the encoding we decode with last.
+        let keepalives = configuration.keepalives
         var parameters: [(String, String)] = [
             ("fallback_application_name", configuration.applicationName),
             ("connect_timeout", String(configuration.connectTimeoutSeconds)),
+            ("keepalives", "1"),
+            ("keepalives_idle", String(keepalives.idleSeconds)),
+            ("keepalives_interval", String(keepalives.intervalSeconds)),
+            ("keepalives_count", String(keepalives.count)),
+            ("tcp_user_timeout", String(keepalives.tcpUserTimeoutMilliseconds)),
         ]
         if let connectionString = configuration.connectionString {
             parameters.append(("dbname", connectionString))
@@ -72,11 +78,33 @@ public actor PostgresConnection {
         logger.debug("connected to PostgreSQL", metadata: ["server_version": "\(PQserverVersion(connection))"])
     }
 
-    /// Pins the session settings our decoders rely on, whatever the server or role defaults.
+    /// Pins the session settings our decoders rely on, whatever the server or role defaults,
+    /// and the session's deadlines.
     private func configureSession(_ connection: OpaquePointer) throws(PostgresError) {
-        let settings = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1"
+        var settings = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1"
+        let deadlines = configuration.sessionDeadlines
+        if !deadlines.isEmpty { settings += "; " + deadlines }
         let result = PQexec(connection, settings)
         _ = try consume(result, on: connection, label: "session settings")
+        while let extra = PQgetResult(connection) { PQclear(extra) }
+    }
+
+    /// The value libpq uses for a connection keyword (`keepalives_idle`, `host`, ...), as set by
+    /// the connection string, the environment or liqsync's defaults. Never `password`.
+    public func connectionParameter(_ keyword: String) -> String? {
+        guard keyword != "password", let handle, let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
+    }
+
+    /// A round trip that proves the connection still works (for a connection that sat idle).
+    public func ping() throws(PostgresError) {
+        try query("SELECT 1", name: "ping")
     }
 
     /// Closes the connection. Later calls throw `connectionClosed`.

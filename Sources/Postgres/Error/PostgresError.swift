@@ -80,7 +80,10 @@ extension PostgresError {
         public static let uniqueViolation = "23505"
         public static let foreignKeyViolation = "23503"
         public static let checkViolation = "23514"
+        /// Also what `statement_timeout` raises.
         public static let queryCanceled = "57014"
+        /// What `lock_timeout` raises.
+        public static let lockNotAvailable = "55P03"
         public static let adminShutdown = "57P01"
         public static let undefinedTable = "42P01"
         public static let insufficientPrivilege = "42501"

@@ -21,6 +21,7 @@ struct BackfillCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var kaiko: KaikoOptions
+    @OptionGroup var guards: GuardOptions
 
     @Argument(help: ArgumentHelp("Kaiko asset codes.", valueName: "asset"))
     var assets: [String]
@@ -51,12 +52,22 @@ struct BackfillCommand: AsyncParsableCommand {
             throw ValidationError("--from \(from) must be before --to \(to ?? "")")
         }
         guard range.from.secondsSinceEpoch < currentSeconds() else { throw ValidationError("--from \(from) is in the future") }
+        if let end = range.to, end > settledEnd() {
+            throw ValidationError(
+                "--to \(to ?? "") is past the last settled hour: hours before \(settledEnd()) have ended and settled; "
+                    + "give an earlier --to, or none to load up to the watermark")
+        }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
     }
 
     private func currentSeconds() -> Int64 {
         if let now, let seconds = try? UTCTimestamp.parse(now) { return seconds }
         return Int64(Date().timeIntervalSince1970)
+    }
+
+    /// Hours are loaded once they ended the settle delay ago, as the service does.
+    private func settledEnd() -> UTCHour {
+        SyncPlanner.settledEnd(now: currentSeconds(), settings: SyncSettings())
     }
 
     private func parsedRange() throws -> (from: UTCHour, to: UTCHour?) {
@@ -74,23 +85,26 @@ struct BackfillCommand: AsyncParsableCommand {
         if range.from < KaikoDataset.firstHour {
             Console.warn("Kaiko's liquidation data starts at \(KaikoDataset.firstHour); earlier hours will be stored as zero rows")
         }
-        let settled = UTCHour(containing: currentSeconds() - 600)
+        let now = currentSeconds()
+        let settled = SyncPlanner.settledEnd(now: now, settings: SyncSettings())
         let configuration = try kaiko.configuration()
         let pool = ConnectionPool(configuration: global.postgresConfiguration(), logger: logger)
         let client = KaikoClient(configuration: configuration, logger: logger)
         let progress = BackfillProgress()
-        let runner = BackfillRunner(client: client, logger: logger, progress: progress)
+        let runner = BackfillRunner(
+            client: client, logger: logger, progress: progress, maxVanishingHours: guards.maxVanishingHours)
         defer { Task { try? await client.shutdown() } }
         do {
             try await pool.withConnection { connection in
                 try await MigrationRunner(connection: connection, migrations: try Migration.embedded(), logger: logger)
                     .requireUpToDate()
+                try await ClockCheck.verify(localNow: now, on: connection)
             }
             var plans: [BackfillRunner.Plan] = []
             for asset in codes {
                 plans.append(try await pool.withConnection { connection in
                     try await runner.plan(
-                        asset: asset, from: range.from, to: range.to, restart: restart, lastSettledHour: settled,
+                        asset: asset, from: range.from, to: range.to, restart: restart, settledEnd: settled,
                         on: connection)
                 })
             }

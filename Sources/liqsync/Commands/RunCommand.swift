@@ -21,6 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var kaiko: KaikoOptions
     @OptionGroup var syncOptions: SyncOptions
+    @OptionGroup var guards: GuardOptions
 
     @Option(help: "Seconds between passes.")
     var pollInterval: Int = 60
@@ -42,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         let state = SchedulerState()
         let engine = try await SyncEngine.start(
-            global: global, kaiko: kaiko, sync: syncOptions, logger: logger, state: state)
+            global: global, kaiko: kaiko, sync: syncOptions, guards: guards, logger: logger, state: state)
 
         var services: [any Service] = [
             SyncScheduler(

@@ -16,6 +16,7 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var kaiko: KaikoOptions
     @OptionGroup var syncOptions: SyncOptions
+    @OptionGroup var guards: GuardOptions
 
     @Option(name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable).", valueName: "asset"))
     var assets: [String] = []
@@ -27,7 +28,7 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         let named = try assets.map(AssetArgument.parse)
-        let engine = try await SyncEngine.start(global: global, kaiko: kaiko, sync: syncOptions, logger: logger)
+        let engine = try await SyncEngine.start(global: global, kaiko: kaiko, sync: syncOptions, guards: guards, logger: logger)
         let outcomes: [AssetSyncOutcome]
         do {
             let due = try await engine.pass.dueAssets(only: named.isEmpty ? nil : named)

@@ -13,7 +13,7 @@ struct SyncEngine {
     let logger: Logger
 
     static func start(
-        global: GlobalOptions, kaiko: KaikoOptions, sync: SyncOptions, logger: Logger,
+        global: GlobalOptions, kaiko: KaikoOptions, sync: SyncOptions, guards: GuardOptions, logger: Logger,
         state: SchedulerState? = nil
     ) async throws -> SyncEngine {
         let configuration = try kaiko.configuration()
@@ -25,7 +25,8 @@ struct SyncEngine {
         }
         let client = KaikoClient(configuration: configuration, logger: logger)
         let settings = SyncSettings(
-            lookbackHours: sync.lookbackHours, settleDelaySeconds: sync.settleDelay, concurrency: sync.concurrency)
+            lookbackHours: sync.lookbackHours, settleDelaySeconds: sync.settleDelay, concurrency: sync.concurrency,
+            maxVanishingHours: guards.maxVanishingHours)
         let syncer = AssetSyncer(
             client: client, settings: settings, logger: logger, now: try sync.clock(), onProgress: { state?.progressed() })
         return SyncEngine(pool: pool, client: client, pass: SyncPass(syncer: syncer, pool: pool), logger: logger)

@@ -98,9 +98,9 @@ struct DemoCommand: AsyncParsableCommand {
             logger: logger)
         let progress = BackfillProgress()
         let runner = BackfillRunner(client: client, logger: logger, progress: progress)
-        let settled = UTCHour(containing: now - 600)
+        let settled = SyncPlanner.settledEnd(now: now, settings: SyncSettings())
         for asset in assets {
-            let plan = try await runner.plan(asset: asset, from: from, to: nil, restart: false, lastSettledHour: settled, on: connection)
+            let plan = try await runner.plan(asset: asset, from: from, to: nil, restart: false, settledEnd: settled, on: connection)
             let outcome = try await runner.run(plan, restart: false, on: connection)
             Console.print("  \(asset): \(outcome.hours) hours, \(outcome.inserted) rows inserted, \(outcome.requests) request(s)")
         }

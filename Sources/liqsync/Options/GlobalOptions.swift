@@ -14,6 +14,14 @@ struct GlobalOptions: ParsableArguments {
             valueName: "url"))
     var databaseURL: String?
 
+    @Option(help: ArgumentHelp(
+        "Deadline of one SQL statement (0: none). Migrations and the wait for an asset's lock are exempt.",
+        valueName: "seconds"))
+    var statementTimeout: Int = 300
+
+    @Option(help: ArgumentHelp("How long a statement may wait for a row or table lock (0: no limit).", valueName: "seconds"))
+    var lockTimeout: Int = 30
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
@@ -24,7 +32,14 @@ struct GlobalOptions: ParsableArguments {
     func postgresConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment)
         -> PostgresConfiguration
     {
-        PostgresConfiguration(connectionString: databaseURL ?? environment["DATABASE_URL"])
+        PostgresConfiguration(
+            connectionString: databaseURL ?? environment["DATABASE_URL"], statementTimeout: .seconds(statementTimeout),
+            lockTimeout: .seconds(lockTimeout))
+    }
+
+    func validate() throws {
+        guard (0...86_400).contains(statementTimeout) else { throw ValidationError("--statement-timeout must be 0 to 86400 seconds") }
+        guard (0...86_400).contains(lockTimeout) else { throw ValidationError("--lock-timeout must be 0 to 86400 seconds") }
     }
 
     func makeLogger(label: String = "liqsync") -> Logger {

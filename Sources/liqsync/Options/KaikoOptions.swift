@@ -19,11 +19,25 @@ struct KaikoOptions: ParsableArguments {
     @Option(help: "Requests per second to the API, for the whole process.")
     var maxRequestsPerSecond: Double = 50
 
+    @Option(help: ArgumentHelp("Deadline of one request, from connecting to the last byte of the body.", valueName: "seconds"))
+    var requestTimeout: Int = 30
+
+    @Option(help: ArgumentHelp("Attempts per request before its window fails (5xx, 429, timeouts, non-data answers).", valueName: "n"))
+    var maxAttempts: Int = 8
+
+    @Option(help: ArgumentHelp(
+        "Longest Retry-After honoured; a server asking for more fails the window at once (tried again next pass).",
+        valueName: "seconds"))
+    var maxRetryAfter: Int = 120
+
     func validate() throws {
         if let region, KaikoEndpoint.Region(rawValue: region) == nil {
             throw ValidationError("--region must be eu or us, not '\(region)'")
         }
         guard maxRequestsPerSecond > 0 else { throw ValidationError("--max-requests-per-second must be positive") }
+        guard (1...3600).contains(requestTimeout) else { throw ValidationError("--request-timeout must be 1 to 3600 seconds") }
+        guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 100") }
+        guard (0...86_400).contains(maxRetryAfter) else { throw ValidationError("--max-retry-after must be 0 to 86400 seconds") }
     }
 
     func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KaikoConfiguration {
@@ -43,7 +57,12 @@ struct KaikoOptions: ParsableArguments {
                 "no Kaiko API key: set KAIKO_API_KEY, pass --api-key-file, or give the service LoadCredential=kaiko-api-key",
                 status: .configuration)
         }
-        return KaikoConfiguration(endpoint: endpoint, apiKey: key, maxRequestsPerSecond: maxRequestsPerSecond)
+        var retry = RetryPolicy()
+        retry.maxAttempts = maxAttempts
+        retry.maxRetryAfter = .seconds(maxRetryAfter)
+        return KaikoConfiguration(
+            endpoint: endpoint, apiKey: key, maxRequestsPerSecond: maxRequestsPerSecond, retry: retry,
+            requestTimeout: .seconds(requestTimeout))
     }
 
     /// The key from the first source that has one. The key's text never appears in a message.

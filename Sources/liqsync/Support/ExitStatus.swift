@@ -40,6 +40,8 @@ enum ErrorReport {
             return FailureKind(classifying: error).exitStatus
         case is BackfillError:
             return .usage
+        case is ClockAhead:
+            return .configuration
         default:
             return .software
         }
@@ -55,6 +57,10 @@ enum ErrorReport {
             return status(for: underlying)
         case .assetNotTracked, .assetHasData:
             return .usage
+        case .vanishingHours, .emptyFirstLoad:
+            return .dataError
+        case .unsettledWindow:
+            return .software
         }
     }
 
@@ -69,8 +75,9 @@ enum ErrorReport {
         if state == PostgresError.SQLState.insufficientPrivilege || state.hasPrefix("28") { return .noPermission }
         if state == PostgresError.SQLState.invalidCatalogName { return .configuration }
         // Connection exceptions, shutdowns, serialization failures, deadlocks, out of resources.
+        // Statement and lock timeouts (57014, 55P03) too: the next run may find the way clear.
         if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") || state == "40001"
-            || state == "40P01"
+            || state == "40P01" || state == PostgresError.SQLState.queryCanceled || state == PostgresError.SQLState.lockNotAvailable
         {
             return .temporaryFailure
         }

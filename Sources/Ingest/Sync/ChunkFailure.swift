@@ -1,0 +1,35 @@
+import Foundation
+import LiquidationModel
+import LiquidationStore
+import Logging
+import Postgres
+
+/// A chunk that failed: what to write down once the asset's lock is released.
+struct ChunkFailure: Error {
+    let window: HourWindow
+    let startedAt: Date
+    let underlying: any Error
+
+    /// Records the failure (the asset's `last_error` and a failed `sync_run`) on a connection
+    /// that works. The connection the chunk failed on may be the reason it failed (dropped by
+    /// the server, a dead network path): recording on it would fail too and leave `last_error`
+    /// empty, so a broken one is reset first, and a failure to record on a connection that only
+    /// looked healthy is retried once after a reset.
+    func record(asset: AssetCode, kind: RunKind, on connection: PostgresConnection, logger: Logger) async {
+        let recorder = RunRecorder()
+        let message = "\(underlying)"
+        for attempt in 1...2 {
+            do {
+                if await !connection.isUsable { try await connection.reset() }
+                try await recorder.recordFailure(
+                    asset: asset, window: window, kind: kind, error: message, startedAt: startedAt, on: connection)
+                return
+            } catch {
+                let connectionProblem = FailureKind(classifying: error) == .temporary
+                if attempt == 1 && connectionProblem, (try? await connection.reset()) != nil { continue }
+                logger.error("cannot record the failure", metadata: ["asset": "\(asset)", "error": "\(error)"])
+                return
+            }
+        }
+    }
+}
