@@ -176,4 +176,32 @@ struct MigrationTests {
         }
         await reader.close()
     }
+
+    @Test func version4UpgradesADatabaseWithDataAndRefusesFutureWatermarks() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        let upToThree = migrations.filter { $0.version <= 3 }
+        #expect(upToThree.count == 3)
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: upToThree, logger: logger).migrate()
+            try await connection.execute(script: """
+                INSERT INTO liquidations.asset (asset, sync_from, watermark)
+                VALUES ('btc', '2025-01-08', '2025-03-01'), ('eth', '2025-01-08', '2025-01-08');
+                """)
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            #expect(plan.applied == ["0004_watermark_not_in_future.sql"])
+            // Existing rows are untouched; moving a watermark forward to the present still works.
+            #expect(try await connection.query("SELECT watermark::text FROM liquidations.asset WHERE asset = 'btc'")
+                .scalar(String.self) == "2025-03-01 00:00:00+00")
+            try await connection.query(
+                "UPDATE liquidations.asset SET watermark = date_trunc('hour', now()) WHERE asset = 'eth'")
+            for sql in [
+                "UPDATE liquidations.asset SET watermark = now() + interval '1 hour' WHERE asset = 'btc'",
+                "INSERT INTO liquidations.asset (asset, sync_from, watermark) VALUES ('sol', now() + interval '1 day', now() + interval '1 day')",
+            ] {
+                let error = try await #require(throws: PostgresError.self) { try await connection.query(PostgresQuery(unsafeSQL: sql)) }
+                #expect(error.sqlState == PostgresError.SQLState.checkViolation, "\(sql): \(error)")
+            }
+        }
+    }
 }
