@@ -90,4 +90,31 @@ struct ServiceTests {
         service.signal(SIGTERM)
         #expect(await service.waitForExit(timeout: .seconds(10)) == 0)
     }
+
+    @Test func aPartThatFailsToStartEndsTheProcessLoudlyWithoutEverPingingTheWatchdog() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", SyncEngineTests.t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await prepare(assets: ["btc"], since: "2025-03-01")
+        let listener = try NotifySocketListener()
+        defer { listener.stop() }
+        // The stand-in's own port: certainly taken.
+        let taken = try #require(fake.baseURL.split(separator: ":").last.map(String.init))
+        let started = ContinuousClock.now
+        let service = try BackgroundProcess(
+            LiqsyncBinary.url,
+            ["run", "--poll-interval", "1", "--now", SyncEngineTests.t0, "--metrics-address", "127.0.0.1:\(taken)"]
+                + fake.liqsyncArguments,
+            environment: fake.liqsyncEnvironment.merging([
+                "DATABASE_URL": database.connectionString, "NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000",
+            ]) { $1 })
+        let status = await service.waitForExit(timeout: .seconds(15))
+        #expect(started.duration(to: .now) < .seconds(5), "exits within seconds")
+        #expect(status == 71, "\(service.text)")
+        #expect(service.text.contains("cannot serve metrics on 127.0.0.1:\(taken): the address is in use"), "\(service.text)")
+        #expect(await listener.waitFor("STOPPING=1", timeout: .seconds(2)))
+        // Half a second is over two watchdog intervals: a ping would have arrived by now.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!listener.received.contains { $0.contains("WATCHDOG=1") }, "\(listener.received)")
+        #expect(!listener.received.contains { $0.contains("READY=1") }, "never claimed to be up")
+    }
 }

@@ -5,6 +5,7 @@ import Synchronization
 /// What the scheduler is doing, shared with the watchdog, `/health` and the metrics.
 public final class SchedulerState: Sendable {
     private struct State {
+        var loopRunning = false
         var lastProgress = ContinuousClock.now
         var sleeping = false
         var lastPassHealthy = true
@@ -15,6 +16,18 @@ public final class SchedulerState: Sendable {
     private let state = Mutex(State())
 
     public init() {}
+
+    /// The scheduler loop began, or ended (returned, threw or was cancelled).
+    public func loopStarted() {
+        state.withLock {
+            $0.loopRunning = true
+            $0.lastProgress = .now
+        }
+    }
+
+    public func loopStopped() {
+        state.withLock { $0.loopRunning = false }
+    }
 
     /// A sign of life: a pass started, a chunk committed.
     public func progressed() {
@@ -28,9 +41,10 @@ public final class SchedulerState: Sendable {
         state.withLock { $0.sleeping = true }
     }
 
-    /// Healthy while sleeping between passes, or while working and making progress within `window`.
+    /// Healthy while the loop runs and either sleeps between passes or made progress within
+    /// `window`. A loop that ended is never healthy, whatever it did before.
     public func isLoopHealthy(within window: Duration) -> Bool {
-        state.withLock { $0.sleeping || $0.lastProgress.duration(to: .now) < window }
+        state.withLock { $0.loopRunning && ($0.sleeping || $0.lastProgress.duration(to: .now) < window) }
     }
 
     public func finishedPass(healthy: Bool, summary: String) {

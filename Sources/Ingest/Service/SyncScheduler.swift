@@ -16,10 +16,13 @@ public struct SyncScheduler: Service {
     public let logger: Logger
     /// Backoff of a failing asset: starts at the poll interval, doubles, capped here.
     public let maxBackoff: Duration
+    /// Resolves once everything else the service needs is up (the metrics server listening);
+    /// only then is systemd told READY=1.
+    public let startup: StartupGate
 
     public init(
         pass: SyncPass, pollInterval: Duration, state: SchedulerState, notifier: SystemdNotifier, logger: Logger,
-        maxBackoff: Duration = .seconds(3600)
+        maxBackoff: Duration = .seconds(3600), startup: StartupGate = .open
     ) {
         self.pass = pass
         self.pollInterval = pollInterval
@@ -27,9 +30,14 @@ public struct SyncScheduler: Service {
         self.notifier = notifier
         self.logger = logger
         self.maxBackoff = maxBackoff
+        self.startup = startup
     }
 
     public func run() async throws {
+        guard await startup.wait() else { return }  // cancelled: another part failed to start
+        state.loopStarted()
+        defer { state.loopStopped() }
+        notifier.ready(status: "connected; first pass starting")
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             state.progressed()
             // The pass runs as a child that graceful shutdown cancels.
@@ -79,8 +87,8 @@ public struct SyncScheduler: Service {
 }
 
 /// Sends `WATCHDOG=1` to systemd at half of `WATCHDOG_USEC`, but only while the scheduler
-/// loop is healthy: a loop stuck in a chunk for longer than the watchdog window stops the
-/// keep-alives, and systemd restarts the service.
+/// loop runs and is healthy: a loop stuck in a chunk for longer than the watchdog window, or a
+/// loop that ended, stops the keep-alives, and systemd restarts the service.
 public struct WatchdogService: Service {
     public let notifier: SystemdNotifier
     public let state: SchedulerState
@@ -93,9 +101,15 @@ public struct WatchdogService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancellation (another service failed) ends the loop as surely as a graceful shutdown:
+        // a loop that swallowed it would spin, pinging systemd thousands of times a second.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if state.isLoopHealthy(within: interval * 2) { notifier.watchdog() }
-            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
         }
     }
 }

@@ -14,8 +14,10 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Re-reads the tracked assets on every pass, syncs them with bounded concurrency, backs off \
             per failing asset, reconnects to PostgreSQL by itself. Under systemd (Type=notify) it sends \
-            READY=1 once connected and the schema checked, STATUS= after each pass, WATCHDOG=1 while \
-            healthy, and STOPPING=1. SIGTERM/SIGINT stop it gracefully (exit 0).
+            READY=1 once connected, the schema checked and the metrics server listening, STATUS= after \
+            each pass, WATCHDOG=1 while the scheduler loop runs and makes progress, and STOPPING=1. \
+            SIGTERM/SIGINT stop it gracefully (exit 0). If a part of it fails (the metrics address is \
+            taken, the scheduler stops), it says why, sends STOPPING=1 and exits non-zero.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -45,29 +47,51 @@ struct RunCommand: AsyncParsableCommand {
         let engine = try await SyncEngine.start(
             global: global, kaiko: kaiko, sync: syncOptions, guards: guards, logger: logger, state: state)
 
+        let startup = StartupGate()
         var services: [any Service] = [
             SyncScheduler(
-                pass: engine.pass, pollInterval: .seconds(pollInterval), state: state, notifier: notifier, logger: logger)
+                pass: engine.pass, pollInterval: .seconds(pollInterval), state: state, notifier: notifier, logger: logger,
+                startup: startup)
         ]
         if let interval = notifier.watchdogInterval {
             services.append(WatchdogService(notifier: notifier, state: state, interval: interval))
         }
         if let metricsAddress {
             let address = try MetricsAddress(metricsAddress)
-            services.append(MetricsServer.application(address: address, registry: registry, state: state, logger: logger))
+            services.append(MetricsServer(address: address, registry: registry, state: state, logger: logger) { startup.open() })
+        } else {
+            startup.open()
         }
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        notifier.ready(status: "connected; first pass starting")
-        logger.info("liqsync service started", metadata: ["poll_interval_s": "\(pollInterval)"])
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(20)
+        let group = ServiceGroup(configuration: configuration)
+        logger.info("liqsync service starting", metadata: ["poll_interval_s": "\(pollInterval)"])
         do {
             try await group.run()
         } catch {
+            // A part of the service failed: the rest was cancelled. Say why, tell systemd, and
+            // exit non-zero so that Restart=on-failure starts a whole service again.
+            let failure = Self.describe(error)
+            logger.error("liqsync service failed", metadata: ["error": "\(failure)"])
+            notifier.stopping()
             await engine.shutdown()
-            throw error
+            throw failure
         }
         await engine.shutdown()
         logger.info("liqsync service stopped")
+    }
+
+    /// The error a failed service group ends the process with.
+    static func describe(_ error: any Error) -> any Error {
+        switch error {
+        case let failure as MetricsServerFailure:
+            return CommandFailure("\(failure)", status: .osError)
+        case let error as ServiceGroupError:
+            return CommandFailure("a part of the service stopped unexpectedly: \(error)", status: .software)
+        default:
+            return error
+        }
     }
 }
 
@@ -85,11 +109,20 @@ struct MetricsAddress {
     }
 }
 
-enum MetricsServer {
-    static func application(
-        address: MetricsAddress, registry: PrometheusCollectorRegistry, state: SchedulerState, logger: Logger
-    ) -> some Service {
+/// `/metrics` (Prometheus) and `/health`, as a service of the group. Tells `onListening` once
+/// it has bound its address; a failure to bind ends the group (and the process) with
+/// `MetricsServerFailure` rather than leaving a service that systemd believes healthy.
+struct MetricsServer: Service {
+    let address: MetricsAddress
+    let registry: PrometheusCollectorRegistry
+    let state: SchedulerState
+    let logger: Logger
+    let onListening: @Sendable () -> Void
+
+    func run() async throws {
         let router = Router()
+        let registry = self.registry
+        let state = self.state
         router.get("/metrics") { _, _ -> Response in
             var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
             response.headers[.contentType] = "text/plain; version=0.0.4"
@@ -101,9 +134,28 @@ enum MetricsServer {
             return Response(
                 status: healthy ? .ok : .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
-        return Application(
+        let onListening = self.onListening
+        let application = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "liqsync"),
+            onServerRunning: { _ in onListening() },
             logger: logger)
+        do {
+            try await application.runService()
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw MetricsServerFailure(address: address, underlying: error)
+        }
+    }
+}
+
+struct MetricsServerFailure: Error, CustomStringConvertible {
+    let address: MetricsAddress
+    let underlying: any Error
+
+    var description: String {
+        let reason = "\(underlying)".contains("in use") ? "the address is in use (another process listens there)" : "\(underlying)"
+        return "cannot serve metrics on \(address.host):\(address.port): \(reason); choose another --metrics-address"
     }
 }
