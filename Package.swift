@@ -185,6 +185,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Ingest",
+                "liqsync",
                 "Postgres",
                 "LiquidationModel",
                 "LiquidationStore",

@@ -131,6 +131,31 @@ struct CommandLineTests {
         #expect(!outcome.stderr.contains("Hunter2Secret") && !outcome.stdout.contains("Hunter2Secret"))
     }
 
+    /// The two strings libpq misreads: an unencoded '@' in a URL's password (libpq would take
+    /// "tP4ss@host" for the host and quote it), and a space in an unquoted conninfo password
+    /// (libpq would quote "def"). Neither reaches libpq; no part of the password is printed.
+    @Test(arguments: [
+        ("postgresql://u:S3cr@tP4ss@host/db", ["S3cr", "tP4ss"], "percent-encoded ('@' as %40"),
+        ("host=127.0.0.1 port=1 password=abc def", ["abc", "def"], "single quotes"),
+        ("postgresql://u:Kx9%40w/Lm@127.0.0.1:1/db", ["Kx9", "Lm@", "w/Lm"], "percent-encoded"),
+    ])
+    func aConnectionStringWithAMisreadablePasswordIsRefusedWithoutAnyOfIt(
+        url: String, pieces: [String], advice: String
+    ) async throws {
+        // As an option it is a usage error (64); from the environment, a configuration error (78).
+        for (arguments, environment, status): ([String], [String: String], Int32) in [
+            (["status", "--database-url", url], [:], 64), (["status"], ["DATABASE_URL": url], 78),
+        ] {
+            let outcome = try await LiqsyncBinary.run(arguments, database: nil, environment: environment)
+            #expect(outcome.status == status, "\(outcome.stderr)")
+            #expect(outcome.stderr.contains(advice), "\(outcome.stderr)")
+            let printed = outcome.stdout + outcome.stderr
+            for piece in pieces {
+                #expect(printed.range(of: "\\b\(piece)\\b", options: .regularExpression) == nil, "\(piece) in: \(printed)")
+            }
+        }
+    }
+
     @Test func unmigratedDatabaseExits78AndSaysWhatToDo() async throws {
         let database = try await TestDatabase.create()
         let outcome = try await LiqsyncBinary.run(["assets", "add", "btc"], database: database)

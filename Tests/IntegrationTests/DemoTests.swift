@@ -2,6 +2,8 @@ import Foundation
 import Postgres
 import Testing
 
+@testable import liqsync
+
 /// `liqsync demo`, the README's first command: it must work on a fresh machine, fill the
 /// database the way the service would, and show analysts the queries docs/bi.md documents.
 @Suite("liqsync demo")
@@ -65,6 +67,27 @@ struct DemoTests {
         #expect(demo.stdout.contains("Stopped PostgreSQL"))
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("data/postmaster.pid").path), "the server was stopped")
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("data/PG_VERSION").path))
+    }
+
+    /// The server outlives an interrupted demo and its environment is readable in /proc: it gets
+    /// a path and a locale, and nothing of the caller's (KAIKO_API_KEY, DATABASE_URL, PGPASSWORD,
+    /// or this test run's own PGHOST and LIQSYNC_TEST_PGDIR).
+    @Test func theServerTheDemoStartsSeesNoneOfTheCallersEnvironment() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-demo-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = try await DemoCluster.start(in: directory)
+        let pidFile = try String(contentsOf: directory.appendingPathComponent("data/postmaster.pid"), encoding: .utf8)
+        let pid = try #require(pidFile.split(separator: "\n").first.flatMap { Int32($0) })
+        let environment = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))
+        await cluster.stop()
+        let names = Set(environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self).prefix { $0 != "=" } })
+            .map(String.init)
+        // What runuser (USER, HOME, LOGNAME), the shell (PWD) and pg_ctl and the server (PG*) add.
+        let added: Set = ["USER", "HOME", "LOGNAME", "SHELL", "PWD", "PGDATA", "PGLOCALEDIR", "PGSYSCONFDIR", "PG_GRANDPARENT_PID"]
+        let allowed = added.union(DemoCluster.serverEnvironment.keys)
+        #expect(names.contains("PATH"))
+        #expect(names.allSatisfy { allowed.contains($0) }, "\(names.filter { !allowed.contains($0) })")
+        #expect(ProcessInfo.processInfo.environment["PGHOST"] != nil && !names.contains("PGHOST"), "the caller's variables stay out")
     }
 
     @Test func badArgumentsAreOneLineAndExitCode64() async throws {

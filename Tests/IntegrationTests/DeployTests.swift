@@ -54,4 +54,30 @@ struct DeployTests {
         }
         #expect(owner == "liqsync")
     }
+
+    @Test func installKeepsTheEnvironmentFileAndTheKeyRootOnly() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("install-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let script = TestCluster.repositoryRoot.appendingPathComponent("deploy/install.sh")
+        let arguments = ["--destdir", root.path, "--binary", LiqsyncBinary.url.path]
+        let first = try await runProcess(script, arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        func mode(_ path: String) throws -> Int {
+            let attributes = try FileManager.default.attributesOfItem(atPath: root.path + path)
+            return (attributes[.posixPermissions] as? Int) ?? -1
+        }
+        #expect(try mode("/etc/liqsync/liqsync.env") == 0o600)
+        #expect(try mode("/etc/liqsync/kaiko-api-key") == 0o600)
+        #expect(try mode("/usr/local/bin/liqsync") == 0o755)
+
+        // An environment file an earlier release left world-readable is tightened, not replaced.
+        let envFile = root.appendingPathComponent("etc/liqsync/liqsync.env")
+        try "DATABASE_URL=postgresql://liqsync:pw@db/liq\n".write(to: envFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: envFile.path)
+        let second = try await runProcess(script, arguments)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("was readable by others; it is now 0600"))
+        #expect(try mode("/etc/liqsync/liqsync.env") == 0o600)
+        #expect(try String(contentsOf: envFile, encoding: .utf8).contains("postgresql://liqsync:pw@db/liq"))
+    }
 }

@@ -63,6 +63,12 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         return settings.joined(separator: "; ")
     }
 
+    /// Why the connection string would be refused (malformed, or a URL libpq would misread),
+    /// without quoting it; nil when it is fine or absent.
+    public var connectionStringProblem: String? {
+        connectionString.flatMap { ConnectionString($0).problem }
+    }
+
     /// The connection string with any password replaced by `****`, or libpq's defaults.
     public var description: String {
         guard let connectionString else { return "libpq defaults (PG* environment, ~/.pgpass)" }

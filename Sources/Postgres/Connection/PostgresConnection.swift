@@ -47,6 +47,11 @@ public actor PostgresConnection {
     }
 
     private func open() throws(PostgresError) {
+        // A string libpq would misread (or cannot read) never reaches it: its messages would
+        // quote pieces of the password.
+        if let problem = redactor.problem {
+            throw PostgresError(code: .invalidConnectionString, message: problem)
+        }
         // Later entries override what the expanded connection string set, earlier ones only
         // fill in what it left out: our defaults go first, the encoding we decode with last.
         let keepalives = configuration.keepalives

@@ -15,6 +15,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let connectionFailed = Code("connection failed")
         /// The connection broke during a statement; `reset()` or a new connection is needed.
         public static let connectionLost = Code("connection lost")
+        /// The connection string is malformed or ambiguous; it was not used (nor shown).
+        public static let invalidConnectionString = Code("invalid connection string")
         /// The connection was closed by this process and cannot be used any more.
         public static let connectionClosed = Code("connection closed")
         /// The server rejected a statement; `sqlState` says why.

@@ -107,6 +107,15 @@ struct DemoCluster {
         return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 
+    /// What initdb, pg_ctl and the server they start get to see: a path and a locale, nothing of
+    /// the caller's environment. The server outlives the command that started it (a demo that
+    /// was interrupted leaves it running), and its environment is readable in /proc: it must not
+    /// hold KAIKO_API_KEY, DATABASE_URL or PGPASSWORD; and PG* variables meant for clients
+    /// (PGPORT, PGDATA, ...) would steer the server elsewhere.
+    static let serverEnvironment: [String: String] = [
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+    ]
+
     private static func spawnAndWait(_ executable: String, _ arguments: [String], output: String) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -116,9 +125,7 @@ struct DemoCluster {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        // PG* variables meant for clients (PGPORT, PGDATA, ...) would steer the server elsewhere.
-        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
-            .map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let environment = serverEnvironment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { environment.forEach { free($0) } }
         var pid = pid_t()
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environment)

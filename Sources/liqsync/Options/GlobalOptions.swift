@@ -38,6 +38,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if let databaseURL, let problem = PostgresConfiguration(connectionString: databaseURL).connectionStringProblem {
+            throw ValidationError("--database-url: \(problem)")
+        }
         guard (0...86_400).contains(statementTimeout) else { throw ValidationError("--statement-timeout must be 0 to 86400 seconds") }
         guard (0...86_400).contains(lockTimeout) else { throw ValidationError("--lock-timeout must be 0 to 86400 seconds") }
     }

@@ -67,6 +67,7 @@ enum ErrorReport {
     static func status(for error: PostgresError) -> ExitStatus {
         switch error.code {
         case .connectionFailed: return .unavailable
+        case .invalidConnectionString: return .configuration
         case .connectionLost: return .temporaryFailure
         case .server: break
         default: return .software

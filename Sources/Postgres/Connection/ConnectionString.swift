@@ -1,0 +1,241 @@
+import CLibPQ
+import Foundation
+
+/// A connection string as libpq will read it, looked at before libpq is given it: whether it
+/// means what it says, and which parts of it are secret.
+///
+/// Two ways a password used to reach the journal:
+/// - A URL whose password holds an unencoded `@` or `/` (`postgresql://u:S3cr@tP4ss@host/db`):
+///   libpq ends the credentials at the first `@`, takes `tP4ss@host` for the host, and quotes
+///   it in "could not translate host name". Such a URL is refused before libpq sees it, with
+///   advice to percent-encode, and without echoing any of it.
+/// - A conninfo that libpq cannot parse (`password=abc def`): its message quotes a fragment
+///   (`missing "=" after "def"`). The message is shown with every quoted fragment masked.
+/// Everything libpq says later is masked too (`redact`): the password as libpq parsed it, as
+/// written, percent-decoded, and any quoted fragment that shares a run of characters with it.
+public struct ConnectionString: Sendable {
+    public let text: String
+    /// Why the string is refused before connecting (nil: it is fine). Never contains the text.
+    public let problem: String?
+    /// Every form of the password found in the text, longest first.
+    let secrets: [String]
+
+    public init(_ text: String) {
+        self.text = text
+        let isURL = text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
+        var secrets: [String] = []
+        var problem: String?
+        if isURL, let ambiguity = Self.urlAmbiguity(text) {
+            // Not even parsed: libpq would read a piece of the password as the host.
+            problem = ambiguity
+        } else {
+            switch Self.parseWithLibpq(text) {
+            case .success(let options):
+                if let password = options["password"] { secrets.append(password) }
+            case .failure(let failure):
+                problem = "the connection string is not valid (libpq: \(Self.maskingQuotedFragments(failure.message))); "
+                    + "a value that contains spaces or quotes goes in single quotes, e.g. password='…'; "
+                    + "in a URL, percent-encode such characters"
+            }
+        }
+        secrets += Self.writtenPasswords(text, isURL: isURL)
+        var unique: [String] = []
+        for secret in secrets where !secret.isEmpty && !unique.contains(secret) { unique.append(secret) }
+        self.secrets = unique.sorted { $0.count > $1.count }
+        self.problem = problem
+    }
+
+    // MARK: - Redaction
+
+    /// `message` with every form of the password masked, and every quoted fragment that shares a
+    /// run of characters with one (`"tP4ss@host"` for the password `S3cr@tP4ss`).
+    public func redact(_ message: String) -> String {
+        Self.redact(message, secrets: secrets)
+    }
+
+    static func redact(_ message: String, secrets: [String]) -> String {
+        guard !secrets.isEmpty else { return message }
+        let characters = Array(message)
+        var masked = [Bool](repeating: false, count: characters.count)
+        // Quoted fragments that overlap a secret, masked whole.
+        for range in quotedRanges(characters) {
+            let fragment = String(characters[range])
+            if secrets.contains(where: { sharesRun(fragment, $0) }) {
+                for index in range { masked[index] = true }
+            }
+        }
+        // Every occurrence of every secret, found in the original text so that masks cannot
+        // combine into a new occurrence.
+        for secret in secrets {
+            let needle = Array(secret)
+            guard !needle.isEmpty, needle.count <= characters.count else { continue }
+            for start in 0...(characters.count - needle.count) where characters[start] == needle[0] {
+                if Array(characters[start..<(start + needle.count)]) == needle {
+                    for index in start..<(start + needle.count) { masked[index] = true }
+                }
+            }
+        }
+        var result = ""
+        var index = 0
+        while index < characters.count {
+            if masked[index] {
+                result += "****"
+                while index < characters.count, masked[index] { index += 1 }
+            } else {
+                result.append(characters[index])
+                index += 1
+            }
+        }
+        return result
+    }
+
+    /// Whether `fragment` and `secret` share a run of at least min(4, secret length) characters.
+    static func sharesRun(_ fragment: String, _ secret: String) -> Bool {
+        let run = min(4, secret.count)
+        guard run > 0, fragment.count >= run else { return false }
+        let secretCharacters = Array(secret)
+        for start in 0...(secretCharacters.count - run) where fragment.contains(String(secretCharacters[start..<(start + run)])) {
+            return true
+        }
+        return false
+    }
+
+    /// The inside of each "double" or 'single' quoted run of `characters`.
+    static func quotedRanges(_ characters: [Character]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var open: (quote: Character, at: Int)?
+        for (index, character) in characters.enumerated() where character == "\"" || character == "'" {
+            if let current = open {
+                if current.quote == character {
+                    ranges.append((current.at + 1)..<index)
+                    open = nil
+                }
+            } else {
+                open = (character, index)
+            }
+        }
+        if let open { ranges.append((open.at + 1)..<characters.count) }
+        return ranges
+    }
+
+    /// libpq's message with the inside of every quoted fragment masked, but for libpq's own
+    /// keywords and single punctuation marks (`missing "=" after "…"`).
+    static func maskingQuotedFragments(_ message: String) -> String {
+        let characters = Array(message)
+        var result = ""
+        var cursor = 0
+        for range in quotedRanges(characters) {
+            result += String(characters[cursor..<range.lowerBound])
+            let fragment = String(characters[range])
+            let harmless = (fragment.count == 1 && !(fragment.first!.isLetter || fragment.first!.isNumber))
+                || keywords.contains(fragment)
+            result += harmless ? fragment : "…"
+            cursor = range.upperBound
+        }
+        if cursor < characters.count { result += String(characters[cursor...]) }
+        return result.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// libpq's connection keywords (`host`, `port`, `password`, ...).
+    static let keywords: Set<String> = {
+        var names: Set<String> = []
+        guard let defaults = PQconndefaults() else { return names }
+        defer { PQconninfoFree(defaults) }
+        var option = defaults
+        while let keyword = option.pointee.keyword {
+            names.insert(String(cString: keyword))
+            option += 1
+        }
+        return names
+    }()
+
+    // MARK: - Reading the string
+
+    /// Why libpq would read this URL's credentials differently from how it reads to a person.
+    ///
+    /// libpq takes the credentials to end at the first `@` met before any `/`. If another `@`
+    /// follows before the query (or one comes after a `/`), the password holds a character that
+    /// needed percent-encoding, and libpq would take a piece of it for the host.
+    static func urlAmbiguity(_ text: String) -> String? {
+        guard let schemeEnd = text.range(of: "://") else { return nil }
+        let rest = text[schemeEnd.upperBound...]
+        var credentialsEnd = rest.startIndex
+        if let stop = rest.firstIndex(where: { $0 == "@" || $0 == "/" }), rest[stop] == "@" {
+            credentialsEnd = rest.index(after: stop)
+        }
+        let afterCredentials = rest[credentialsEnd...].prefix { $0 != "?" }
+        guard afterCredentials.contains("@") else { return nil }
+        return "the database URL's user name or password contains a character that must be percent-encoded "
+            + "('@' as %40, '/' as %2F, '?' as %3F, ':' in a user name as %3A); the URL is not shown, it holds a password"
+    }
+
+    /// libpq's own reading: keyword → value, or its error message.
+    static func parseWithLibpq(_ text: String) -> Result<[String: String], ParseFailure> {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(text, &errorMessage) else {
+            let message = errorMessage.map { String(cString: $0) } ?? "out of memory"
+            if let errorMessage { PQfreemem(errorMessage) }
+            return .failure(ParseFailure(message))
+        }
+        defer { PQconninfoFree(options) }
+        var values: [String: String] = [:]
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { values[String(cString: keyword)] = String(cString: value) }
+            option += 1
+        }
+        return .success(values)
+    }
+
+    struct ParseFailure: Error {
+        let message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    /// The password as a person wrote it, whatever libpq makes of it: in a URL, what lies between
+    /// `user:` and the last `@` before the query, raw and percent-decoded, and a `password=`
+    /// query parameter; in a conninfo, the value after `password=` up to the next `keyword=`
+    /// (quoted or not), and each of its words.
+    static func writtenPasswords(_ text: String, isURL: Bool) -> [String] {
+        var found: [String] = []
+        func add(_ value: Substring) {
+            let raw = String(value)
+            found.append(raw)
+            if let decoded = raw.removingPercentEncoding { found.append(decoded) }
+        }
+        if isURL, let schemeEnd = text.range(of: "://") {
+            let beforeQuery = text[schemeEnd.upperBound...].prefix { $0 != "?" }
+            if let lastAt = beforeQuery.lastIndex(of: "@") {
+                let credentials = beforeQuery[..<lastAt]
+                if let colon = credentials.firstIndex(of: ":") {
+                    add(credentials[credentials.index(after: colon)...])
+                }
+            }
+        }
+        var searchFrom = text.startIndex
+        while let match = text.range(of: "password", options: .caseInsensitive, range: searchFrom..<text.endIndex) {
+            searchFrom = match.upperBound
+            var index = match.upperBound
+            while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }
+            guard index < text.endIndex, text[index] == "=" else { continue }
+            index = text.index(after: index)
+            while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }
+            if index < text.endIndex, text[index] == "'" {
+                let start = text.index(after: index)
+                add(text[start...].prefix { $0 != "'" })
+                continue
+            }
+            let value = text[index...].prefix { $0 != "&" }
+            // Up to the next `keyword=` (what a person meant), and each word on its own.
+            var words: [Substring] = []
+            for word in value.split(whereSeparator: \.isWhitespace) {
+                if !words.isEmpty, word.contains("=") { break }
+                words.append(word)
+            }
+            guard let first = words.first, let last = words.last else { continue }
+            add(value[first.startIndex..<last.endIndex])
+            words.forEach(add)
+        }
+        return found
+    }
+}
