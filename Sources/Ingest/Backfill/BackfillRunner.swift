@@ -124,7 +124,7 @@ public struct BackfillRunner: Sendable {
             let outcome = try await runLocked(plan, restart: restart, on: connection, logger: logger, started: started)
             await AssetLocks.unlock(plan.asset, on: connection)
             return outcome
-        } catch let failure as ChunkFailure {
+        } catch let failure as AssetFailure {
             await AssetLocks.unlock(plan.asset, on: connection)
             await failure.record(asset: plan.asset, kind: .backfill, on: connection, logger: logger)
             throw failure.underlying
@@ -167,7 +167,7 @@ public struct BackfillRunner: Sendable {
                     _ = try? await AssetStore(connection: connection).remove(plan.asset, purge: true)
                     throw error
                 }
-                throw ChunkFailure(window: window, startedAt: startedAt, underlying: error)
+                throw AssetFailure(window: window, startedAt: startedAt, underlying: error)
             }
             outcome.chunks += 1
             outcome.hours += window.hourCount

@@ -41,6 +41,7 @@ public struct AssetSyncer: Sendable {
     private func syncLocked(_ asset: AssetCode, on connection: PostgresConnection) async -> AssetSyncOutcome {
         var logger = self.logger
         logger[metadataKey: "asset"] = "\(asset)"
+        let startedAt = now()
         do {
             guard try await AssetLocks.tryLock(asset, on: connection) else {
                 logger.info("skipping: another liqsync holds this asset's lock")
@@ -48,6 +49,8 @@ public struct AssetSyncer: Sendable {
             }
         } catch {
             logger.error("cannot take the asset's lock", metadata: ["error": "\(error)"])
+            await AssetFailure(window: nil, startedAt: startedAt, underlying: error)
+                .record(asset: asset, kind: .sync, on: connection, logger: logger)
             return AssetSyncOutcome(asset: asset, status: .failed("\(error)", FailureKind(classifying: error)))
         }
         let (outcome, failure) = await syncHoldingLock(asset, on: connection, logger: logger)
@@ -57,7 +60,7 @@ public struct AssetSyncer: Sendable {
     }
 
     private func syncHoldingLock(_ asset: AssetCode, on connection: PostgresConnection, logger: Logger) async
-        -> (AssetSyncOutcome, ChunkFailure?)
+        -> (AssetSyncOutcome, AssetFailure?)
     {
         var outcome = AssetSyncOutcome(asset: asset, status: .synced)
         // Read the asset under the lock: another process may have moved its watermark.
@@ -69,8 +72,9 @@ public struct AssetSyncer: Sendable {
             }
             tracked = found
         } catch {
+            logger.error("cannot read the asset", metadata: ["error": "\(error)"])
             outcome.status = .failed("\(error)", FailureKind(classifying: error))
-            return (outcome, nil)
+            return (outcome, AssetFailure(window: nil, startedAt: now(), underlying: error))
         }
         outcome.watermark = tracked.watermark
         let nowSeconds = Int64(now().timeIntervalSince1970)
@@ -124,7 +128,7 @@ public struct AssetSyncer: Sendable {
                 let message = "\(window): \(error)"
                 logger.error("chunk failed; nothing of it was committed", metadata: ["window": "\(window)", "error": "\(error)"])
                 outcome.status = .failed(message, FailureKind(classifying: error))
-                return (outcome, ChunkFailure(window: window, startedAt: startedAt, underlying: error))
+                return (outcome, AssetFailure(window: window, startedAt: startedAt, underlying: error))
             }
         }
         return (outcome, nil)

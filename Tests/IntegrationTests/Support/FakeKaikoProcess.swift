@@ -35,6 +35,15 @@ struct FakeKaikoProcess: Sendable {
         #expect(response.status.code == 200)
     }
 
+    /// Makes the stand-in answer every data request with `fault` (a name as `fake-kaiko --help`
+    /// lists them), or behave again (`none`).
+    func setPersistentFault(_ fault: String) async throws {
+        var request = HTTPClientRequest(url: "\(baseURL)/_fake/faults?persistent=\(fault)")
+        request.method = .POST
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status.code == 200, "fault \(fault)")
+    }
+
     /// How many API requests the stand-in has answered so far.
     func requestCount() async throws -> Int {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(baseURL)/_fake/stats"), timeout: .seconds(10))

@@ -22,8 +22,8 @@ func runProcess(
     process.standardError = stderrPipe
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    async let stdoutData = Task.detached { stdoutPipe.fileHandleForReading.readDataToEndOfFile() }.value
-    async let stderrData = Task.detached { stderrPipe.fileHandleForReading.readDataToEndOfFile() }.value
+    async let stdoutData = readToEnd(stdoutPipe.fileHandleForReading)
+    async let stderrData = readToEnd(stderrPipe.fileHandleForReading)
     let deadline = ContinuousClock.now + timeout
     while process.isRunning {
         if ContinuousClock.now > deadline {
@@ -36,6 +36,15 @@ func runProcess(
         status: process.terminationStatus,
         stdout: String(decoding: await stdoutData, as: UTF8.self),
         stderr: String(decoding: await stderrData, as: UTF8.self))
+}
+
+/// Everything `handle` yields until end of file, read on a thread of its own: a blocking read on
+/// the cooperative pool (two threads on two cores) would stall every other test while a child,
+/// or a grandchild that inherited the pipe, keeps it open.
+func readToEnd(_ handle: FileHandle) async -> Data {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: handle.readDataToEndOfFile()) }
+    }
 }
 
 struct ProcessTimeout: Error, CustomStringConvertible {

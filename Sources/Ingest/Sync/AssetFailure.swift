@@ -4,9 +4,11 @@ import LiquidationStore
 import Logging
 import Postgres
 
-/// A chunk that failed: what to write down once the asset's lock is released.
-struct ChunkFailure: Error {
-    let window: HourWindow
+/// A failure of an asset's sync or backfill (of a chunk, or before any: taking the lock,
+/// reading the asset): what to write down once the asset's lock is released.
+struct AssetFailure: Error {
+    /// The chunk that failed; nil when none was started.
+    let window: HourWindow?
     let startedAt: Date
     let underlying: any Error
 
