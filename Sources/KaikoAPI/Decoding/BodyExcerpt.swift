@@ -1,3 +1,5 @@
+import Foundation
+
 /// The start of a response body, fit for one line of an error message: what an operator needs
 /// to recognise a proxy's page or a gateway's JSON, and nothing that could break a log line.
 enum BodyExcerpt {

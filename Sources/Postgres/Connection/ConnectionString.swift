@@ -38,11 +38,14 @@ public struct ConnectionString: Sendable {
                     + "in a URL, percent-encode such characters"
             }
         }
-        secrets += Self.writtenPasswords(text, isURL: isURL)
+        // As written, a password is a guess at what a person meant: pieces of one or two
+        // characters would mask half of every message and protect nothing.
+        secrets += Self.writtenPasswords(text, isURL: isURL).filter { $0.count >= 3 }
         var unique: [String] = []
         for secret in secrets where !secret.isEmpty && !unique.contains(secret) { unique.append(secret) }
         self.secrets = unique.sorted { $0.count > $1.count }
-        self.problem = problem
+        // Even the advice is masked: a password may be a word it uses.
+        self.problem = problem.map { Self.redact($0, secrets: unique) }
     }
 
     // MARK: - Redaction
@@ -100,26 +103,26 @@ public struct ConnectionString: Sendable {
         return false
     }
 
-    /// The inside of each "double" or 'single' quoted run of `characters`.
+    /// The inside of each "double-quoted" run of `characters` (how libpq and the server quote
+    /// values; an apostrophe in English text is not a quote).
     static func quotedRanges(_ characters: [Character]) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
-        var open: (quote: Character, at: Int)?
-        for (index, character) in characters.enumerated() where character == "\"" || character == "'" {
-            if let current = open {
-                if current.quote == character {
-                    ranges.append((current.at + 1)..<index)
-                    open = nil
-                }
+        var open: Int?
+        for (index, character) in characters.enumerated() where character == "\"" {
+            if let start = open {
+                ranges.append((start + 1)..<index)
+                open = nil
             } else {
-                open = (character, index)
+                open = index
             }
         }
-        if let open { ranges.append((open.at + 1)..<characters.count) }
+        if let open { ranges.append((open + 1)..<characters.count) }
         return ranges
     }
 
-    /// libpq's message with the inside of every quoted fragment masked, but for libpq's own
-    /// keywords and single punctuation marks (`missing "=" after "…"`).
+    /// libpq's message with the inside of every quoted fragment masked but for single
+    /// punctuation marks (`missing "=" after "…"`). Not even keyword names are kept: a word of
+    /// a password with a space in it may well be one (`password=s3cr@t port`).
     static func maskingQuotedFragments(_ message: String) -> String {
         let characters = Array(message)
         var result = ""
@@ -127,27 +130,13 @@ public struct ConnectionString: Sendable {
         for range in quotedRanges(characters) {
             result += String(characters[cursor..<range.lowerBound])
             let fragment = String(characters[range])
-            let harmless = (fragment.count == 1 && !(fragment.first!.isLetter || fragment.first!.isNumber))
-                || keywords.contains(fragment)
+            let harmless = fragment.count == 1 && !(fragment.first!.isLetter || fragment.first!.isNumber)
             result += harmless ? fragment : "…"
             cursor = range.upperBound
         }
         if cursor < characters.count { result += String(characters[cursor...]) }
         return result.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-
-    /// libpq's connection keywords (`host`, `port`, `password`, ...).
-    static let keywords: Set<String> = {
-        var names: Set<String> = []
-        guard let defaults = PQconndefaults() else { return names }
-        defer { PQconninfoFree(defaults) }
-        var option = defaults
-        while let keyword = option.pointee.keyword {
-            names.insert(String(cString: keyword))
-            option += 1
-        }
-        return names
-    }()
 
     // MARK: - Reading the string
 
@@ -225,13 +214,12 @@ public struct ConnectionString: Sendable {
                 add(text[start...].prefix { $0 != "'" })
                 continue
             }
-            let value = text[index...].prefix { $0 != "&" }
-            // Up to the next `keyword=` (what a person meant), and each word on its own.
-            var words: [Substring] = []
-            for word in value.split(whereSeparator: \.isWhitespace) {
-                if !words.isEmpty, word.contains("=") { break }
-                words.append(word)
+            // Up to the next `keyword=` or `keyword =` (what a person meant), and each word on its own.
+            var value = text[index...].prefix { $0 != "&" }
+            if let next = value.range(of: #"\s+[A-Za-z_]+\s*="#, options: .regularExpression) {
+                value = value[..<next.lowerBound]
             }
+            let words = value.split(whereSeparator: \.isWhitespace)
             guard let first = words.first, let last = words.last else { continue }
             add(value[first.startIndex..<last.endIndex])
             words.forEach(add)
