@@ -192,6 +192,14 @@ struct KaikoClientAgainstFakeTests {
         }
         try expectEqual(settled, truth.filter { record in truthHour(of: record) < provisionalFrom })
 
+        // Now and then a revision drops a whole hour: provisional liquidations, none when final.
+        let longRevisions = try await FakeKaikoHarness.start(FakeKaikoConfiguration(apiKey: FakeKaikoHarness.apiKey, revisionHours: 96))
+        defer { longRevisions.stop() }
+        let provisionalWindow = HourWindow(start: current.advanced(by: -96), end: current)
+        let provisionalHours = try await longRevisions.client().fetchWindow(asset: btc, window: provisionalWindow).records.map(\.hour)
+        let finalHours = Set(try await longRevisions.truth(asset: "btc", window: provisionalWindow).map(truthHour(of:)))
+        #expect(provisionalHours.contains { !finalHours.contains($0) }, "an hour that will vanish")
+
         // Eight hours later every hour of the window is final and equals the truth.
         harness.setClock(Date(timeIntervalSince1970: Double(current.advanced(by: 8).secondsSinceEpoch)))
         let late = try await client.fetchWindow(asset: btc, window: window)
