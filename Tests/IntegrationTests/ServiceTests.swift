@@ -13,6 +13,22 @@ struct ServiceTests {
         return database
     }
 
+    /// `liqsync run` polling every second against `fake`, under a supervisor listening on
+    /// `listener` that expects keep-alives.
+    func startService(
+        _ fake: FakeKaikoProcess, _ database: TestDatabase, _ listener: NotifySocketListener, metricsPort: Int,
+        watchdogMicroseconds: Int
+    ) throws -> BackgroundProcess {
+        try BackgroundProcess(
+            LiqsyncBinary.url,
+            ["run", "--poll-interval", "1", "--now", SyncEngineTests.t0, "--metrics-address", "127.0.0.1:\(metricsPort)"]
+                + fake.liqsyncArguments,
+            environment: fake.liqsyncEnvironment.merging([
+                "DATABASE_URL": database.connectionString, "NOTIFY_SOCKET": listener.path,
+                "WATCHDOG_USEC": String(watchdogMicroseconds),
+            ]) { $1 })
+    }
+
     @Test func notifiesSystemdAndStopsCleanlyOnSIGTERM() async throws {
         let fake = try await FakeKaikoProcess.start(["--now", SyncEngineTests.t0, "--speed", "0", "--latency-ms", "5"])
         defer { fake.stop() }
@@ -20,13 +36,7 @@ struct ServiceTests {
         let listener = try NotifySocketListener()
         defer { listener.stop() }
         let metricsPort = Int.random(in: 30000...60000)
-        let service = try BackgroundProcess(
-            LiqsyncBinary.url,
-            ["run", "--poll-interval", "1", "--now", SyncEngineTests.t0, "--metrics-address", "127.0.0.1:\(metricsPort)"]
-                + fake.liqsyncArguments,
-            environment: fake.liqsyncEnvironment.merging([
-                "DATABASE_URL": database.connectionString, "NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000",
-            ]) { $1 })
+        let service = try startService(fake, database, listener, metricsPort: metricsPort, watchdogMicroseconds: 400_000)
         #expect(await listener.waitFor("READY=1"), "\(service.text)")
         #expect(await listener.waitFor("STATUS=2 assets synced"), "\(listener.received)")
         #expect(await listener.waitFor("WATCHDOG=1"))
@@ -98,15 +108,9 @@ struct ServiceTests {
         let listener = try NotifySocketListener()
         defer { listener.stop() }
         // The stand-in's own port: certainly taken.
-        let taken = try #require(fake.baseURL.split(separator: ":").last.map(String.init))
+        let taken = try #require(fake.baseURL.split(separator: ":").last.flatMap { Int($0) })
         let started = ContinuousClock.now
-        let service = try BackgroundProcess(
-            LiqsyncBinary.url,
-            ["run", "--poll-interval", "1", "--now", SyncEngineTests.t0, "--metrics-address", "127.0.0.1:\(taken)"]
-                + fake.liqsyncArguments,
-            environment: fake.liqsyncEnvironment.merging([
-                "DATABASE_URL": database.connectionString, "NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000",
-            ]) { $1 })
+        let service = try startService(fake, database, listener, metricsPort: taken, watchdogMicroseconds: 200_000)
         let status = await service.waitForExit(timeout: .seconds(15))
         #expect(started.duration(to: .now) < .seconds(5), "exits within seconds")
         #expect(status == 71, "\(service.text)")

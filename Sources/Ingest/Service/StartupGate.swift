@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Opens once the parts of the service that start on their own (the metrics server binding its
 /// address) are up, so the scheduler tells systemd READY=1 only for a service that really runs.
 /// Waiting ends early, with `false`, when the waiting task is cancelled (a part failed).
