@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "KaikoAPI", targets: ["KaikoAPI"]),
         .library(name: "FakeKaiko", targets: ["FakeKaiko"]),
         .executable(name: "fake-kaiko", targets: ["fake-kaiko"]),
+        .executable(name: "liqsync-demo", targets: ["liqsync-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -91,7 +92,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // Schema-aware SQL: migrations, assets, and (later) the ingest write path.
+        // Schema-aware SQL: migrations, assets, the interval writer, runs, backfill jobs, data quality.
         .target(
             name: "LiquidationStore",
             dependencies: [
@@ -119,13 +120,26 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // The command line: wires the layers together from options, maps errors to sysexits.
+        // What the command-line programs share: console output, tables, logging set-up, exit
+        // statuses from Ingest's one error classification, the demo's options.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [
+                "Ingest",
+                "LiquidationStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // The command line: parses options, wires the layers together, presents the results.
         .executableTarget(
             name: "liqsync",
             dependencies: [
+                "CommandLineSupport",
                 "Ingest",
                 "KaikoAPI",
-                "FakeKaiko",
                 "LiquidationStore",
                 "LiquidationModel",
                 "Postgres",
@@ -135,6 +149,25 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // The demo (`liqsync demo` hands over to it): a throwaway PostgreSQL and the stand-in API
+        // in-process, so the production binary carries neither.
+        .executableTarget(
+            name: "liqsync-demo",
+            dependencies: [
+                "CommandLineSupport",
+                "FakeKaiko",
+                "Ingest",
+                "KaikoAPI",
+                "LiquidationStore",
+                "LiquidationModel",
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -151,10 +184,19 @@ let package = Package(
             dependencies: ["MigrationEmbedder"]
         ),
 
+        // What the test targets share: the stand-in's truth, polling for asynchronous effects.
+        .target(
+            name: "TestSupport",
+            dependencies: ["LiquidationModel"],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+
         // Unit tests: no server needed.
         .testTarget(
             name: "UnitTests",
             dependencies: [
+                "CommandLineSupport",
                 "Ingest",
                 "Postgres",
                 "LiquidationModel",
@@ -169,6 +211,7 @@ let package = Package(
             name: "KaikoAPITests",
             dependencies: [
                 "KaikoAPI",
+                "TestSupport",
                 "FakeKaiko",
                 "LiquidationModel",
                 .product(name: "Logging", package: "swift-log"),
@@ -185,8 +228,9 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Ingest",
-                "liqsync",
+                "liqsync-demo",
                 "Postgres",
+                "TestSupport",
                 "LiquidationModel",
                 "LiquidationStore",
                 .product(name: "Logging", package: "swift-log"),

@@ -58,14 +58,6 @@ public enum KaikoError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Whether the failure is about the data (a bad page), as opposed to access or transport.
-    public var isDataProblem: Bool {
-        switch self {
-        case .malformedResponse, .invalidRecord, .paginationLoop, .tooManyPages: return true
-        default: return false
-        }
-    }
-
     private static func apiSays(_ message: String?) -> String {
         guard let message, !message.isEmpty else { return "" }
         return ": \(message)"

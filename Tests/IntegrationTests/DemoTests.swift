@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 import Testing
 
-@testable import liqsync
+@testable import liqsync_demo
 
 /// `liqsync demo`, the README's first command: it must work on a fresh machine, fill the
 /// database the way the service would, and show analysts the queries docs/bi.md documents.

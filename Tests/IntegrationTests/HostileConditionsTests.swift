@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 /// The `liqsync` binary against a stand-in API that misbehaves the way a gateway in front of

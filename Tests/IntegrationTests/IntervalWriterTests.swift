@@ -94,32 +94,32 @@ struct IntervalWriterTests {
                 record(3, [("bbit", figures(4, 4, "1", "2")), ("hypr", figures(1, 1, "5", "6"))]),
             ]
             let loaded = try await write(records, connection)
-            #expect(loaded.hoursInserted == 6 && loaded.exchangeRowsInserted == 5 && loaded.rowsUnchanged == 0)
+            #expect(loaded.hoursInserted == 6 && loaded.exchangeRowsInserted == 5 && loaded.rows.unchanged == 0)
             #expect(loaded.watermark == first.advanced(by: 6))
             let afterLoad = try await versions(connection)
 
             // The same hours again: nothing merged, nothing rewritten.
             let again = try await write(records, connection)
-            #expect(again.rowsWritten == 0 && again.hoursUnchanged == 6 && again.exchangeRowsUnchanged == 5)
+            #expect(again.rows.written == 0 && again.hoursUnchanged == 6 && again.exchangeRowsUnchanged == 5)
             #expect(try await versions(connection) == afterLoad)
 
             // Rows from before fingerprints: merged once, found equal, given a fingerprint, and
             // their updated_at is left alone.
             try await connection.query("UPDATE liquidations.token_interval SET content_hash = NULL")
             let legacy = try await write(records, connection)
-            #expect(legacy.rowsWritten == 0 && legacy.hoursUnchanged == 6 && legacy.exchangeRowsUnchanged == 5)
+            #expect(legacy.rows.written == 0 && legacy.hoursUnchanged == 6 && legacy.exchangeRowsUnchanged == 5)
             let missing = try await connection.query(
                 "SELECT count(*) FROM liquidations.token_interval WHERE content_hash IS NULL").scalar(Int64.self)
             #expect(missing == 0)
             let afterLegacy = try await versions(connection)
-            #expect(try await write(records, connection).rowsWritten == 0)
+            #expect(try await write(records, connection).rows.written == 0)
             #expect(try await versions(connection) == afterLegacy)
 
             // The same numbers written differently: a merge that changes nothing.
             var respelled = records
             respelled[0].exchanges[0].figures.longAmount = DecimalAmount("100.50")!
             let spelling = try await write(respelled, connection)
-            #expect(spelling.rowsWritten == 0)
+            #expect(spelling.rows.written == 0)
 
             // A revision: hour 1 grows, hour 3 loses an exchange, hour 5 appears.
             var revised = records

@@ -2,6 +2,7 @@ import Foundation
 import InMemoryLogging
 import Logging
 import Postgres
+import TestSupport
 import Testing
 
 @Suite("Postgres: errors, transactions, COPY, locks, connections")
@@ -130,10 +131,24 @@ struct PostgresConnectionTests {
         let key = advisoryLockKey("wait-test")
         #expect(try await holder.tryAdvisoryLock(key))
         let waiting = Task { try await waiter.advisoryLock(key) }
-        // While `waiter` blocks inside libpq, other connections (and this task) keep working.
+        // First, that the waiter really is blocked inside libpq: the server shows its request.
+        let blocked = try await eventually {
+            try await holder.query(
+                """
+                SELECT count(*) FROM pg_locks
+                WHERE locktype = 'advisory' AND NOT granted
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """
+            ).scalar(Int64.self) == 1
+        }
+        #expect(blocked)
+        // While it is, other connections (and this task, on the cooperative pool) keep working.
+        let other = try await database.connect()
         for _ in 0..<5 {
+            #expect(try await other.query("SELECT 1").scalar(Int.self) == 1)
             #expect(try await holder.query("SELECT 1").scalar(Int.self) == 1)
         }
+        await other.close()
         try await holder.advisoryUnlock(key)
         try await waiting.value
         #expect(try await holder.tryAdvisoryLock(key) == false)

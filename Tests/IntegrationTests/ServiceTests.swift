@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 /// `liqsync run`, the service: systemd notifications, graceful stop, metrics, recovery.

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 /// The sync engine end to end: the `liqsync` binary against the `fake-kaiko` binary and a real

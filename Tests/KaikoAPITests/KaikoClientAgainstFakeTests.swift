@@ -4,6 +4,7 @@ import InMemoryLogging
 import KaikoAPI
 import LiquidationModel
 import Logging
+import TestSupport
 import Testing
 
 /// The client that would talk to Kaiko, pointed at FakeKaiko.
@@ -100,8 +101,8 @@ struct KaikoClientAgainstFakeTests {
             let window = HourWindow(start: longWindow.start, end: longWindow.start.advanced(by: 5))
             let first = Task { try await client.fetchWindow(asset: btc, window: window) }
             // Once the first task has been told to slow down, a second, independent task waits too.
-            #expect(await pollUntil { harness.fake.requestCounts[429] == 1 })
-        #expect(await pollUntilAsync { await client.isHeldBackByRateLimit })
+            #expect(await eventually { harness.fake.requestCounts[429] == 1 })
+            #expect(await eventually { await client.isHeldBackByRateLimit })
             let started = ContinuousClock.now
             _ = try await client.fetchWindow(asset: try AssetCode(validating: "eth"), window: window)
             #expect(started.duration(to: .now) >= .milliseconds(1500))
@@ -209,9 +210,7 @@ struct KaikoClientAgainstFakeTests {
 
 // MARK: - Comparing with the truth
 
-func truthHour(of record: TruthRecord) -> UTCHour {
-    UTCHour(containing: (try? UTCTimestamp.parse(record.interval_time)) ?? 0)
-}
+func truthHour(of record: TruthRecord) -> UTCHour { record.hour }
 
 struct Mismatch: Error, CustomStringConvertible {
     let description: String
@@ -246,22 +245,4 @@ private func compare(_ figures: LiquidationFigures, _ expected: TruthRecord.Figu
         && figures.shortTrades == expected.short_trades && amount(figures.totalAmount) == expected.total_amount
         && amount(figures.longAmount) == expected.long_amount && amount(figures.shortAmount) == expected.short_amount
     guard same else { throw Mismatch(description: "\(context): \(figures) vs \(expected)") }
-}
-
-func pollUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
-}
-
-func pollUntilAsync(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import LiquidationStore
 import Postgres
 import Testing
@@ -10,8 +11,8 @@ struct CommandLineParsingTests {
     @Test func assetsAddTakesSeveralAssetsAndASince() throws {
         let command = try Liqsync.parseAsRoot(["assets", "add", "btc", "eth", "--since", "2025-01-08"])
         let add = try #require(command as? AssetsCommand.Add)
-        #expect(add.assets == ["btc", "eth"])
-        #expect(add.since == "2025-01-08")
+        #expect(add.assets.map(\.rawValue) == ["btc", "eth"])
+        #expect(add.since?.hour.description == "2025-01-08T00:00:00Z")
     }
 
     @Test func invalidAssetIsAValidationError() {

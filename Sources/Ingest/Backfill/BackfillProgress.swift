@@ -46,8 +46,7 @@ public final class BackfillProgress: Sendable {
         let fraction = entry.totalHours == 0 ? 1 : Double(entry.doneHours) / Double(entry.totalHours)
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let elapsed = entry.started.duration(to: .now)
-        let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let seconds = max(0.001, entry.started.duration(to: .now).inSeconds)
         let rate = Double(entry.rowsWritten) / seconds
         let hoursPerSecond = Double(entry.doneHours) / seconds
         var eta = ""

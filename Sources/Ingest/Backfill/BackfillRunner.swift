@@ -8,7 +8,8 @@ import Postgres
 /// Loads history for one asset through the same fetch → validate → write path as sync, one
 /// chunk per transaction, with the job's progress committed in the same transaction.
 public struct BackfillRunner: Sendable {
-    public let client: KaikoClient
+    public let source: any WindowSource
+    public let writer: any ChunkWriting
     public let logger: Logger
     public let progress: BackfillProgress
     public let maxChunkHours: Int
@@ -16,10 +17,11 @@ public struct BackfillRunner: Sendable {
     public let maxVanishingHours: Int
 
     public init(
-        client: KaikoClient, logger: Logger, progress: BackfillProgress, maxChunkHours: Int = 1000,
-        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours
+        source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), logger: Logger, progress: BackfillProgress,
+        maxChunkHours: Int = 1000, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours
     ) {
-        self.client = client
+        self.source = source
+        self.writer = writer
         self.logger = logger
         self.progress = progress
         self.maxChunkHours = maxChunkHours
@@ -56,10 +58,7 @@ public struct BackfillRunner: Sendable {
         public var chunks = 0
         public var requests = 0
         public var pages = 0
-        public var inserted = 0
-        public var updated = 0
-        public var deleted = 0
-        public var unchanged = 0
+        public var rows = RowCounts()
         public var seconds = 0.0
         public var alreadyLoaded = false
 
@@ -151,12 +150,12 @@ public struct BackfillRunner: Sendable {
             let fetched: FetchedWindow
             let result: ChunkWriteResult
             do {
-                fetched = try await client.fetchWindow(asset: plan.asset, window: window)
+                fetched = try await source.fetchWindow(asset: plan.asset, window: window)
                 let chunk = ChunkWrite(
                     asset: plan.asset, window: window, records: fetched.records, kind: .backfill, pages: fetched.pages,
                     dataVersion: fetched.dataVersion, startedAt: startedAt,
                     guards: ChunkGuards(settledEnd: plan.settledEnd, maxVanishingHours: maxVanishingHours))
-                result = try await IntervalWriter().write(chunk, on: connection) { connection in
+                result = try await writer.write(chunk, on: connection) { connection in
                     try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
                 }
             } catch is CancellationError {
@@ -173,20 +172,17 @@ public struct BackfillRunner: Sendable {
             outcome.hours += window.hourCount
             outcome.requests += fetched.requests
             outcome.pages += fetched.pages
-            outcome.inserted += result.rowsInserted
-            outcome.updated += result.rowsUpdated
-            outcome.deleted += result.rowsDeleted
-            outcome.unchanged += result.rowsUnchanged
-            progress.advance(plan.asset, hours: window.hourCount, rows: result.rowsWritten, requests: fetched.requests)
+            outcome.rows += result.rows
+            progress.advance(plan.asset, hours: window.hourCount, rows: result.rows.written, requests: fetched.requests)
             logger.info(
                 "committed backfill chunk",
                 metadata: [
-                    "window": "\(window)", "records": "\(fetched.records.count)", "inserted": "\(result.rowsInserted)",
-                    "updated": "\(result.rowsUpdated)", "unchanged": "\(result.rowsUnchanged)",
+                    "window": "\(window)", "records": "\(fetched.records.count)", "inserted": "\(result.rows.inserted)",
+                    "updated": "\(result.rows.updated)", "unchanged": "\(result.rows.unchanged)",
                 ])
         }
         progress.finish(plan.asset)
-        outcome.seconds = AssetSyncer.seconds(started.duration(to: .now))
+        outcome.seconds = started.duration(to: .now).inSeconds
         return outcome
     }
 }

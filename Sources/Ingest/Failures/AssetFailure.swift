@@ -27,8 +27,8 @@ struct AssetFailure: Error {
                     asset: asset, window: window, kind: kind, error: message, startedAt: startedAt, on: connection)
                 return
             } catch {
-                let connectionProblem = FailureKind(classifying: error) == .temporary
-                if attempt == 1 && connectionProblem, (try? await connection.reset()) != nil { continue }
+                // A connection that only looked healthy: a new session, and once more.
+                if attempt == 1, (try? await connection.reset()) != nil { continue }
                 logger.error("cannot record the failure", metadata: ["asset": "\(asset)", "error": "\(error)"])
                 return
             }

@@ -14,8 +14,9 @@ public struct SyncMetrics: Sendable {
     }
 
     func recordChunk(asset: AssetCode, result: ChunkWriteResult, requests: Int) {
-        for (change, count) in [("inserted", result.rowsInserted), ("updated", result.rowsUpdated),
-                                ("deleted", result.rowsDeleted)] where count > 0 {
+        let rows = result.rows
+        for (change, count) in [("inserted", rows.inserted), ("updated", rows.updated), ("deleted", rows.deleted)]
+        where count > 0 {
             Counter(label: "liqsync_rows_written_total", dimensions: [("asset", asset.rawValue), ("change", change)])
                 .increment(by: count)
         }

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// flight is cancelled (nothing of it was committed), a transaction in flight finishes or
 /// rolls back on its own thread, and `run()` returns.
 public struct SyncScheduler: Service {
-    public let pass: SyncPass
+    public let pass: any ScheduledPass
     public let pollInterval: Duration
     public let state: SchedulerState
     public let notifier: SystemdNotifier
@@ -21,7 +21,7 @@ public struct SyncScheduler: Service {
     public let startup: StartupGate
 
     public init(
-        pass: SyncPass, pollInterval: Duration, state: SchedulerState, notifier: SystemdNotifier, logger: Logger,
+        pass: any ScheduledPass, pollInterval: Duration, state: SchedulerState, notifier: SystemdNotifier, logger: Logger,
         maxBackoff: Duration = .seconds(3600), startup: StartupGate = .open
     ) {
         self.pass = pass

@@ -1,4 +1,5 @@
 import LiquidationModel
+import LiquidationStore
 
 /// How one asset's sync went, for the one-line summary, the exit code and the metrics.
 public struct AssetSyncOutcome: Sendable {
@@ -20,10 +21,7 @@ public struct AssetSyncOutcome: Sendable {
     public var chunks = 0
     public var hours = 0
     public var requests = 0
-    public var rowsInserted = 0
-    public var rowsUpdated = 0
-    public var rowsDeleted = 0
-    public var rowsUnchanged = 0
+    public var rows = RowCounts()
     public var watermark: UTCHour?
     public var seconds: Double = 0
 
@@ -46,8 +44,8 @@ public struct AssetSyncOutcome: Sendable {
             return "\(asset): up to date" + (watermark.map { ", watermark \($0)" } ?? "")
         case .synced:
             return "\(asset): \(chunks) chunk\(chunks == 1 ? "" : "s"), \(hours) hours, "
-                + "\(rowsInserted + rowsUpdated + rowsDeleted) rows written (\(rowsInserted) new, \(rowsUpdated) changed, "
-                + "\(rowsDeleted) deleted, \(rowsUnchanged) unchanged)" + (watermark.map { ", watermark \($0)" } ?? "")
+                + "\(rows.written) rows written (\(rows.inserted) new, \(rows.updated) changed, "
+                + "\(rows.deleted) deleted, \(rows.unchanged) unchanged)" + (watermark.map { ", watermark \($0)" } ?? "")
         case .skippedLocked:
             return "\(asset): skipped, another liqsync is syncing it"
         case .skippedNotTracked:

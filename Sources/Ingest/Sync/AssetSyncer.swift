@@ -7,10 +7,11 @@ import Postgres
 
 /// Keeps one asset current: takes its lock, plans the windows, and for each chunk fetches,
 /// validates and writes in one transaction. A failure stops the asset (later chunks would
-/// leave a gap below the watermark), records `last_error`, and leaves the watermark where the
-/// last committed chunk put it.
+/// leave a gap below the watermark), records `last_error` once the lock is released, and leaves
+/// the watermark where the last committed chunk put it.
 public struct AssetSyncer: Sendable {
-    public let client: KaikoClient
+    public let source: any WindowSource
+    public let writer: any ChunkWriting
     public let settings: SyncSettings
     public let logger: Logger
     public let now: @Sendable () -> Date
@@ -19,10 +20,12 @@ public struct AssetSyncer: Sendable {
     public let onProgress: @Sendable () -> Void
 
     public init(
-        client: KaikoClient, settings: SyncSettings, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
-        metrics: SyncMetrics = SyncMetrics(), onProgress: @escaping @Sendable () -> Void = {}
+        source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), settings: SyncSettings, logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init, metrics: SyncMetrics = SyncMetrics(),
+        onProgress: @escaping @Sendable () -> Void = {}
     ) {
-        self.client = client
+        self.source = source
+        self.writer = writer
         self.settings = settings
         self.logger = logger
         self.now = now
@@ -33,7 +36,7 @@ public struct AssetSyncer: Sendable {
     public func sync(_ asset: AssetCode, on connection: PostgresConnection) async -> AssetSyncOutcome {
         let started = ContinuousClock.now
         var outcome = await syncLocked(asset, on: connection)
-        outcome.seconds = Self.seconds(started.duration(to: .now))
+        outcome.seconds = started.duration(to: .now).inSeconds
         metrics.recordPass(outcome)
         return outcome
     }
@@ -53,88 +56,88 @@ public struct AssetSyncer: Sendable {
                 .record(asset: asset, kind: .sync, on: connection, logger: logger)
             return AssetSyncOutcome(asset: asset, status: .failed("\(error)", FailureKind(classifying: error)))
         }
-        let (outcome, failure) = await syncHoldingLock(asset, on: connection, logger: logger)
+        var outcome = AssetSyncOutcome(asset: asset, status: .synced)
+        let failure = await syncHoldingLock(into: &outcome, on: connection, logger: logger)
         await AssetLocks.unlock(asset, on: connection)
         await failure?.record(asset: asset, kind: .sync, on: connection, logger: logger)
         return outcome
     }
 
-    private func syncHoldingLock(_ asset: AssetCode, on connection: PostgresConnection, logger: Logger) async
-        -> (AssetSyncOutcome, AssetFailure?)
+    /// Syncs the chunks the planner gives, in order, until one fails; returns that failure.
+    private func syncHoldingLock(into outcome: inout AssetSyncOutcome, on connection: PostgresConnection, logger: Logger)
+        async -> AssetFailure?
     {
-        var outcome = AssetSyncOutcome(asset: asset, status: .synced)
+        let asset = outcome.asset
         // Read the asset under the lock: another process may have moved its watermark.
         let tracked: TrackedAsset
         do {
             guard let found = try await AssetStore(connection: connection).asset(asset), found.enabled else {
                 outcome.status = .skippedNotTracked
-                return (outcome, nil)
+                return nil
             }
             tracked = found
         } catch {
             logger.error("cannot read the asset", metadata: ["error": "\(error)"])
             outcome.status = .failed("\(error)", FailureKind(classifying: error))
-            return (outcome, AssetFailure(window: nil, startedAt: now(), underlying: error))
+            return AssetFailure(window: nil, startedAt: now(), underlying: error)
         }
         outcome.watermark = tracked.watermark
         let nowSeconds = Int64(now().timeIntervalSince1970)
-        let chunks = SyncPlanner.plan(tracked, now: nowSeconds, settings: settings)
-        let guards = ChunkGuards(
-            settledEnd: SyncPlanner.settledEnd(now: nowSeconds, settings: settings),
-            maxVanishingHours: settings.maxVanishingHours)
         metrics.recordLag(asset: asset, watermark: tracked.watermark, now: nowSeconds)
+        let guards = ChunkGuards(
+            settledEnd: SyncPlanner.settledEnd(now: nowSeconds, settings: settings), maxVanishingHours: settings.maxVanishingHours)
 
-        for window in chunks {
-            if Task.isCancelled {
+        for window in SyncPlanner.plan(tracked, now: nowSeconds, settings: settings) {
+            guard !Task.isCancelled else {
                 outcome.status = .interrupted
-                return (outcome, nil)
+                return nil
             }
             let startedAt = now()
-            let chunkStarted = ContinuousClock.now
             do {
-                let fetched = try await client.fetchWindow(asset: asset, window: window)
-                outcome.requests += fetched.requests
-                let chunk = ChunkWrite(
-                    asset: asset, window: window, records: fetched.records, kind: .sync, pages: fetched.pages,
-                    dataVersion: fetched.dataVersion, startedAt: startedAt, guards: guards)
-                let result = try await IntervalWriter().write(chunk, on: connection)
+                let (fetched, result) = try await syncChunk(
+                    window, of: asset, guards: guards, startedAt: startedAt, on: connection, logger: logger)
                 outcome.chunks += 1
                 outcome.hours += window.hourCount
-                outcome.rowsInserted += result.rowsInserted
-                outcome.rowsUpdated += result.rowsUpdated
-                outcome.rowsDeleted += result.rowsDeleted
-                outcome.rowsUnchanged += result.rowsUnchanged
+                outcome.requests += fetched.requests
+                outcome.rows += result.rows
                 outcome.watermark = result.watermark
-                metrics.recordChunk(asset: asset, result: result, requests: fetched.requests)
-                metrics.recordLag(asset: asset, watermark: result.watermark, now: Int64(now().timeIntervalSince1970))
-                onProgress()
-                logger.info(
-                    "committed chunk",
-                    metadata: [
-                        "window": "\(window)", "records": "\(fetched.records.count)", "pages": "\(fetched.pages)",
-                        "requests": "\(fetched.requests)", "inserted": "\(result.rowsInserted)",
-                        "updated": "\(result.rowsUpdated)", "deleted": "\(result.rowsDeleted)",
-                        "unchanged": "\(result.rowsUnchanged)", "watermark": "\(result.watermark)",
-                        "duration_ms": "\(Int(Self.seconds(chunkStarted.duration(to: .now)) * 1000))",
-                    ])
-            } catch is CancellationError {
-                outcome.status = .interrupted
-                return (outcome, nil)
             } catch {
-                if Task.isCancelled {
+                // A fetch cancelled by shutdown committed nothing, and is no failure of the asset.
+                if error is CancellationError || Task.isCancelled {
                     outcome.status = .interrupted
-                    return (outcome, nil)
+                    return nil
                 }
-                let message = "\(window): \(error)"
                 logger.error("chunk failed; nothing of it was committed", metadata: ["window": "\(window)", "error": "\(error)"])
-                outcome.status = .failed(message, FailureKind(classifying: error))
-                return (outcome, AssetFailure(window: window, startedAt: startedAt, underlying: error))
+                outcome.status = .failed("\(window): \(error)", FailureKind(classifying: error))
+                return AssetFailure(window: window, startedAt: startedAt, underlying: error)
             }
         }
-        return (outcome, nil)
+        return nil
     }
 
-    public static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    /// One chunk: fetched, validated and written in one transaction with the watermark.
+    private func syncChunk(
+        _ window: HourWindow, of asset: AssetCode, guards: ChunkGuards, startedAt: Date, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (FetchedWindow, ChunkWriteResult) {
+        let chunkStarted = ContinuousClock.now
+        let fetched = try await source.fetchWindow(asset: asset, window: window)
+        let chunk = ChunkWrite(
+            asset: asset, window: window, records: fetched.records, kind: .sync, pages: fetched.pages,
+            dataVersion: fetched.dataVersion, startedAt: startedAt, guards: guards)
+        let result = try await writer.write(chunk, on: connection, alsoInTransaction: nil)
+        metrics.recordChunk(asset: asset, result: result, requests: fetched.requests)
+        metrics.recordLag(asset: asset, watermark: result.watermark, now: Int64(now().timeIntervalSince1970))
+        onProgress()
+        logger.info(
+            "committed chunk",
+            metadata: [
+                "window": "\(window)", "records": "\(fetched.records.count)", "pages": "\(fetched.pages)",
+                "requests": "\(fetched.requests)", "inserted": "\(result.rows.inserted)",
+                "updated": "\(result.rows.updated)", "deleted": "\(result.rows.deleted)",
+                "unchanged": "\(result.rows.unchanged)", "watermark": "\(result.watermark)",
+                "duration_ms": "\(chunkStarted.duration(to: .now).wholeMilliseconds)",
+            ])
+        return (fetched, result)
     }
 }

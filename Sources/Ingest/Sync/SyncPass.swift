@@ -16,7 +16,7 @@ public struct SyncPass: Sendable {
 
     /// The enabled assets (all, or those named), read afresh so an `assets add` takes effect
     /// without a restart; after checking that the syncer's clock has not jumped ahead.
-    public func dueAssets(only names: [AssetCode]? = nil) async throws -> [AssetCode] {
+    public func dueAssets(only names: [AssetCode]?) async throws -> [AssetCode] {
         let now = Int64(syncer.now().timeIntervalSince1970)
         return try await pool.withConnection { connection in
             try await ClockCheck.verify(localNow: now, on: connection)
@@ -25,23 +25,15 @@ public struct SyncPass: Sendable {
         }
     }
 
+    /// Syncs `assets`, at most `settings.concurrency` at a time; an asset not started before
+    /// shutdown is reported interrupted.
     public func run(_ assets: [AssetCode]) async -> [AssetSyncOutcome] {
-        let concurrency = max(1, syncer.settings.concurrency)
-        return await withTaskGroup(of: AssetSyncOutcome.self) { group in
-            var pending = assets[...]
-            var outcomes: [AssetSyncOutcome] = []
-            func startNext() {
-                guard let asset = pending.popFirst() else { return }
-                group.addTask { await self.syncOne(asset) }
-            }
-            for _ in 0..<concurrency { startNext() }
-            for await outcome in group {
-                outcomes.append(outcome)
-                if !Task.isCancelled { startNext() }
-            }
-            for asset in pending { outcomes.append(AssetSyncOutcome(asset: asset, status: .interrupted)) }
-            return outcomes.sorted { $0.asset < $1.asset }
+        let outcomes = await boundedConcurrentMap(assets, limit: syncer.settings.concurrency) { asset in
+            await self.syncOne(asset)
         }
+        return zip(assets, outcomes).map { asset, outcome in
+            outcome ?? AssetSyncOutcome(asset: asset, status: .interrupted)
+        }.sorted { $0.asset < $1.asset }
     }
 
     private func syncOne(_ asset: AssetCode) async -> AssetSyncOutcome {

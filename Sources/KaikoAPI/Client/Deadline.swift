@@ -1,3 +1,5 @@
+import LiquidationModel
+
 /// `operation` ran past its deadline and was cancelled.
 struct DeadlineExceeded: Error, CustomStringConvertible {
     let limit: Duration
@@ -25,21 +27,5 @@ func withDeadline<T: Sendable>(
             throw DeadlineExceeded(limit: limit)
         }
         return value
-    }
-}
-
-extension Duration {
-    /// `30 s`, `1.5 s`, `250 ms`: for messages.
-    var formattedSeconds: String {
-        let milliseconds = wholeMilliseconds
-        if milliseconds < 1000 { return "\(milliseconds) ms" }
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
-        return "\(Double(milliseconds) / 1000) s"
-    }
-
-    /// Whole milliseconds, saturating instead of trapping (for log fields).
-    var wholeMilliseconds: Int64 {
-        let (product, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
-        return overflow ? .max : product + components.attoseconds / 1_000_000_000_000_000
     }
 }

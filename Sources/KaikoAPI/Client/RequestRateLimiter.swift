@@ -1,3 +1,5 @@
+import LiquidationModel
+
 /// One token bucket for every request of the process, shared by all concurrent tasks.
 ///
 /// Each caller reserves a token before sending; when the bucket is empty the reservation is
@@ -52,9 +54,7 @@ public actor RequestRateLimiter {
     private func refill(_ ratePerSecond: Double) {
         let now = clock.now
         guard now > lastRefill else { return }
-        let elapsed = lastRefill.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(burst, tokens + seconds * ratePerSecond)
+        tokens = min(burst, tokens + lastRefill.duration(to: now).inSeconds * ratePerSecond)
         lastRefill = now
     }
 }

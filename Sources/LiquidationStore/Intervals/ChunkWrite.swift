@@ -65,11 +65,37 @@ public struct ChunkWriteResult: Sendable, Equatable {
     /// The asset's watermark after the commit.
     public var watermark: UTCHour
 
-    public var rowsInserted: Int { hoursInserted + exchangeRowsInserted }
-    public var rowsUpdated: Int { hoursUpdated + exchangeRowsUpdated }
-    public var rowsDeleted: Int { exchangeRowsDeleted }
-    public var rowsUnchanged: Int { hoursUnchanged + exchangeRowsUnchanged }
-    public var rowsWritten: Int { rowsInserted + rowsUpdated + rowsDeleted }
+    /// Hourly and exchange rows together.
+    public var rows: RowCounts {
+        RowCounts(
+            inserted: hoursInserted + exchangeRowsInserted, updated: hoursUpdated + exchangeRowsUpdated,
+            deleted: exchangeRowsDeleted, unchanged: hoursUnchanged + exchangeRowsUnchanged)
+    }
 
     public init(watermark: UTCHour) { self.watermark = watermark }
+}
+
+/// Rows a write (or a sum of writes) inserted, updated, deleted or left as they were.
+public struct RowCounts: Sendable, Equatable {
+    public var inserted = 0
+    public var updated = 0
+    public var deleted = 0
+    public var unchanged = 0
+
+    public init(inserted: Int = 0, updated: Int = 0, deleted: Int = 0, unchanged: Int = 0) {
+        self.inserted = inserted
+        self.updated = updated
+        self.deleted = deleted
+        self.unchanged = unchanged
+    }
+
+    /// Rows that changed: inserted, updated or deleted.
+    public var written: Int { inserted + updated + deleted }
+
+    public static func += (total: inout RowCounts, more: RowCounts) {
+        total.inserted += more.inserted
+        total.updated += more.updated
+        total.deleted += more.deleted
+        total.unchanged += more.unchanged
+    }
 }

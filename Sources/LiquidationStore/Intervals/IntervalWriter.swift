@@ -110,7 +110,25 @@ public struct IntervalWriter: Sendable {
         _ changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord], chunk: ChunkWrite,
         into result: inout ChunkWriteResult, connection: isolated PostgresConnection
     ) throws {
-        let asset = chunk.asset
+        let stagedExchanges = try stage(changed, byHour: byHour, connection: connection)
+        let totals = try upsertTotals(chunk, connection: connection)
+        result.hoursInserted = totals.inserted
+        result.hoursUpdated = totals.updated
+        result.hoursUnchanged += changed.count - totals.inserted - totals.updated
+        try registerExchanges(connection: connection)
+        result.exchangeRowsDeleted = try deleteVanishedExchanges(chunk, connection: connection)
+        let exchanges = try upsertExchangeRows(chunk, connection: connection)
+        result.exchangeRowsInserted = exchanges.inserted
+        result.exchangeRowsUpdated = exchanges.updated
+        result.exchangeRowsUnchanged += stagedExchanges - exchanges.inserted - exchanges.updated
+    }
+
+    /// COPYs the changed hours (zeros for hours the API left out) and their exchanges into the
+    /// session's staging tables; returns the number of exchange rows staged.
+    private static func stage(
+        _ changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord],
+        connection: isolated PostgresConnection
+    ) throws -> Int {
         try connection.copyIn(
             "COPY liqsync_stage_interval (interval_start, content_hash, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
         ) { writer in
@@ -121,7 +139,7 @@ public struct IntervalWriter: Sendable {
                     figures.shortTrades, figures.shortAmount)
             }
         }
-        let stagedExchanges = try connection.copyIn(
+        return try connection.copyIn(
             "COPY liqsync_stage_exchange (interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
         ) { writer in
             for (hour, _) in changed {
@@ -134,16 +152,20 @@ public struct IntervalWriter: Sendable {
                 }
             }
         }
+    }
 
-        // A row whose figures are the same but whose fingerprint is new (or was NULL) gets the
-        // fingerprint without a new updated_at, and counts as unchanged.
-        let totals = try connection.query(
+    /// Upserts the staged totals. A row whose figures are the same but whose fingerprint is new
+    /// (or was NULL) gets the fingerprint without a new `updated_at`, and counts as unchanged.
+    private static func upsertTotals(_ chunk: ChunkWrite, connection: isolated PostgresConnection) throws
+        -> (inserted: Int, updated: Int)
+    {
+        try connection.query(
             """
             WITH written AS (
                 INSERT INTO liquidations.token_interval AS t
                     (asset, interval_start, total_trades, total_amount, long_trades, long_amount,
                      short_trades, short_amount, data_version, content_hash)
-                SELECT \(asset), s.interval_start, s.total_trades, s.total_amount, s.long_trades, s.long_amount,
+                SELECT \(chunk.asset), s.interval_start, s.total_trades, s.total_amount, s.long_trades, s.long_amount,
                        s.short_trades, s.short_amount, \(chunk.dataVersion), s.content_hash
                 FROM liqsync_stage_interval AS s
                 ON CONFLICT (asset, interval_start) DO UPDATE
@@ -159,37 +181,44 @@ public struct IntervalWriter: Sendable {
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted AND changed) FROM written
             """, name: "upsert hourly totals"
         ).rows[0].decode(Int.self, Int.self)
-        result.hoursInserted = totals.0
-        result.hoursUpdated = totals.1
-        result.hoursUnchanged += changed.count - totals.0 - totals.1
+    }
 
-        // New exchange codes get a row (named later, or by the shipped list).
+    /// New exchange codes get a row (named later, or by the shipped list).
+    private static func registerExchanges(connection: isolated PostgresConnection) throws {
         try connection.query(
             """
             INSERT INTO liquidations.exchange (exchange)
             SELECT DISTINCT exchange FROM liqsync_stage_exchange
             ON CONFLICT (exchange) DO NOTHING
             """, name: "register exchanges")
+    }
 
-        // An exchange that is gone from an hour upstream is gone here too.
-        result.exchangeRowsDeleted = try connection.query(
+    /// An exchange that is gone from a staged hour upstream is gone here too. (The range
+    /// predicate repeats what the staged hours imply: it lets the planner use the index.)
+    private static func deleteVanishedExchanges(_ chunk: ChunkWrite, connection: isolated PostgresConnection) throws -> Int {
+        try connection.query(
             """
             DELETE FROM liquidations.token_interval_exchange AS e
-            WHERE e.asset = \(asset) AND e.interval_start >= \(chunk.window.start) AND e.interval_start < \(chunk.window.end)
+            WHERE e.asset = \(chunk.asset) AND e.interval_start >= \(chunk.window.start) AND e.interval_start < \(chunk.window.end)
               AND e.interval_start IN (SELECT interval_start FROM liqsync_stage_interval)
               AND NOT EXISTS (
                   SELECT 1 FROM liqsync_stage_exchange AS s
                   WHERE s.interval_start = e.interval_start AND s.exchange = e.exchange)
             """, name: "delete vanished exchange rows"
         ).affectedRows
+    }
 
-        let exchanges = try connection.query(
+    /// Upserts the staged exchange rows; rows whose figures did not change are not touched.
+    private static func upsertExchangeRows(_ chunk: ChunkWrite, connection: isolated PostgresConnection) throws
+        -> (inserted: Int, updated: Int)
+    {
+        try connection.query(
             """
             WITH written AS (
                 INSERT INTO liquidations.token_interval_exchange AS t
                     (asset, interval_start, exchange, total_trades, total_amount, long_trades, long_amount,
                      short_trades, short_amount)
-                SELECT \(asset), s.interval_start, s.exchange, s.total_trades, s.total_amount, s.long_trades,
+                SELECT \(chunk.asset), s.interval_start, s.exchange, s.total_trades, s.total_amount, s.long_trades,
                        s.long_amount, s.short_trades, s.short_amount
                 FROM liqsync_stage_exchange AS s
                 ON CONFLICT (asset, interval_start, exchange) DO UPDATE
@@ -197,21 +226,15 @@ public struct IntervalWriter: Sendable {
                     long_trades = excluded.long_trades, long_amount = excluded.long_amount,
                     short_trades = excluded.short_trades, short_amount = excluded.short_amount,
                     updated_at = now()
-                WHERE (t.total_trades, t.total_amount, t.long_trades, t.long_amount, t.short_trades, t.short_amount)
-                      IS DISTINCT FROM
-                      (excluded.total_trades, excluded.total_amount, excluded.long_trades, excluded.long_amount,
-                       excluded.short_trades, excluded.short_amount)
+                WHERE \(sql: Self.figuresDiffer)
                 RETURNING (xmax = 0) AS inserted
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
             """, name: "upsert exchange rows"
         ).rows[0].decode(Int.self, Int.self)
-        result.exchangeRowsInserted = exchanges.0
-        result.exchangeRowsUpdated = exchanges.1
-        result.exchangeRowsUnchanged += stagedExchanges - exchanges.0 - exchanges.1
     }
 
-    /// The totals of the existing row `t` differ from the incoming `excluded` ones.
+    /// The figures of the existing row `t` differ from the incoming `excluded` ones.
     private static let figuresDiffer: StaticString = """
         ((t.total_trades, t.total_amount, t.long_trades, t.long_amount, t.short_trades, t.short_amount)
          IS DISTINCT FROM
@@ -244,13 +267,14 @@ public struct IntervalWriter: Sendable {
         guard let watermark else { throw StoreError.assetNotTracked(asset) }
         result.watermark = try watermark.decode(UTCHour.self, at: 0)
 
+        let rows = result.rows
         try connection.query(
             """
             INSERT INTO liquidations.sync_run
                 (asset, kind, window_start, window_end, status, pages, hours_received, rows_inserted, rows_updated,
                  rows_deleted, rows_unchanged, data_version, started_at)
             VALUES (\(asset), \(chunk.kind.rawValue), \(start), \(end), 'ok', \(chunk.pages), \(chunk.records.count),
-                    \(result.rowsInserted), \(result.rowsUpdated), \(result.rowsDeleted), \(result.rowsUnchanged),
+                    \(rows.inserted), \(rows.updated), \(rows.deleted), \(rows.unchanged),
                     \(chunk.dataVersion), \(chunk.startedAt))
             """, name: "record sync run")
         return result

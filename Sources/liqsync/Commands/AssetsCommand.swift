@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import LiquidationModel
@@ -21,33 +22,27 @@ struct AssetsCommand: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("Kaiko asset codes, e.g. btc eth sol.", valueName: "asset"))
-        var assets: [String]
+        @Argument(help: ArgumentHelp("Kaiko asset codes, e.g. btc eth sol.", valueName: "asset"), transform: AssetArgument.parse)
+        var assets: [AssetCode]
 
-        @Option(help: ArgumentHelp(
-            "Where the history starts: a date (2025-01-08) or a UTC time (2025-01-08T10:00Z), floored to the hour.",
-            valueName: "date"))
-        var since: String?
+        @Option(
+            help: ArgumentHelp(
+                "Where the history starts: a date (2025-01-08) or a UTC time (2025-01-08T10:00Z), floored to the hour.",
+                valueName: "date"),
+            transform: HourArgument.parser("--since"))
+        var since: HourArgument?
 
         func validate() throws {
-            _ = try assets.map(AssetArgument.parse)
-            if let since {
-                let parsed = try HourArgument.parse(since, option: "--since")
-                let now = Int64(Date().timeIntervalSince1970)
-                guard parsed.hour.secondsSinceEpoch <= now else {
-                    throw ValidationError("--since \(since) is in the future")
-                }
+            if let since, since.hour.secondsSinceEpoch > Int64(Date().timeIntervalSince1970) {
+                throw ValidationError("--since \(since.text) is in the future")
             }
         }
 
         func run() async throws {
-            let codes = try assets.map(AssetArgument.parse)
-            let unique = codes.reduce(into: [AssetCode]()) { if !$0.contains($1) { $0.append($1) } }
-            var syncFrom = KaikoDataset.firstHour
-            if let since {
-                let parsed = try HourArgument.parse(since, option: "--since")
-                if parsed.wasRounded { Console.warn("--since \(since) starts the history at \(parsed.hour), the start of its hour") }
-                syncFrom = parsed.hour
+            let unique = AssetArgument.unique(assets)
+            let syncFrom = since?.hour ?? KaikoDataset.firstHour
+            if let since, since.wasRounded {
+                Console.warn("--since \(since.text) starts the history at \(since.hour), the start of its hour")
             }
             if syncFrom < KaikoDataset.firstHour {
                 Console.warn(
@@ -105,12 +100,11 @@ struct AssetsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resume syncing an asset.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset")) var asset: String
-
-        func validate() throws { _ = try AssetArgument.parse(asset) }
+        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset"), transform: AssetArgument.parse)
+        var asset: AssetCode
 
         func run() async throws {
-            let code = try AssetArgument.parse(asset)
+            let code = asset
             let changed = try await global.withConnection(logger: global.makeLogger()) { connection in
                 try await AssetStore(connection: connection).setEnabled(code, true)
             }
@@ -123,12 +117,11 @@ struct AssetsCommand: AsyncParsableCommand {
             abstract: "Stop syncing an asset and keep its data.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset")) var asset: String
-
-        func validate() throws { _ = try AssetArgument.parse(asset) }
+        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset"), transform: AssetArgument.parse)
+        var asset: AssetCode
 
         func run() async throws {
-            let code = try AssetArgument.parse(asset)
+            let code = asset
             let changed = try await global.withConnection(logger: global.makeLogger()) { connection in
                 try await AssetStore(connection: connection).setEnabled(code, false)
             }
@@ -142,15 +135,14 @@ struct AssetsCommand: AsyncParsableCommand {
             discussion: "Refuses when hours are stored for it, unless --purge is given, which deletes them.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset")) var asset: String
+        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset"), transform: AssetArgument.parse)
+        var asset: AssetCode
 
         @Flag(help: "Also delete every stored hour of the asset.")
         var purge = false
 
-        func validate() throws { _ = try AssetArgument.parse(asset) }
-
         func run() async throws {
-            let code = try AssetArgument.parse(asset)
+            let code = asset
             let deleted = try await global.withConnection(logger: global.makeLogger()) { connection in
                 try await AssetStore(connection: connection).remove(code, purge: purge)
             }

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -24,16 +25,18 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var kaiko: KaikoOptions
     @OptionGroup var syncOptions: SyncOptions
     @OptionGroup var guards: GuardOptions
+    @OptionGroup var clock: ClockOptions
 
     @Option(help: "Seconds between passes.")
     var pollInterval: Int = 60
 
-    @Option(help: ArgumentHelp("Serve /metrics (Prometheus) and /health on host:port. Off by default.", valueName: "host:port"))
-    var metricsAddress: String?
+    @Option(
+        help: ArgumentHelp("Serve /metrics (Prometheus) and /health on host:port. Off by default.", valueName: "host:port"),
+        transform: MetricsAddress.init)
+    var metricsAddress: MetricsAddress?
 
     func validate() throws {
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
-        if let metricsAddress { _ = try MetricsAddress(metricsAddress) }
     }
 
     func run() async throws {
@@ -44,42 +47,55 @@ struct RunCommand: AsyncParsableCommand {
         }
         let notifier = SystemdNotifier()
         let state = SchedulerState()
-        let engine = try await SyncEngine.start(
-            global: global, kaiko: kaiko, sync: syncOptions, guards: guards, logger: logger, state: state)
+        try await IngestResources.with(
+            postgres: global.postgresConfiguration(), kaiko: try kaiko.configuration(), logger: logger
+        ) { resources in
+            let syncer = AssetSyncer(
+                source: resources.client, settings: syncOptions.settings(guards: guards), logger: logger,
+                now: clock.clock(), onProgress: { state.progressed() })
+            let group = serviceGroup(
+                pass: SyncPass(syncer: syncer, pool: resources.pool), state: state, notifier: notifier, registry: registry,
+                logger: logger)
+            logger.info("liqsync service starting", metadata: ["poll_interval_s": "\(pollInterval)"])
+            do {
+                try await group.run()
+            } catch {
+                // A part of the service failed: the rest was cancelled. Say why, tell systemd, and
+                // exit non-zero so that Restart=on-failure starts a whole service again.
+                let failure = Self.describe(error)
+                logger.error("liqsync service failed", metadata: ["error": "\(failure)"])
+                notifier.stopping()
+                throw failure
+            }
+        }
+        logger.info("liqsync service stopped")
+    }
 
+    /// The scheduler, the watchdog (under systemd) and the metrics server (when asked for).
+    private func serviceGroup(
+        pass: SyncPass, state: SchedulerState, notifier: SystemdNotifier, registry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) -> ServiceGroup {
         let startup = StartupGate()
         var services: [any Service] = [
             SyncScheduler(
-                pass: engine.pass, pollInterval: .seconds(pollInterval), state: state, notifier: notifier, logger: logger,
+                pass: pass, pollInterval: .seconds(pollInterval), state: state, notifier: notifier, logger: logger,
                 startup: startup)
         ]
         if let interval = notifier.watchdogInterval {
             services.append(WatchdogService(notifier: notifier, state: state, interval: interval))
         }
         if let metricsAddress {
-            let address = try MetricsAddress(metricsAddress)
-            services.append(MetricsServer(address: address, registry: registry, state: state, logger: logger) { startup.open() })
+            services.append(MetricsServer(address: metricsAddress, registry: registry, state: state, logger: logger) {
+                startup.open()
+            })
         } else {
             startup.open()
         }
         var configuration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(20)
-        let group = ServiceGroup(configuration: configuration)
-        logger.info("liqsync service starting", metadata: ["poll_interval_s": "\(pollInterval)"])
-        do {
-            try await group.run()
-        } catch {
-            // A part of the service failed: the rest was cancelled. Say why, tell systemd, and
-            // exit non-zero so that Restart=on-failure starts a whole service again.
-            let failure = Self.describe(error)
-            logger.error("liqsync service failed", metadata: ["error": "\(failure)"])
-            notifier.stopping()
-            await engine.shutdown()
-            throw failure
-        }
-        await engine.shutdown()
-        logger.info("liqsync service stopped")
+        return ServiceGroup(configuration: configuration)
     }
 
     /// The error a failed service group ends the process with.
@@ -95,7 +111,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-struct MetricsAddress {
+struct MetricsAddress: Sendable {
     let host: String
     let port: Int
 

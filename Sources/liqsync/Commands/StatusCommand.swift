@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CommandLineSupport
 import LiquidationStore
 
 struct StatusCommand: AsyncParsableCommand {
@@ -24,34 +25,7 @@ struct StatusCommand: AsyncParsableCommand {
             Console.print("No assets are tracked. Add some with 'liqsync assets add btc eth'.")
             return
         }
-        Console.print(Self.table(statuses))
-    }
-
-    static func table(_ statuses: [AssetStatus]) -> String {
-        var table = TextTable(headers: ["ASSET", "ENABLED", "SYNC FROM", "WATERMARK", "LAG", "HOURS", "LAST RUN", "LAST ERROR"])
-        for status in statuses {
-            let asset = status.asset
-            let lastRun = status.lastRunFinishedAt.map {
-                "\(status.lastRunStatus ?? "?") \(ISO8601DateFormatter().string(from: $0))"
-            } ?? "never"
-            table.rows.append([
-                asset.asset.rawValue, asset.enabled ? "yes" : "no", asset.syncFrom.description, asset.watermark.description,
-                Self.duration(status.lagSeconds), String(asset.storedHours), lastRun,
-                asset.lastError.map { String($0.prefix(80)) } ?? "",
-            ])
-        }
-        return table.render()
-    }
-
-    /// `3d 4h`, `2h 10m`, `45s`.
-    static func duration(_ seconds: Int64) -> String {
-        let days = seconds / 86_400
-        let hours = seconds % 86_400 / 3600
-        let minutes = seconds % 3600 / 60
-        if days > 0 { return "\(days)d \(hours)h" }
-        if hours > 0 { return "\(hours)h \(minutes)m" }
-        if minutes > 0 { return "\(minutes)m" }
-        return "\(seconds)s"
+        Console.print(StatusTable.render(statuses))
     }
 }
 

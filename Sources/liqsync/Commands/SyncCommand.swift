@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ArgumentParser
 import Ingest
 import LiquidationModel
@@ -17,34 +18,31 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var kaiko: KaikoOptions
     @OptionGroup var syncOptions: SyncOptions
     @OptionGroup var guards: GuardOptions
+    @OptionGroup var clock: ClockOptions
 
-    @Option(name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable).", valueName: "asset"))
-    var assets: [String] = []
-
-    func validate() throws {
-        _ = try assets.map(AssetArgument.parse)
-    }
+    @Option(
+        name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable).", valueName: "asset"),
+        transform: AssetArgument.parse)
+    var assets: [AssetCode] = []
 
     func run() async throws {
         let logger = global.makeLogger()
-        let named = try assets.map(AssetArgument.parse)
-        let engine = try await SyncEngine.start(global: global, kaiko: kaiko, sync: syncOptions, guards: guards, logger: logger)
-        let outcomes: [AssetSyncOutcome]
-        do {
-            let due = try await engine.pass.dueAssets(only: named.isEmpty ? nil : named)
-            if let missing = named.first(where: { !due.contains($0) }) {
+        let outcomes = try await IngestResources.with(
+            postgres: global.postgresConfiguration(), kaiko: try kaiko.configuration(), logger: logger
+        ) { resources in
+            let syncer = AssetSyncer(
+                source: resources.client, settings: syncOptions.settings(guards: guards), logger: logger, now: clock.clock())
+            let pass = SyncPass(syncer: syncer, pool: resources.pool)
+            let due = try await pass.dueAssets(only: assets.isEmpty ? nil : assets)
+            if let missing = assets.first(where: { !due.contains($0) }) {
                 throw CommandFailure("asset '\(missing)' is not tracked or is disabled (see 'liqsync assets list')", status: .usage)
             }
             if due.isEmpty { Console.print("No enabled assets. Add some with 'liqsync assets add btc eth'.") }
-            outcomes = await engine.pass.run(due)
-        } catch {
-            await engine.shutdown()
-            throw error
+            return await pass.run(due)
         }
-        await engine.shutdown()
         outcomes.forEach { Console.print($0.summary) }
         let failures = Set(outcomes.compactMap(\.failureKind))
-        guard !failures.isEmpty else { return }
-        throw ExitCode(failures.count == 1 ? failures.first!.exitStatus.rawValue : ExitStatus.failure.rawValue)
+        guard let only = failures.first else { return }
+        throw ExitCode(failures.count == 1 ? only.exitStatus.rawValue : ExitStatus.failure.rawValue)
     }
 }

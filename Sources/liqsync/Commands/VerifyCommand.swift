@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import LiquidationModel
@@ -15,25 +16,26 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable).", valueName: "asset"))
-    var assets: [String] = []
+    @Option(
+        name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable).", valueName: "asset"),
+        transform: AssetArgument.parse)
+    var assets: [AssetCode] = []
 
-    @Option(help: ArgumentHelp("Only hours from this one on.", valueName: "date")) var from: String?
-    @Option(help: ArgumentHelp("Only hours before this one.", valueName: "date")) var to: String?
+    @Option(help: ArgumentHelp("Only hours from this one on.", valueName: "date"), transform: HourArgument.parser("--from"))
+    var from: HourArgument?
+    @Option(help: ArgumentHelp("Only hours before this one.", valueName: "date"), transform: HourArgument.parser("--to"))
+    var to: HourArgument?
 
     @Flag(help: "Print the report as JSON.") var json = false
 
     func validate() throws {
-        _ = try assets.map(AssetArgument.parse)
-        let start = try from.map { try HourArgument.parse($0, option: "--from").hour }
-        let end = try to.map { try HourArgument.parse($0, option: "--to").hour }
-        if let start, let end, start >= end { throw ValidationError("--from must be before --to") }
+        if let from, let to, from.hour >= to.hour { throw ValidationError("--from must be before --to") }
     }
 
     func run() async throws {
-        let codes = try assets.map(AssetArgument.parse)
-        let start = try from.map { try HourArgument.parse($0, option: "--from").hour }
-        let end = try to.map { try HourArgument.parse($0, option: "--to").hour }
+        let codes = assets
+        let start = from?.hour
+        let end = to?.hour
         let report = try await global.withConnection(logger: global.makeLogger()) { connection in
             try await DataQuality(connection: connection).run(assets: codes.isEmpty ? nil : codes, from: start, to: end)
         }

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import Logging
@@ -67,32 +68,3 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-enum LogFormat: String, ExpressibleByArgument, Sendable {
-    case text, json
-}
-
-enum LogSetup {
-    private static let bootstrapped = Mutex(false)
-
-    /// Chooses the log handler once per process (swift-log allows one bootstrap).
-    static func bootstrapOnce(format: LogFormat) {
-        let first = bootstrapped.withLock { done in
-            defer { done = true }
-            return !done
-        }
-        guard first else { return }
-        LoggingSystem.bootstrap { label in
-            switch format {
-            case .text:
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .trace  // each Logger sets its own level
-                return handler
-            case .json:
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = .trace
-                return handler
-            }
-        }
-    }
-}

@@ -1,12 +1,14 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
+import Ingest
 import KaikoAPI
 import LiquidationModel
 
 /// Where the Kaiko API is and how to authenticate.
 struct KaikoOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Kaiko region: eu or us. Default: $KAIKO_REGION, else us.", valueName: "region"))
-    var region: String?
+    var region: KaikoEndpoint.Region?
 
     @Option(help: ArgumentHelp("Base URL of a stand-in API (e.g. http://127.0.0.1:8089); overrides --region.", valueName: "url"))
     var baseURL: String?
@@ -31,9 +33,6 @@ struct KaikoOptions: ParsableArguments {
     var maxRetryAfter: Int = 120
 
     func validate() throws {
-        if let region, KaikoEndpoint.Region(rawValue: region) == nil {
-            throw ValidationError("--region must be eu or us, not '\(region)'")
-        }
         guard maxRequestsPerSecond > 0 else { throw ValidationError("--max-requests-per-second must be positive") }
         guard (1...3600).contains(requestTimeout) else { throw ValidationError("--request-timeout must be 1 to 3600 seconds") }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 100") }
@@ -45,9 +44,9 @@ struct KaikoOptions: ParsableArguments {
         if let baseURL {
             endpoint = try KaikoEndpoint(baseURL: baseURL)
         } else {
-            let name = region ?? environment["KAIKO_REGION"] ?? "us"
-            guard let region = KaikoEndpoint.Region(rawValue: name) else {
-                throw CommandFailure("KAIKO_REGION must be eu or us, not '\(name)'", status: .configuration)
+            let fromEnvironment = environment["KAIKO_REGION"] ?? "us"
+            guard let region = region ?? KaikoEndpoint.Region(rawValue: fromEnvironment) else {
+                throw CommandFailure("KAIKO_REGION must be eu or us, not '\(fromEnvironment)'", status: .configuration)
             }
             endpoint = KaikoEndpoint(region: region)
         }
@@ -100,35 +99,23 @@ struct KaikoOptions: ParsableArguments {
 /// How the sync engine plans and paces its work.
 struct SyncOptions: ParsableArguments {
     @Option(help: "Hours below the watermark re-read on every pass, for late revisions.")
-    var lookbackHours = 24
+    var lookbackHours = SyncSettings().lookbackHours
 
     @Option(help: "Seconds after an hour ends before it is asked for.")
-    var settleDelay: Int64 = 600
+    var settleDelay: Int64 = SyncSettings().settleDelaySeconds
 
     @Option(help: "Assets synced at the same time.")
-    var concurrency = 4
-
-    /// For tests and demos against a stand-in whose clock is not the real one.
-    @Option(help: ArgumentHelp("Pretend the current time is this (testing aid).", visibility: .hidden))
-    var now: String?
-
-    /// The clock the planner reads: the real one, or `--now` moving forward from its value.
-    func clock() throws -> @Sendable () -> Date {
-        guard let now else { return { Date() } }
-        let seconds: Int64
-        do {
-            seconds = try UTCTimestamp.parse(now)
-        } catch {
-            throw ValidationError("--now: \(error)")
-        }
-        let fixed = Date(timeIntervalSince1970: Double(seconds))
-        return { fixed }
-    }
+    var concurrency = SyncSettings().concurrency
 
     func validate() throws {
         guard lookbackHours >= 0 else { throw ValidationError("--lookback-hours cannot be negative") }
         guard settleDelay >= 0 else { throw ValidationError("--settle-delay cannot be negative") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
-        _ = try clock()
+    }
+
+    func settings(guards: GuardOptions) -> SyncSettings {
+        SyncSettings(
+            lookbackHours: lookbackHours, settleDelaySeconds: settleDelay, concurrency: concurrency,
+            maxVanishingHours: guards.maxVanishingHours)
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 /// The `fake-kaiko` binary, started on a free port, and what tests ask of it.
@@ -53,46 +54,12 @@ struct FakeKaikoProcess: Sendable {
     }
 
     /// The final figures of `[start, end)`, amounts as exact decimals.
-    func truth(asset: String, start: String, end: String) async throws -> [String: TruthHour] {
+    func truth(asset: String, start: String, end: String) async throws -> [String: TruthRecord] {
         let request = HTTPClientRequest(url: "\(baseURL)/_fake/truth/\(asset)?start_time=\(start)&end_time=\(end)")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 256 * 1024 * 1024)
-        let hours = try JSONDecoder().decode(TruthEnvelope.self, from: Data(body.readableBytesView)).data
+        let hours = try TruthRecord.decode(Data(body.readableBytesView))
         return Dictionary(uniqueKeysWithValues: hours.map { ($0.interval_time, $0) })
-    }
-}
-
-struct TruthEnvelope: Decodable { let data: [TruthHour] }
-
-struct TruthHour: Decodable {
-    struct Figures: Decodable, Equatable {
-        let total_trades: Int64
-        let total_amount: Decimal
-        let long_trades: Int64
-        let long_amount: Decimal
-        let short_trades: Int64
-        let short_amount: Decimal
-    }
-
-    struct Exchange: Decodable {
-        let exchange: String
-        let figures: Figures
-        enum Key: String, CodingKey { case exchange }
-        init(from decoder: any Decoder) throws {
-            exchange = try decoder.container(keyedBy: Key.self).decode(String.self, forKey: .exchange)
-            figures = try Figures(from: decoder)
-        }
-    }
-
-    let interval_time: String
-    let figures: Figures
-    let exchanges: [Exchange]
-    enum Key: String, CodingKey { case interval_time, exchanges }
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        interval_time = try container.decode(String.self, forKey: .interval_time)
-        exchanges = try container.decode([Exchange].self, forKey: .exchanges)
-        figures = try Figures(from: decoder)
     }
 }
 
@@ -141,16 +108,15 @@ func viewMismatches(database: TestDatabase, fake: FakeKaikoProcess, asset: Strin
     if Int64(hourly.count) != expectedHours { mismatches.append("\(hourly.count) hourly rows, expected \(expectedHours)") }
     func decimal(_ text: String) -> Decimal { Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))! }
     for (hour, totalTrades, totalAmount, longTrades, longAmount, shortTrades, shortAmount) in hourly {
-        let figures = TruthHour.Figures(
+        let figures = TruthRecord.Figures(
             total_trades: totalTrades, total_amount: decimal(totalAmount), long_trades: longTrades,
             long_amount: decimal(longAmount), short_trades: shortTrades, short_amount: decimal(shortAmount))
-        let expected = truth[hour]?.figures
-            ?? TruthHour.Figures(total_trades: 0, total_amount: 0, long_trades: 0, long_amount: 0, short_trades: 0, short_amount: 0)
+        let expected = truth[hour]?.figures ?? .zero
         if figures != expected { mismatches.append("\(hour): \(figures) != \(expected)") }
     }
-    var stored: [String: [String: TruthHour.Figures]] = [:]
+    var stored: [String: [String: TruthRecord.Figures]] = [:]
     for (hour, exchange, totalTrades, totalAmount, longTrades, longAmount, shortTrades, shortAmount) in exchanges {
-        stored[hour, default: [:]][exchange] = TruthHour.Figures(
+        stored[hour, default: [:]][exchange] = TruthRecord.Figures(
             total_trades: totalTrades, total_amount: decimal(totalAmount), long_trades: longTrades,
             long_amount: decimal(longAmount), short_trades: shortTrades, short_amount: decimal(shortAmount))
     }

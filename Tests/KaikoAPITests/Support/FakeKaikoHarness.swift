@@ -5,6 +5,7 @@ import Hummingbird
 import KaikoAPI
 import LiquidationModel
 import Logging
+import TestSupport
 
 /// FakeKaiko served in-process on a free port, and a client pointed at it.
 struct FakeKaikoHarness: Sendable {
@@ -78,52 +79,11 @@ struct FakeKaikoHarness: Sendable {
         let request = HTTPClientRequest(url: "\(baseURL)/_fake/truth/\(asset)?start_time=\(window.start)&end_time=\(window.end)")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
-        return try JSONDecoder().decode(TruthEnvelope.self, from: Data(body.readableBytesView)).data
+        return try TruthRecord.decode(Data(body.readableBytesView))
     }
 
     /// Moves the stand-in's clock.
     func setClock(_ date: Date) {
         fake.clock.set(date)
-    }
-}
-
-struct TruthEnvelope: Decodable {
-    let data: [TruthRecord]
-}
-
-/// A truth record with amounts as exact decimals (`Decimal` from JSON keeps every digit).
-struct TruthRecord: Decodable, Equatable {
-    struct Figures: Decodable, Equatable {
-        let total_trades: Int64
-        let total_amount: Decimal
-        let long_trades: Int64
-        let long_amount: Decimal
-        let short_trades: Int64
-        let short_amount: Decimal
-    }
-
-    struct Exchange: Decodable, Equatable {
-        let exchange: String
-        let figures: Figures
-
-        init(from decoder: any Decoder) throws {
-            exchange = try decoder.container(keyedBy: Key.self).decode(String.self, forKey: .exchange)
-            figures = try Figures(from: decoder)
-        }
-
-        enum Key: String, CodingKey { case exchange }
-    }
-
-    let interval_time: String
-    let figures: Figures
-    let exchanges: [Exchange]
-
-    enum Key: String, CodingKey { case interval_time, exchanges }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        interval_time = try container.decode(String.self, forKey: .interval_time)
-        exchanges = try container.decode([Exchange].self, forKey: .exchanges)
-        figures = try Figures(from: decoder)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import FakeKaiko
 import Foundation
 import Hummingbird
@@ -9,28 +10,18 @@ import LiquidationStore
 import Logging
 import Postgres
 
-struct DemoCommand: AsyncParsableCommand {
+/// The demo as a program of its own: the stand-in API it runs in-process is no part of the
+/// production `liqsync` binary, which hands `liqsync demo` over to this program.
+@main
+struct LiqsyncDemo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo",
-        abstract: "A first look, end to end: a local database and a stand-in Kaiko API.",
-        discussion: """
-            Starts a throwaway PostgreSQL (data under --dir) unless a database is configured, starts \
-            the built-in stand-in for Kaiko's API, migrates, tracks btc, eth and sol, backfills a week, \
-            runs one sync pass, and shows the status and two analyst queries. Stops what it started.
-            """)
+        commandName: "liqsync-demo", abstract: DemoOptions.abstract, discussion: DemoOptions.discussion)
 
-    @Option(help: ArgumentHelp("Where the demo's PostgreSQL keeps its data.", valueName: "path"))
-    var dir = "liqsync-demo"
+    @OptionGroup var options: DemoOptions
 
-    @Option(help: ArgumentHelp("Use this database instead of starting one.", valueName: "url"))
-    var databaseURL: String?
-
-    @Option(help: "Days of history to backfill.")
-    var days = 7
-
-    func validate() throws {
-        guard (1...60).contains(days) else { throw ValidationError("--days must be between 1 and 60") }
-    }
+    var dir: String { options.dir }
+    var databaseURL: String? { options.databaseURL }
+    var days: Int { options.days }
 
     func run() async throws {
         LogSetup.bootstrapOnce(format: .text)
@@ -65,7 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
             Console.print("  \(cluster.binDirectory.path)/pg_ctl -D \(cluster.directory.path)/data start  (as \(cluster.serverUser ?? "you"))")
             Console.print("  psql \"\(cluster.connectionString)\"")
         }
-        Console.print(String(format: "\nDemo finished in %.1f s.", AssetSyncer.seconds(started.duration(to: .now))))
+        Console.print(String(format: "\nDemo finished in %.1f s.", started.duration(to: .now).inSeconds))
     }
 
     private func runDemo(connectionString: String, logger: Logger) async throws {
@@ -97,24 +88,24 @@ struct DemoCommand: AsyncParsableCommand {
                 endpoint: try KaikoEndpoint(baseURL: "http://127.0.0.1:\(port)"), apiKey: APIKey("demo-key"), pageSize: 1000),
             logger: logger)
         let progress = BackfillProgress()
-        let runner = BackfillRunner(client: client, logger: logger, progress: progress)
+        let runner = BackfillRunner(source: client, logger: logger, progress: progress)
         let settled = SyncPlanner.settledEnd(now: now, settings: SyncSettings())
         for asset in assets {
             let plan = try await runner.plan(asset: asset, from: from, to: nil, restart: false, settledEnd: settled, on: connection)
             let outcome = try await runner.run(plan, restart: false, on: connection)
-            Console.print("  \(asset): \(outcome.hours) hours, \(outcome.inserted) rows inserted, \(outcome.requests) request(s)")
+            Console.print("  \(asset): \(outcome.hours) hours, \(outcome.rows.inserted) rows inserted, \(outcome.requests) request(s)")
         }
 
         step(5, "One sync pass (what the service does every minute)")
         let pool = ConnectionPool(configuration: postgres, logger: logger)
-        let pass = SyncPass(syncer: AssetSyncer(client: client, settings: SyncSettings(), logger: logger), pool: pool)
+        let pass = SyncPass(syncer: AssetSyncer(source: client, settings: SyncSettings(), logger: logger), pool: pool)
         for outcome in await pass.run(assets) { Console.print("  " + outcome.summary) }
         await pool.closeAll()
         try await client.shutdown()
 
         step(6, "liqsync status")
         let statuses = try await AssetStore(connection: connection).status()
-        Console.print(StatusCommand.table(statuses).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        Console.print(StatusTable.render(statuses).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
 
         for (number, (title, sql)) in DemoQueries.all.enumerated() {
             step(7 + number, "Analyst query: \(title)")

@@ -1,6 +1,6 @@
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. For effects
-/// that happen asynchronously on the server (a closed session releasing its locks).
-func eventually(
+/// that happen asynchronously elsewhere: a server closing a session, a stand-in answering.
+public func eventually(
     timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {

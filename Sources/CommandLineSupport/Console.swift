@@ -1,29 +1,33 @@
 import Foundation
 
 /// Where a command's output goes: results to stdout, diagnostics to stderr.
-enum Console {
-    static func print(_ line: String) {
+public enum Console {
+    public static func print(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
-    static func printError(_ line: String) {
+    public static func printError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    static func warn(_ line: String) {
+    public static func warn(_ line: String) {
         printError("liqsync: warning: \(line)")
     }
 
     /// Whether stdout is a terminal (tables and colours) or a pipe (plain, stable text).
-    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+    public static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 }
 
 /// Left-aligned columns for a terminal.
-struct TextTable {
-    let headers: [String]
-    var rows: [[String]] = []
+public struct TextTable {
+    public let headers: [String]
+    public var rows: [[String]] = []
 
-    func render() -> String {
+    public init(headers: [String]) {
+        self.headers = headers
+    }
+
+    public func render() -> String {
         var widths = headers.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {

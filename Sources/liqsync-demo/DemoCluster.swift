@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Foundation
 
 /// A throwaway PostgreSQL cluster for `liqsync demo`, like scripts/pg-cluster: initdb into a

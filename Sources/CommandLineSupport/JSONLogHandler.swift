@@ -1,5 +1,7 @@
+import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 
 /// One JSON object per line on stderr (`--log-format json`), for journald and log shippers:
 /// `{"level":"info","logger":"liqsync","message":"committed chunk","asset":"btc",...,"time":"..."}`.
@@ -27,5 +29,36 @@ struct JSONLogHandler: LogHandler {
         else { return }
         line.append(UInt8(ascii: "\n"))
         FileHandle.standardError.write(line)
+    }
+}
+
+/// How logs are written on stderr: lines of text, or one JSON object per line.
+public enum LogFormat: String, ExpressibleByArgument, Sendable {
+    case text, json
+}
+
+/// The process's one log handler, chosen once.
+public enum LogSetup {
+    private static let bootstrapped = Mutex(false)
+
+    /// Chooses the log handler once per process (swift-log allows one bootstrap).
+    public static func bootstrapOnce(format: LogFormat) {
+        let first = bootstrapped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .trace  // each Logger sets its own level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = .trace
+                return handler
+            }
+        }
     }
 }

@@ -1,0 +1,50 @@
+import LiquidationModel
+import LiquidationStore
+
+/// A backfill of several assets: each planned, then loaded at most `concurrency` at a time,
+/// each on a connection of its own. One asset's failure does not stop the others.
+public struct BackfillPass: Sendable {
+    public let runner: BackfillRunner
+    public let pool: ConnectionPool
+    public let concurrency: Int
+
+    public init(runner: BackfillRunner, pool: ConnectionPool, concurrency: Int) {
+        self.runner = runner
+        self.pool = pool
+        self.concurrency = concurrency
+    }
+
+    /// One asset's backfill: its plan, and what running it gave.
+    public struct Result: Sendable {
+        public let plan: BackfillRunner.Plan
+        public let outcome: Swift.Result<BackfillRunner.Outcome, any Error>
+    }
+
+    /// The plan of each asset, in order; nothing is changed.
+    public func plan(
+        _ assets: [AssetCode], from: UTCHour, to: UTCHour?, restart: Bool, settledEnd: UTCHour
+    ) async throws -> [BackfillRunner.Plan] {
+        var plans: [BackfillRunner.Plan] = []
+        for asset in assets {
+            plans.append(try await pool.withConnection { connection in
+                try await runner.plan(asset: asset, from: from, to: to, restart: restart, settledEnd: settledEnd, on: connection)
+            })
+        }
+        return plans
+    }
+
+    /// Runs the plans; an asset not started before cancellation is reported as cancelled.
+    public func run(_ plans: [BackfillRunner.Plan], restart: Bool) async -> [Result] {
+        let outcomes = await boundedConcurrentMap(plans, limit: concurrency) { plan in
+            do {
+                return Swift.Result<BackfillRunner.Outcome, any Error>.success(
+                    try await pool.withConnection { try await runner.run(plan, restart: restart, on: $0) })
+            } catch {
+                return .failure(error)
+            }
+        }
+        return zip(plans, outcomes).map { plan, outcome in
+            Result(plan: plan, outcome: outcome ?? .failure(CancellationError()))
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import KaikoAPI
+import LiquidationStore
+import Logging
+import Postgres
+
+/// The database connections and the API client a command works with: opened together, after
+/// checking that the schema matches this release, and closed together when the work is done,
+/// whether it returns or throws.
+public struct IngestResources: Sendable {
+    public let pool: ConnectionPool
+    public let client: KaikoClient
+    public let logger: Logger
+
+    public static func with<T>(
+        postgres: PostgresConfiguration, kaiko: KaikoConfiguration, logger: Logger,
+        _ body: (IngestResources) async throws -> T
+    ) async throws -> T {
+        let resources = IngestResources(
+            pool: ConnectionPool(configuration: postgres, logger: logger), client: KaikoClient(configuration: kaiko, logger: logger),
+            logger: logger)
+        do {
+            // Refuse to write into a schema this binary does not match.
+            try await resources.pool.withConnection { connection in
+                try await MigrationRunner(connection: connection, migrations: try Migration.embedded(), logger: logger)
+                    .requireUpToDate()
+            }
+            let value = try await body(resources)
+            await resources.close()
+            return value
+        } catch {
+            await resources.close()
+            throw error
+        }
+    }
+
+    private func close() async {
+        do {
+            try await client.shutdown()
+        } catch {
+            logger.warning("the HTTP client did not shut down cleanly", metadata: ["error": "\(error)"])
+        }
+        await pool.closeAll()
+    }
+}
