@@ -198,6 +198,9 @@ let package = Package(
             dependencies: [
                 "CommandLineSupport",
                 "Ingest",
+                "KaikoAPI",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 "Postgres",
                 "LiquidationModel",
                 "LiquidationStore",
@@ -228,6 +231,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Ingest",
+                "KaikoAPI",
                 "liqsync-demo",
                 "Postgres",
                 "TestSupport",

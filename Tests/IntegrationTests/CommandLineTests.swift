@@ -156,6 +156,41 @@ struct CommandLineTests {
         }
     }
 
+    /// `liqsync sync` exits as every other command does: 77 when PostgreSQL refuses a write for
+    /// lack of privilege (once 70), 75 on a deadlock.
+    @Test func syncExits77WhenPostgreSQLRefusesAWriteAnd75OnADeadlock() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", SyncEngineTests.t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await migratedDatabase()
+        #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2025-04-01"], database: database).status == 0)
+        let role = "ingest_\(UUID().uuidString.prefix(6).lowercased())"
+        try await database.withConnection { connection async throws in
+            try await connection.execute(script: """
+                CREATE ROLE \(role) LOGIN;
+                GRANT USAGE ON SCHEMA liquidations TO \(role);
+                GRANT SELECT ON ALL TABLES IN SCHEMA liquidations TO \(role);
+                GRANT INSERT, UPDATE ON liquidations.asset, liquidations.sync_run, liquidations.exchange TO \(role);
+                """)
+        }
+        let sync = ["sync", "--now", SyncEngineTests.t0] + fake.liqsyncArguments
+        let refused = try await LiqsyncBinary.run(
+            sync + ["--database-url", "dbname=\(database.name) user=\(role)"], database: nil, environment: fake.liqsyncEnvironment)
+        #expect(refused.status == 77, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stdout.contains("btc: FAILED: ") && refused.stdout.contains("42501"), "\(refused.stdout)")
+
+        try await database.withConnection { connection async throws in
+            try await connection.execute(script: """
+                CREATE FUNCTION public.pretend_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected'; END $$;
+                CREATE TRIGGER pretend_deadlock BEFORE INSERT ON liquidations.token_interval
+                    FOR EACH STATEMENT EXECUTE FUNCTION public.pretend_deadlock();
+                """)
+        }
+        let deadlocked = try await LiqsyncBinary.run(sync, database: database, environment: fake.liqsyncEnvironment)
+        #expect(deadlocked.status == 75, "\(deadlocked.stdout) \(deadlocked.stderr)")
+        #expect(deadlocked.stdout.contains("40P01"), "\(deadlocked.stdout)")
+    }
+
     @Test func unmigratedDatabaseExits78AndSaysWhatToDo() async throws {
         let database = try await TestDatabase.create()
         let outcome = try await LiqsyncBinary.run(["assets", "add", "btc"], database: database)

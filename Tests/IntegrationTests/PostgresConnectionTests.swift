@@ -1,5 +1,7 @@
 import Foundation
 import InMemoryLogging
+import LiquidationModel
+import LiquidationStore
 import Logging
 import Postgres
 import TestSupport
@@ -60,7 +62,7 @@ struct PostgresConnectionTests {
             let copied = try await connection.copyIn("COPY t (id, label, amount, at) FROM STDIN") { writer in
                 for id in 0..<Int64(100_000) {
                     let label: String? = id % 10 == 0 ? nil : "r\t\(id)\n\\"
-                    try writer.writeRow(id, label, PostgresNumeric("\(id).000000001")!, base.addingTimeInterval(Double(id) * 3600))
+                    try writer.writeRow(id, label, DecimalAmount("\(id).000000001")!, base.addingTimeInterval(Double(id) * 3600))
                 }
             }
             #expect(copied == 100_000)

@@ -30,27 +30,6 @@ struct PostgresQueryTests {
     }
 }
 
-@Suite("PostgresNumeric: exact decimal text")
-struct PostgresNumericTests {
-    @Test(arguments: ["0", "4493384.579834212", "-1.5", "1e-7", "2.5E+10", "0.000", "123456789012345678901234567890"])
-    func acceptsDecimalLiterals(_ text: String) throws {
-        let value = try #require(PostgresNumeric(text))
-        #expect(value.postgresText == text)
-    }
-
-    @Test(arguments: ["", "-", ".", "1.2.3", "NaN", "Infinity", "1e", "0x10", " 1", "1 ", "1,5", "--1"])
-    func rejectsEverythingElse(_ text: String) {
-        #expect(PostgresNumeric(text) == nil)
-    }
-
-    @Test func negativeMeansANonZeroMantissaBelowZero() {
-        #expect(PostgresNumeric("-0.1")!.isNegative)
-        #expect(PostgresNumeric("-0")!.isNegative == false)
-        #expect(PostgresNumeric("-0.0e5")!.isNegative == false)
-        #expect(PostgresNumeric("12")!.isNegative == false)
-    }
-}
-
 @Suite("PostgresTimestamp: timestamptz text without DateFormatter")
 struct PostgresTimestampTests {
     @Test func parsesServerOutputWithOffsetsAndFractions() {

@@ -1,3 +1,5 @@
+import LiquidationModel
+
 /// A small, fast, seedable generator: the same seed gives the same numbers on every machine and
 /// release, which is what deterministic synthetic data needs (`SystemRandomNumberGenerator`
 /// cannot be seeded).
@@ -8,16 +10,10 @@ struct SplitMix64: RandomNumberGenerator {
 
     /// A generator seeded from several values (FNV-1a over their bytes).
     init(_ parts: [UInt64], label: String) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        for part in parts {
-            for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: part >> UInt64(shift))) }
-        }
-        for byte in label.utf8 { mix(byte) }
-        state = hash
+        var hash = FNV1a()
+        for part in parts { hash.add(part) }
+        hash.add(bytes: label.utf8)
+        state = hash.value
     }
 
     mutating func next() -> UInt64 {
@@ -33,10 +29,5 @@ struct SplitMix64: RandomNumberGenerator {
 
 /// FNV-1a of a string, for seeding from asset codes.
 func stableHash(_ text: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x0000_0100_0000_01b3
-    }
-    return hash
+    FNV1a.hash(text)
 }

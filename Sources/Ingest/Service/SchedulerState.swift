@@ -10,7 +10,7 @@ public final class SchedulerState: Sendable {
         var sleeping = false
         var lastPassHealthy = true
         var lastPassSummary = "starting"
-        var failures: [AssetCode: (count: Int, retryAt: ContinuousClock.Instant)] = [:]
+        var failures: [AssetCode: (count: Int, delay: Duration, retryAt: ContinuousClock.Instant)] = [:]
     }
 
     private let state = Mutex(State())
@@ -70,8 +70,13 @@ public final class SchedulerState: Sendable {
         state.withLock { state in
             let count = (state.failures[asset]?.count ?? 0) + 1
             let delay = min(cap, base * Double(1 << min(count - 1, 20)))
-            state.failures[asset] = (count, .now + delay)
+            state.failures[asset] = (count, delay, .now + delay)
         }
+    }
+
+    /// The wait set after the asset's last failure; nil when it is not failing.
+    public func backoff(_ asset: AssetCode) -> Duration? {
+        state.withLock { $0.failures[asset]?.delay }
     }
 
     public func recordSuccess(_ asset: AssetCode) {

@@ -20,42 +20,27 @@ enum HourFingerprint {
         var hash = FNV1a()
         hash.add(totals)
         for exchange in exchanges.sorted(by: { $0.exchange < $1.exchange }) {
-            hash.add(exchange.exchange)
+            hash.add(field: exchange.exchange)
             hash.add(exchange.figures)
         }
         return Int64(bitPattern: hash.value)
     }
+}
 
-    private struct FNV1a {
-        private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+extension FNV1a {
+    /// A text field, then a byte no decimal text or exchange code contains, so that fields
+    /// cannot run together.
+    fileprivate mutating func add(field text: String) {
+        add(bytes: text.utf8)
+        add(byte: 0x1f)
+    }
 
-        mutating func add(_ text: String) {
-            for byte in text.utf8 {
-                value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            }
-            separator()
-        }
-
-        mutating func add(_ number: Int64) {
-            var remaining = UInt64(bitPattern: number)
-            for _ in 0..<8 {
-                value = (value ^ (remaining & 0xff)) &* 0x0000_0100_0000_01b3
-                remaining >>= 8
-            }
-        }
-
-        mutating func add(_ figures: LiquidationFigures) {
-            add(figures.totalTrades)
-            add(figures.totalAmount.text)
-            add(figures.longTrades)
-            add(figures.longAmount.text)
-            add(figures.shortTrades)
-            add(figures.shortAmount.text)
-        }
-
-        /// A byte no decimal text or exchange code contains, so fields cannot run together.
-        private mutating func separator() {
-            value = (value ^ 0x1f) &* 0x0000_0100_0000_01b3
-        }
+    fileprivate mutating func add(_ figures: LiquidationFigures) {
+        add(UInt64(bitPattern: figures.totalTrades))
+        add(field: figures.totalAmount.text)
+        add(UInt64(bitPattern: figures.longTrades))
+        add(field: figures.longAmount.text)
+        add(UInt64(bitPattern: figures.shortTrades))
+        add(field: figures.shortAmount.text)
     }
 }

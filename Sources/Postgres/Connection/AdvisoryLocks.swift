@@ -25,7 +25,8 @@ extension PostgresConnection {
     }
 }
 
-/// A stable 64-bit key for a named lock (FNV-1a), the same in every process and release.
+/// A stable 64-bit key for a named lock (FNV-1a), the same in every process and release. (This
+/// layer does not depend on the domain model, whose `FNV1a` is the same function.)
 public func advisoryLockKey(_ name: String) -> Int64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in name.utf8 {

@@ -51,7 +51,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         self.keepalives = keepalives
     }
 
-    /// `SET` statements for the session's deadlines (milliseconds; 0 turns one off).
+    /// `SET` statements for the session's deadlines (milliseconds; 0 turns one off). The
+    /// conversion is this layer's own: it does not depend on the domain model's.
     var sessionDeadlines: String {
         func milliseconds(_ duration: Duration) -> Int64 {
             let (product, overflow) = duration.components.seconds.multipliedReportingOverflow(by: 1000)

@@ -29,17 +29,6 @@ public struct PostgresCopyWriter: ~Copyable {
         if buffer.count >= Self.flushThreshold { try flush() }
     }
 
-    /// Appends one row from an array of already-encoded values.
-    public mutating func writeRow(texts: [String?]) throws(PostgresError) {
-        for (index, text) in texts.enumerated() {
-            if index > 0 { buffer.append(UInt8(ascii: "\t")) }
-            appendField(text)
-        }
-        buffer.append(UInt8(ascii: "\n"))
-        rowCount += 1
-        if buffer.count >= Self.flushThreshold { try flush() }
-    }
-
     private mutating func appendField(_ text: String?) {
         guard let text else {
             buffer.append(UInt8(ascii: "\\"))

@@ -14,7 +14,8 @@ extension Date: PostgresEncodable, PostgresNonNullDecodable {
 }
 
 /// Formats and parses `timestamptz` text without `DateFormatter` (which is slow and whose
-/// shared instances are not safe to use from several threads).
+/// shared instances are not safe to use from several threads). The calendar arithmetic is the
+/// domain model's `UTCTimestamp`'s too: this layer does not depend on the model.
 public enum PostgresTimestamp {
     /// `2025-02-27T23:00:00Z`, or with `.ffffff` when there are microseconds. Always UTC.
     public static func format(microsecondsSinceEpoch micros: Int64) -> String {

@@ -1,0 +1,164 @@
+import Foundation
+import Ingest
+import KaikoAPI
+import LiquidationModel
+import LiquidationStore
+import Logging
+import Postgres
+import Synchronization
+import Testing
+
+/// Sync and backfill passes in-process, against the real database, with the API replaced by a
+/// scripted source and, where a write must fail, the writer by one that fails on cue: no
+/// subprocess, no stand-in server.
+@Suite("Ingest in-process: sync and backfill passes through their seams")
+struct IngestInProcessTests {
+    static let start = UTCHour(containing: 1_740_787_200)  // 2025-03-01T00:00:00Z
+    let logger = Logger(label: "test")
+
+    /// Every hour of a window with one liquidation on one exchange; fails the windows told to.
+    final class ScriptedSource: WindowSource {
+        let failures: @Sendable (AssetCode, HourWindow) -> (any Error)?
+        let requests = Mutex<[HourWindow]>([])
+
+        init(failing failures: @escaping @Sendable (AssetCode, HourWindow) -> (any Error)? = { _, _ in nil }) {
+            self.failures = failures
+        }
+
+        func fetchWindow(asset: AssetCode, window: HourWindow) async throws -> FetchedWindow {
+            requests.withLock { $0.append(window) }
+            if let error = failures(asset, window) { throw error }
+            var fetched = FetchedWindow(asset: asset, window: window)
+            let figures = LiquidationFigures(
+                totalTrades: 3, totalAmount: DecimalAmount("30.5")!, longTrades: 1, longAmount: DecimalAmount("10.25")!,
+                shortTrades: 2, shortAmount: DecimalAmount("20.25")!)
+            fetched.records = window.hours.map {
+                IntervalRecord(hour: $0, totals: figures, exchanges: [ExchangeBreakdown(exchange: "bbit", figures: figures)])
+            }
+            fetched.pages = 1
+            fetched.requests = 1
+            return fetched
+        }
+    }
+
+    /// The real writer, but the write of a chosen chunk fails with a chosen error.
+    final class FailingWriter: ChunkWriting {
+        let error: any Error
+        let failOnChunk: Int
+        let written = Mutex(0)
+
+        init(error: any Error, failOnChunk: Int) {
+            self.error = error
+            self.failOnChunk = failOnChunk
+        }
+
+        func write(
+            _ chunk: ChunkWrite, on connection: PostgresConnection,
+            alsoInTransaction: (@Sendable (isolated PostgresConnection) throws -> Void)?
+        ) async throws -> ChunkWriteResult {
+            let number = written.withLock { count in
+                count += 1
+                return count
+            }
+            if number == failOnChunk { throw error }
+            return try await IntervalWriter().write(chunk, on: connection, alsoInTransaction: alsoInTransaction)
+        }
+    }
+
+    func prepared(_ assets: [String]) async throws -> (TestDatabase, ConnectionPool) {
+        let database = try await TestDatabase.create()
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: try Migration.embedded(), logger: logger).migrate()
+            _ = try await AssetStore(connection: connection).add(assets.map { try AssetCode(validating: $0) }, syncFrom: Self.start)
+        }
+        return (database, ConnectionPool(configuration: database.configuration, logger: logger))
+    }
+
+    /// 2,500 settled hours after `start`: three chunks of at most 1,000.
+    let now: @Sendable () -> Date = { Date(timeIntervalSince1970: Double(Self.start.advanced(by: 2500).secondsSinceEpoch + 1200)) }
+
+    @Test func aSyncPassCommitsChunkByChunkAndStopsAnAssetAtItsFirstFailure() async throws {
+        let (database, pool) = try await prepared(["btc", "eth"])
+        let source = ScriptedSource(failing: { asset, window in
+            asset.rawValue == "eth" && window.start == Self.start.advanced(by: 1000)
+                ? KaikoError.retriesExhausted(asset: asset, window: window, attempts: 8, lastFailure: "HTTP 503") : nil
+        })
+        let syncer = AssetSyncer(source: source, settings: SyncSettings(), logger: logger, now: now)
+        let outcomes = await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc"), try AssetCode(validating: "eth")])
+        await pool.closeAll()
+
+        let btc = try #require(outcomes.first { $0.asset.rawValue == "btc" })
+        #expect(btc.status == AssetSyncOutcome.Status.synced && btc.chunks == 3 && btc.hours == 2500)
+        #expect(btc.rows.inserted == 5000 && btc.watermark == Self.start.advanced(by: 2500))
+        let eth = try #require(outcomes.first { $0.asset.rawValue == "eth" })
+        #expect(eth.failureKind == FailureKind.temporary && eth.chunks == 1)
+        #expect(source.requests.withLock { $0 }.filter { $0.start == Self.start.advanced(by: 2000) }.count == 1, "eth's third chunk is never asked for")
+        let (watermark, lastError) = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT watermark, last_error FROM liquidations.asset WHERE asset = 'eth'")
+                .rows[0].decode(UTCHour.self, String?.self)
+        }
+        #expect(watermark == Self.start.advanced(by: 1000), "the committed chunk stays")
+        #expect(lastError?.contains("HTTP 503") == true)
+    }
+
+    @Test(arguments: [("42501", FailureKind.access), ("40P01", .temporary), ("23514", .internalError)])
+    func aWriteTheDatabaseRefusesIsClassifiedOnce(sqlState: String, kind: FailureKind) async throws {
+        let (database, pool) = try await prepared(["btc"])
+        let refusal = StoreError.database(
+            operation: "writing btc", PostgresError(code: .server, message: "refused", sqlState: sqlState))
+        let syncer = AssetSyncer(
+            source: ScriptedSource(), writer: FailingWriter(error: refusal, failOnChunk: 2), settings: SyncSettings(),
+            logger: logger, now: now)
+        let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
+        await pool.closeAll()
+        #expect(outcome.failureKind == kind)
+        #expect(outcome.chunks == 1)
+        let runs = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT status FROM liquidations.sync_run ORDER BY run_id").rows.map { try $0.decode(String.self) }
+        }
+        #expect(runs == ["ok", "failed"])
+    }
+
+    @Test func anAssetAnotherProcessHoldsIsSkippedUntouched() async throws {
+        let (database, pool) = try await prepared(["btc"])
+        let other = try await database.connect()
+        #expect(try await AssetLocks.tryLock(try AssetCode(validating: "btc"), on: other))
+        let source = ScriptedSource()
+        let syncer = AssetSyncer(source: source, settings: SyncSettings(), logger: logger, now: now)
+        let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
+        await pool.closeAll()
+        await other.close()
+        #expect(outcome.status == AssetSyncOutcome.Status.skippedLocked)
+        #expect(source.requests.withLock { $0.isEmpty })
+    }
+
+    @Test func aBackfillPassLoadsSeveralAssetsAndLeavesNoUnknownCodeTracked() async throws {
+        let (database, pool) = try await prepared([])
+        let source = ScriptedSource(failing: { asset, _ in
+            asset.rawValue == "nosuch" ? KaikoError.unknownAsset(asset, message: "Unknown token") : nil
+        })
+        let runner = BackfillRunner(source: source, logger: logger, progress: BackfillProgress())
+        let pass = BackfillPass(runner: runner, pool: pool, concurrency: 2)
+        let assets = try ["btc", "nosuch", "eth"].map { try AssetCode(validating: $0) }
+        let plans = try await pass.plan(
+            assets, from: Self.start, to: Self.start.advanced(by: 1500), restart: false, settledEnd: Self.start.advanced(by: 2000))
+        #expect(plans.map(\.chunks.count) == [2, 2, 2])
+        let results = await pass.run(plans, restart: false)
+        await pool.closeAll()
+        #expect(results.map(\.plan.asset) == assets, "in the order asked")
+        for result in results {
+            switch (result.plan.asset.rawValue, result.outcome) {
+            case ("nosuch", .failure(let error)):
+                #expect(FailureKind(classifying: error) == .badData)
+            case (_, .success(let outcome)):
+                #expect(outcome.hours == 1500 && outcome.rows.inserted == 3000)
+            default:
+                Issue.record("unexpected \(result.plan.asset): \(result.outcome)")
+            }
+        }
+        let tracked = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT string_agg(asset, ',' ORDER BY asset) FROM liquidations.asset").scalar(String.self)
+        }
+        #expect(tracked == "btc,eth")
+    }
+}

@@ -1,0 +1,266 @@
+import Foundation
+import KaikoAPI
+import LiquidationModel
+import LiquidationStore
+import Logging
+import Postgres
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Synchronization
+import Testing
+
+@testable import Ingest
+@testable import LiquidationStore
+
+/// Ingest's pure pieces and its loops, in-process and without I/O.
+@Suite("Ingest: classification, bounded concurrency, back-off, scheduler")
+struct IngestLogicTests {
+    // MARK: - One classification
+
+    @Test func everyLayersErrorsAreClassifiedOnce() {
+        let btc = try! AssetCode(validating: "btc")
+        let window = HourWindow(start: UTCHour(containing: 0), end: UTCHour(containing: 3600))
+        func server(_ state: String) -> PostgresError { PostgresError(code: .server, message: "x", sqlState: state) }
+        let cases: [(any Error, FailureKind)] = [
+            (server("42501"), .access), (server("28P01"), .access),
+            (server("40P01"), .temporary), (server("40001"), .temporary), (server("57014"), .temporary),
+            (server("55P03"), .temporary), (server("57P01"), .temporary), (server("53300"), .temporary),
+            (server("3D000"), .configuration), (server("22003"), .internalError),
+            (PostgresError(code: .connectionFailed, message: "x"), .unavailable),
+            (PostgresError(code: .connectionLost, message: "x"), .temporary),
+            (PostgresError(code: .invalidConnectionString, message: "x"), .configuration),
+            // Wrapped by the store, the same error is the same kind (a deadlock during `sync`
+            // once exited 70 where every other command exited 75).
+            (StoreError.database(operation: "writing", server("40P01")), .temporary),
+            (StoreError.database(operation: "writing", server("42501")), .access),
+            (StoreError.schemaNotMigrated(pending: []), .configuration),
+            (StoreError.assetNotTracked(btc), .usage),
+            (StoreError.vanishingHours(asset: btc, window: window, count: 30, first: window.start, last: window.start, limit: 24), .badData),
+            (KaikoError.retriesExhausted(asset: btc, window: window, attempts: 8, lastFailure: "x"), .temporary),
+            (KaikoError.unauthorized(host: "h", message: nil), .access),
+            (KaikoError.unknownAsset(btc, message: nil), .badData),
+            (KaikoError.tooManyPages(asset: btc, window: window, pages: 2), .badData),
+            (BackfillError.emptyRange(asset: btc, from: window.start, to: window.start), .usage),
+            (ClockAhead(localNow: 100, databaseNow: 0), .configuration),
+            (CancellationError(), .internalError),
+        ]
+        for (error, kind) in cases {
+            #expect(FailureKind(classifying: error) == kind, "\(error)")
+        }
+    }
+
+    // MARK: - Bounded concurrency
+
+    @Test func boundedConcurrentMapKeepsOrderAndNeverExceedsItsLimit() async {
+        let running = Mutex((now: 0, most: 0))
+        let results = await boundedConcurrentMap(Array(0..<40), limit: 3) { value in
+            running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            try? await Task.sleep(for: .milliseconds(Int.random(in: 1...5)))
+            running.withLock { $0.now -= 1 }
+            return value * 2
+        }
+        #expect(results == (0..<40).map { $0 * 2 })
+        #expect(running.withLock { $0.most } == 3)
+    }
+
+    @Test func boundedConcurrentMapStartsNothingNewOnceCancelled() async {
+        let started = Mutex(0)
+        let task = Task {
+            await boundedConcurrentMap(Array(0..<100), limit: 2) { value in
+                started.withLock { $0 += 1 }
+                try? await Task.sleep(for: .milliseconds(20))
+                return value
+            }
+        }
+        try? await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        let results = await task.value
+        #expect(results.contains { $0 == nil }, "elements never started are nil")
+        #expect(started.withLock { $0 } < 100)
+        #expect(results.compactMap { $0 }.count == started.withLock { $0 })
+    }
+
+    // MARK: - Back-off and health
+
+    @Test func aFailingAssetBacksOffExponentiallyUpToTheCapAndIsDueAgainAfterSuccess() {
+        let state = SchedulerState()
+        let btc = try! AssetCode(validating: "btc")
+        #expect(state.isDue(btc))
+        state.recordFailure(btc, base: .seconds(60), cap: .seconds(3600))
+        #expect(!state.isDue(btc))
+        #expect(state.backoff(btc) == .seconds(60))
+        for _ in 0..<3 { state.recordFailure(btc, base: .seconds(60), cap: .seconds(3600)) }
+        #expect(state.backoff(btc) == .seconds(480))
+        for _ in 0..<30 { state.recordFailure(btc, base: .seconds(60), cap: .seconds(3600)) }
+        #expect(state.backoff(btc) == .seconds(3600), "capped, and no overflow after many failures")
+        state.recordSuccess(btc)
+        #expect(state.isDue(btc) && state.backoff(btc) == nil)
+        // A zero base: due again at once.
+        state.recordFailure(btc, base: .zero, cap: .seconds(1))
+        #expect(state.isDue(btc))
+    }
+
+    @Test func aLoopThatEndedIsNeverHealthy() {
+        let state = SchedulerState()
+        #expect(!state.isLoopHealthy(within: .seconds(10)), "not before it started")
+        state.loopStarted()
+        #expect(state.isLoopHealthy(within: .seconds(10)))
+        state.sleeping()
+        #expect(state.isLoopHealthy(within: .zero), "sleeping between passes is healthy")
+        state.loopStopped()
+        #expect(!state.isLoopHealthy(within: .seconds(10)))
+    }
+
+    // MARK: - The scheduler, driven by the service-lifecycle test kit
+
+    /// A pass whose assets fail or succeed as told, counting what it was asked.
+    final class ScriptedPass: ScheduledPass, Sendable {
+        let failing: Set<AssetCode>
+        let passes = Mutex<[[AssetCode]]>([])
+        let assets: [AssetCode]
+
+        init(assets: [String], failing: [String]) {
+            self.assets = assets.map { try! AssetCode(validating: $0) }
+            self.failing = Set(failing.map { try! AssetCode(validating: $0) })
+        }
+
+        func dueAssets() async throws -> [AssetCode] { assets }
+
+        func run(_ assets: [AssetCode]) async -> [AssetSyncOutcome] {
+            passes.withLock { $0.append(assets) }
+            return assets.map { asset in
+                failing.contains(asset)
+                    ? AssetSyncOutcome(asset: asset, status: .failed("boom", .temporary))
+                    : AssetSyncOutcome(asset: asset, status: .synced)
+            }
+        }
+    }
+
+    @Test func theSchedulerBacksOffAFailingAssetAndStopsOnGracefulShutdown() async throws {
+        let pass = ScriptedPass(assets: ["btc", "eth"], failing: ["eth"])
+        let state = SchedulerState()
+        let scheduler = SyncScheduler(
+            pass: pass, pollInterval: .milliseconds(20), state: state, notifier: SystemdNotifier(environment: [:]),
+            logger: Logger(label: "test"), maxBackoff: .seconds(60))
+        try await testGracefulShutdown { trigger in
+            let running = Task { try await scheduler.run() }
+            let enough = await waitFor { pass.passes.withLock { $0.count } >= 4 }
+            #expect(enough)
+            trigger.triggerGracefulShutdown()
+            try await running.value
+        }
+        let passes = pass.passes.withLock { $0 }
+        let eth = try AssetCode(validating: "eth")
+        let btc = try AssetCode(validating: "btc")
+        // Every failure of eth doubled its back-off from the poll interval (20 ms, 40, 80, ...),
+        // and a pass only takes an asset whose back-off has run out; btc, which succeeds, is
+        // taken every time and owes nothing.
+        let ethFailures = passes.filter { $0.contains(eth) }.count
+        #expect(ethFailures >= 1)
+        #expect(state.backoff(eth) == .milliseconds(20) * Double(1 << (ethFailures - 1)))
+        #expect(passes.allSatisfy { $0.contains(btc) })
+        #expect(state.backoff(btc) == nil)
+        #expect(!state.lastPassHealthy)
+        #expect(!state.isLoopHealthy(within: .seconds(60)), "the loop ended")
+    }
+
+    @Test func theWatchdogEndsWhenCancelledInsteadOfSpinning() async throws {
+        let watchdog = WatchdogService(
+            notifier: SystemdNotifier(environment: [:]), state: SchedulerState(), interval: .milliseconds(10))
+        let finished = Mutex(false)
+        let running = Task {
+            try await watchdog.run()
+            finished.withLock { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(30))
+        running.cancel()
+        // A loop that swallowed the cancellation would spin here for ever.
+        let ended = await waitFor(timeout: .seconds(5)) { finished.withLock { $0 } }
+        #expect(ended)
+    }
+
+    @Test func theSchedulerWaitsForItsStartupGateAndEndsIfCancelledBeforeIt() async throws {
+        let pass = ScriptedPass(assets: ["btc"], failing: [])
+        let gate = StartupGate()
+        let scheduler = SyncScheduler(
+            pass: pass, pollInterval: .seconds(60), state: SchedulerState(), notifier: SystemdNotifier(environment: [:]),
+            logger: Logger(label: "test"), startup: gate)
+        let running = Task { try await scheduler.run() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(pass.passes.withLock { $0.isEmpty }, "nothing runs before the other parts are up")
+        running.cancel()
+        try await running.value
+        #expect(pass.passes.withLock { $0.isEmpty })
+    }
+
+    func waitFor(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return condition()
+    }
+}
+
+@Suite("Rate limiter and fingerprints")
+struct RateLimiterAndFingerprintTests {
+    @Test func theRateLimiterLetsABurstThroughThenPacesAndAPauseHoldsEveryoneBack() async throws {
+        let limiter = RequestRateLimiter(requestsPerSecond: 20, burst: 5)
+        let started = ContinuousClock.now
+        for _ in 0..<5 { try await limiter.acquire() }
+        #expect(started.duration(to: .now) < .milliseconds(150), "the burst is not waited for")
+        for _ in 0..<4 { try await limiter.acquire() }
+        // Four more at 20 a second take at least 150 ms (a loaded machine only adds to it).
+        #expect(started.duration(to: .now) >= .milliseconds(150))
+
+        await limiter.pause(for: .milliseconds(200))
+        #expect(await limiter.isPaused)
+        let paused = ContinuousClock.now
+        try await limiter.acquire()
+        #expect(paused.duration(to: .now) >= .milliseconds(180))
+        #expect(await !limiter.isPaused)
+    }
+
+    @Test func anUnlimitedLimiterNeverWaits() async throws {
+        let limiter = RequestRateLimiter(requestsPerSecond: nil)
+        let started = ContinuousClock.now
+        for _ in 0..<1000 { try await limiter.acquire() }
+        #expect(started.duration(to: .now) < .seconds(1))
+    }
+
+    func record(_ exchanges: [(String, LiquidationFigures)]) -> IntervalRecord {
+        IntervalRecord(
+            hour: UTCHour(containing: 1_740_697_200),
+            totals: LiquidationFigures(
+                totalTrades: 40, totalAmount: DecimalAmount("474520.3599480028")!, longTrades: 2,
+                longAmount: DecimalAmount("11062.85615080547")!, shortTrades: 38,
+                shortAmount: DecimalAmount("463457.50379719737")!),
+            exchanges: exchanges.map { ExchangeBreakdown(exchange: $0.0, figures: $0.1) })
+    }
+
+    let bbit = LiquidationFigures(
+        totalTrades: 17, totalAmount: DecimalAmount("281481.78156436956")!, longTrades: 0, longAmount: .zero,
+        shortTrades: 17, shortAmount: DecimalAmount("281481.78156436956")!)
+    let okex = LiquidationFigures(
+        totalTrades: 23, totalAmount: DecimalAmount("193038.57838363323")!, longTrades: 2,
+        longAmount: DecimalAmount("11062.85615080547")!, shortTrades: 21, shortAmount: DecimalAmount("181975.72223282777")!)
+
+    @Test func fingerprintsAreStableAcrossReleases() {
+        // Stored with every hour: a release that computed them differently would rewrite every
+        // hour once. The values below are what the first release with fingerprints computed.
+        #expect(HourFingerprint.of(record([("bbit", bbit), ("okex", okex)])) == 3_588_498_289_872_363_422)
+        #expect(HourFingerprint.empty == 9_060_682_184_611_815_080)
+    }
+
+    @Test func fingerprintsIgnoreExchangeOrderAndSeeEveryFigure() {
+        let base = HourFingerprint.of(record([("bbit", bbit), ("okex", okex)]))
+        #expect(HourFingerprint.of(record([("okex", okex), ("bbit", bbit)])) == base)
+        var changed = okex
+        changed.shortAmount = DecimalAmount("181975.72223282778")!
+        #expect(HourFingerprint.of(record([("bbit", bbit), ("okex", changed)])) != base)
+        #expect(HourFingerprint.of(record([("bbit", bbit)])) != base)
+        // Fields cannot run together: "ab" + "c" is not "a" + "bc".
+        #expect(HourFingerprint.of(record([("okexb", bbit)])) != HourFingerprint.of(record([("okex", bbit)])))
+    }
+}
