@@ -90,6 +90,19 @@ struct DemoTests {
         #expect(ProcessInfo.processInfo.environment["PGHOST"] != nil && !names.contains("PGHOST"), "the caller's variables stay out")
     }
 
+    @Test func anInstalledLiqsyncWithoutTheDemoProgramSaysWhereItIs() async throws {
+        // As deploy/install.sh installs it: the binary alone.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bin-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let alone = directory.appendingPathComponent("liqsync")
+        try FileManager.default.copyItem(at: LiqsyncBinary.url, to: alone)
+        let outcome = try await runProcess(alone, ["demo", "--days", "1"])
+        #expect(outcome.status == 69)
+        #expect(outcome.stderr.contains("liqsync-demo, and it is not next to this liqsync"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("scripts/demo"))
+    }
+
     @Test func badArgumentsAreOneLineAndExitCode64() async throws {
         let outcome = try await LiqsyncBinary.run(["demo", "--days", "0"], database: nil)
         #expect(outcome.status == 64)

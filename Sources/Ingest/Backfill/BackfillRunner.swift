@@ -147,17 +147,20 @@ public struct BackfillRunner: Sendable {
         for window in job.remaining.chunks(ofAtMost: maxChunkHours) {
             try Task.checkCancellation()
             let startedAt = Date()
-            let fetched: FetchedWindow
-            let result: ChunkWriteResult
             do {
-                fetched = try await source.fetchWindow(asset: plan.asset, window: window)
-                let chunk = ChunkWrite(
-                    asset: plan.asset, window: window, records: fetched.records, kind: .backfill, pages: fetched.pages,
-                    dataVersion: fetched.dataVersion, startedAt: startedAt,
-                    guards: ChunkGuards(settledEnd: plan.settledEnd, maxVanishingHours: maxVanishingHours))
-                result = try await writer.write(chunk, on: connection) { connection in
-                    try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
-                }
+                let (fetched, result) = try await loadChunk(window, of: plan, job: job, startedAt: startedAt, on: connection)
+                outcome.chunks += 1
+                outcome.hours += window.hourCount
+                outcome.requests += fetched.requests
+                outcome.pages += fetched.pages
+                outcome.rows += result.rows
+                progress.advance(plan.asset, hours: window.hourCount, rows: result.rows.written, requests: fetched.requests)
+                logger.info(
+                    "committed backfill chunk",
+                    metadata: [
+                        "window": "\(window)", "records": "\(fetched.records.count)", "inserted": "\(result.rows.inserted)",
+                        "updated": "\(result.rows.updated)", "unchanged": "\(result.rows.unchanged)",
+                    ])
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -168,22 +171,25 @@ public struct BackfillRunner: Sendable {
                 }
                 throw AssetFailure(window: window, startedAt: startedAt, underlying: error)
             }
-            outcome.chunks += 1
-            outcome.hours += window.hourCount
-            outcome.requests += fetched.requests
-            outcome.pages += fetched.pages
-            outcome.rows += result.rows
-            progress.advance(plan.asset, hours: window.hourCount, rows: result.rows.written, requests: fetched.requests)
-            logger.info(
-                "committed backfill chunk",
-                metadata: [
-                    "window": "\(window)", "records": "\(fetched.records.count)", "inserted": "\(result.rows.inserted)",
-                    "updated": "\(result.rows.updated)", "unchanged": "\(result.rows.unchanged)",
-                ])
         }
         progress.finish(plan.asset)
         outcome.seconds = started.duration(to: .now).inSeconds
         return outcome
+    }
+
+    /// One chunk: fetched, validated and written in one transaction with the job's progress.
+    private func loadChunk(
+        _ window: HourWindow, of plan: Plan, job: BackfillJob, startedAt: Date, on connection: PostgresConnection
+    ) async throws -> (FetchedWindow, ChunkWriteResult) {
+        let fetched = try await source.fetchWindow(asset: plan.asset, window: window)
+        let chunk = ChunkWrite(
+            asset: plan.asset, window: window, records: fetched.records, kind: .backfill, pages: fetched.pages,
+            dataVersion: fetched.dataVersion, startedAt: startedAt,
+            guards: ChunkGuards(settledEnd: plan.settledEnd, maxVanishingHours: maxVanishingHours))
+        let result = try await writer.write(chunk, on: connection) { connection in
+            try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
+        }
+        return (fetched, result)
     }
 }
 

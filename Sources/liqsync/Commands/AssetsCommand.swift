@@ -99,33 +99,37 @@ struct AssetsCommand: AsyncParsableCommand {
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resume syncing an asset.")
 
-        @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The asset code.", valueName: "asset"), transform: AssetArgument.parse)
-        var asset: AssetCode
+        @OptionGroup var target: OneAsset
 
         func run() async throws {
-            let code = asset
-            let changed = try await global.withConnection(logger: global.makeLogger()) { connection in
-                try await AssetStore(connection: connection).setEnabled(code, true)
-            }
-            Console.print(changed ? "Enabled \(code)." : "\(code) was already enabled.")
+            let changed = try await target.setEnabled(true)
+            Console.print(changed ? "Enabled \(target.asset)." : "\(target.asset) was already enabled.")
         }
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Stop syncing an asset and keep its data.")
+        static let configuration = CommandConfiguration(abstract: "Stop syncing an asset and keep its data.")
 
+        @OptionGroup var target: OneAsset
+
+        func run() async throws {
+            let changed = try await target.setEnabled(false)
+            Console.print(changed ? "Disabled \(target.asset); its data is kept." : "\(target.asset) was already disabled.")
+        }
+    }
+
+    /// The database and the one asset `enable` and `disable` act on.
+    struct OneAsset: ParsableArguments {
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The asset code.", valueName: "asset"), transform: AssetArgument.parse)
         var asset: AssetCode
 
-        func run() async throws {
-            let code = asset
-            let changed = try await global.withConnection(logger: global.makeLogger()) { connection in
-                try await AssetStore(connection: connection).setEnabled(code, false)
+        /// Whether it changed.
+        func setEnabled(_ enabled: Bool) async throws -> Bool {
+            let asset = self.asset
+            return try await global.withConnection(logger: global.makeLogger()) { connection in
+                try await AssetStore(connection: connection).setEnabled(asset, enabled)
             }
-            Console.print(changed ? "Disabled \(code); its data is kept." : "\(code) was already disabled.")
         }
     }
 
@@ -142,11 +146,10 @@ struct AssetsCommand: AsyncParsableCommand {
         var purge = false
 
         func run() async throws {
-            let code = asset
             let deleted = try await global.withConnection(logger: global.makeLogger()) { connection in
-                try await AssetStore(connection: connection).remove(code, purge: purge)
+                try await AssetStore(connection: connection).remove(asset, purge: purge)
             }
-            Console.print(deleted > 0 ? "Removed \(code) and deleted its \(deleted) stored hours." : "Removed \(code).")
+            Console.print(deleted > 0 ? "Removed \(asset) and deleted its \(deleted) stored hours." : "Removed \(asset).")
         }
     }
 }
