@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import TestSupport
 import Testing
+import TestSupport
 
 @Suite("Backfill: resumable, safe beside the service")
 struct BackfillTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import TestSupport
 import Testing
+import TestSupport
 
 /// The `liqsync` binary against a stand-in API that misbehaves the way a gateway in front of
 /// Kaiko plausibly would, and against ordinary operator mistakes: no bad answer changes a

@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import LiquidationStore
+import Logging
 import Postgres
 import Testing
 

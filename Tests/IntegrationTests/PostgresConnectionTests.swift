@@ -4,8 +4,8 @@ import LiquidationModel
 import LiquidationStore
 import Logging
 import Postgres
-import TestSupport
 import Testing
+import TestSupport
 
 @Suite("Postgres: errors, transactions, COPY, locks, connections")
 struct PostgresConnectionTests {

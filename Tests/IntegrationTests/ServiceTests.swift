@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import Postgres
-import TestSupport
 import Testing
+import TestSupport
 
 /// `liqsync run`, the service: systemd notifications, graceful stop, metrics, recovery.
 @Suite("Service: liqsync run")

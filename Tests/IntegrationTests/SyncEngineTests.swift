@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import TestSupport
 import Testing
+import TestSupport
 
 /// The sync engine end to end: the `liqsync` binary against the `fake-kaiko` binary and a real
 /// database, checked against the stand-in's truth endpoint.

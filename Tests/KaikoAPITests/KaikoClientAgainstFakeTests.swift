@@ -4,8 +4,8 @@ import InMemoryLogging
 import KaikoAPI
 import LiquidationModel
 import Logging
-import TestSupport
 import Testing
+import TestSupport
 
 /// The client that would talk to Kaiko, pointed at FakeKaiko.
 @Suite("KaikoClient against FakeKaiko")

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import CommandLineSupport
+import Foundation
 import LiquidationStore
 
 struct StatusCommand: AsyncParsableCommand {

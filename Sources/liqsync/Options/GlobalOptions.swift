@@ -1,9 +1,8 @@
-import CommandLineSupport
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Logging
 import Postgres
-import Synchronization
 
 /// Options every command that touches the database shares.
 struct GlobalOptions: ParsableArguments {

@@ -1,5 +1,5 @@
-import CommandLineSupport
 import ArgumentParser
+import CommandLineSupport
 import LiquidationStore
 
 /// The write guards a user may loosen, shared by sync, run and backfill.

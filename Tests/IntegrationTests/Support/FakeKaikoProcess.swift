@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import Postgres
-import TestSupport
 import Testing
+import TestSupport
 
 /// The `fake-kaiko` binary, started on a free port, and what tests ask of it.
 struct FakeKaikoProcess: Sendable {
