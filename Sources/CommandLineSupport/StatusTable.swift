@@ -4,7 +4,8 @@ import LiquidationStore
 /// `liqsync status` as a table for a terminal (the demo shows the same).
 public enum StatusTable {
     public static func render(_ statuses: [AssetStatus]) -> String {
-        var table = TextTable(headers: ["ASSET", "ENABLED", "SYNC FROM", "WATERMARK", "LAG", "HOURS", "LAST RUN", "LAST ERROR"])
+        var table = TextTable(
+            headers: ["ASSET", "ENABLED", "SYNC FROM", "WATERMARK", "LAG", "HOURS", "REV 24H", "LAST RUN", "LAST ERROR"])
         for status in statuses {
             let asset = status.asset
             let lastRun = status.lastRunFinishedAt.map {
@@ -12,7 +13,7 @@ public enum StatusTable {
             } ?? "never"
             table.rows.append([
                 asset.asset.rawValue, asset.enabled ? "yes" : "no", asset.syncFrom.description, asset.watermark.description,
-                Self.duration(status.lagSeconds), String(asset.storedHours), lastRun,
+                Self.duration(status.lagSeconds), String(asset.storedHours), String(status.revisionsLastDay), lastRun,
                 asset.lastError.map { String($0.prefix(80)) } ?? "",
             ])
         }

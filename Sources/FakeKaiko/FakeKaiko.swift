@@ -59,6 +59,10 @@ public final class FakeKaiko: Sendable {
         router.get("/v2/data/liquidation.v1/token/:asset") { request, context in
             try await self.liquidations(request, asset: context.parameters.get("asset") ?? "")
         }
+        // Kaiko's reference data (another host there; the same server here).
+        router.get("/v1/exchanges") { _, _ in
+            Self.json(.ok, ResponseJSON.exchanges(Self.referenceExchanges))
+        }
         router.get("/_fake/truth/:asset") { request, context in
             self.truth(request, asset: context.parameters.get("asset") ?? "")
         }
@@ -288,6 +292,16 @@ public final class FakeKaiko: Sendable {
 }
 
 struct FakeDisconnect: Error {}
+
+extension FakeKaiko {
+    /// The exchanges the reference data lists: the codes the synthetic data uses, with names as
+    /// Kaiko's list has them (some renamed since liqsync's shipped list, one code it lacks).
+    public static let referenceExchanges: [(code: String, name: String)] = [
+        ("bbit", "Bybit"), ("okex", "OKX"), ("binc", "Binance"), ("bfnx", "Bitfinex"), ("drbt", "Deribit"),
+        ("hbdm", "HTX Futures"), ("krkn", "Kraken"), ("bmex", "BitMEX"), ("bgon", "Bitget"), ("gtio", "Gate"),
+        ("hypr", "Hyperliquid"), ("mexc", "MEXC"), ("phmx", "Phemex"), ("cnex", "CoinEx"), ("dydx", "dYdX"),
+    ]
+}
 
 extension FakeKaiko {
     static let apiKeyHeader = HTTPField.Name("X-Api-Key")!

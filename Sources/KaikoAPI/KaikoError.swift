@@ -26,6 +26,8 @@ public enum KaikoError: Error, Sendable, CustomStringConvertible {
     case malformedResponse(asset: AssetCode, window: HourWindow, reason: String)
     /// A record that fails validation against the request.
     case invalidRecord(asset: AssetCode, window: HourWindow, problem: RecordProblem)
+    /// Kaiko's reference data (exchange names) could not be read; the names stored stay.
+    case referenceDataUnavailable(host: String, reason: String)
 
     public var description: String {
         switch self {
@@ -55,6 +57,8 @@ public enum KaikoError: Error, Sendable, CustomStringConvertible {
             return "malformed response for \(asset) \(window): \(reason)"
         case .invalidRecord(let asset, let window, let problem):
             return "invalid data for \(asset) \(window): \(problem)"
+        case .referenceDataUnavailable(let host, let reason):
+            return "cannot read exchange names from \(host): \(String(reason.prefix(300))); the names stored are kept"
         }
     }
 

@@ -67,6 +67,20 @@ struct BIQueryTests {
         }
     }
 
+    /// A revision of btc's last hour (as Kaiko might send one), for the revisions example.
+    func seedRevision(_ database: TestDatabase) async throws {
+        try await database.withConnection { connection async throws in
+            try await connection.execute(script: """
+                INSERT INTO liquidations.revision
+                    (asset, interval_start, exchange, change, old_total_trades, old_total_amount, old_long_trades,
+                     old_long_amount, old_short_trades, old_short_amount, new_total_trades, new_total_amount,
+                     new_long_trades, new_long_amount, new_short_trades, new_short_amount, data_version)
+                VALUES ('btc', date_trunc('day', now()) - interval '1 hour', NULL, 'changed',
+                        3, 100.25, 1, 50, 2, 50.25, 4, 120.75, 2, 70.5, 2, 50.25, 'v1');
+                """)
+        }
+    }
+
     func run(_ sql: String, as reader: PostgresConnection) async throws -> [[String: String]] {
         let rows = try await reader.query(PostgresQuery(unsafeSQL: sql)).rows
         return rows.map { row in
@@ -78,9 +92,10 @@ struct BIQueryTests {
 
     @Test func everyDocumentedQueryRunsAsAReaderAndReturnsTheExpectedResult() async throws {
         let examples = try Self.examples()
-        #expect(examples.count >= 6)
+        #expect(examples.count >= 8)
         let database = try await TestDatabase.create()
         try await seed(database)
+        try await seedRevision(database)
         let analyst = "analyst_\(UUID().uuidString.prefix(6).lowercased())"
         try await database.withConnection { connection async throws in
             try await connection.execute(script: "CREATE ROLE \(analyst) LOGIN; GRANT liquidations_reader TO \(analyst);")
@@ -134,6 +149,18 @@ struct BIQueryTests {
             let total = assetShares.reduce(Decimal(0)) { $0 + decimal($1["share_pct"]) }
             #expect(abs(NSDecimalNumber(decimal: total).doubleValue - 100) <= 0.011, "rounded shares add up to 100")
         }
+
+        // Final days: the last day is within the 24 hours below the watermark, so provisional.
+        let finalDays = try await run(try #require(examples["final-days"]), as: reader)
+        #expect(finalDays.count == 4)
+        #expect(Set(finalDays.map { $0["day"]! }).count == 2)
+
+        // Recent revisions: the one seeded, with its figures before and after.
+        let revised = try await run(try #require(examples["recent-revisions"]), as: reader)
+        #expect(revised.count == 1)
+        #expect(revised.first?["scope"] == "totals" && revised.first?["change"] == "changed")
+        #expect(decimal(revised.first?["old_total_amount_usd"]) == Decimal(string: "100.25")!)
+        #expect(decimal(revised.first?["new_total_amount_usd"]) == Decimal(string: "120.75")!)
 
         // Hours covered equal hours expected: 72 each, below the watermark.
         let covered = try await run(try #require(examples["hours-covered"]), as: reader)

@@ -13,7 +13,7 @@ struct DemoTests {
         let demo = try await LiqsyncBinary.run(["demo", "--days", "3"], database: database)
         #expect(demo.status == 0, "\(demo.stdout)\n\(demo.stderr)")
         #expect(demo.stdout.contains("using the configured database"))
-        #expect(demo.stdout.contains("applied 0001_initial.sql, 0002_day_indexes.sql, 0003_hour_fingerprint.sql, 0004_watermark_not_in_future.sql"))
+        #expect(demo.stdout.contains("applied 0001_initial.sql, 0002_day_indexes.sql, 0003_hour_fingerprint.sql, 0004_watermark_not_in_future.sql, 0005_final_hours_and_revisions.sql"))
 
         // Every hour from the start of the backfill to the last settled one, for each asset.
         let coverage = try await database.withConnection { connection async throws in

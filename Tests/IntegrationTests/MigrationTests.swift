@@ -44,7 +44,7 @@ struct MigrationTests {
                 WHERE n.nspname = 'liquidations' AND c.relkind = 'v' ORDER BY c.relname
                 """
             ).rows.map { try $0.decode(String.self, Bool.self) }
-            #expect(views.map(\.0) == ["daily", "daily_by_exchange", "hourly", "hourly_by_exchange", "sync_status"])
+            #expect(views.map(\.0) == ["daily", "daily_by_exchange", "hourly", "hourly_by_exchange", "revisions", "sync_status"])
             #expect(views.allSatisfy { $0.1 })
             let uncommented = try await connection.query(
                 """
@@ -64,7 +64,7 @@ struct MigrationTests {
             ).scalar(String.self)
             #expect(
                 hourlyColumns == "asset,interval_start,interval_end,total_trades,total_amount_usd,long_trades,"
-                    + "long_amount_usd,short_trades,short_amount_usd,updated_at")
+                    + "long_amount_usd,short_trades,short_amount_usd,updated_at,is_final")
         }
     }
 
@@ -156,7 +156,7 @@ struct MigrationTests {
         }
         let reader = try await PostgresConnection.connect(
             PostgresConfiguration(connectionString: "dbname=\(database.name) user=\(analyst)"))
-        for view in ["hourly", "hourly_by_exchange", "daily", "daily_by_exchange", "sync_status"] {
+        for view in ["hourly", "hourly_by_exchange", "daily", "daily_by_exchange", "sync_status", "revisions"] {
             #expect(try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM liquidations.\(view)"))
                 .scalar(Int64.self) == 0)
         }
@@ -166,6 +166,7 @@ struct MigrationTests {
             "UPDATE liquidations.exchange SET name = 'x'",
             "SELECT * FROM liquidations.token_interval",
             "SELECT * FROM liquidations.schema_migrations",
+            "SELECT * FROM liquidations.revision",
             "CREATE TABLE liquidations.mine (x int)",
         ]
         for sql in writes {
@@ -189,7 +190,7 @@ struct MigrationTests {
                 VALUES ('btc', '2025-01-08', '2025-03-01'), ('eth', '2025-01-08', '2025-01-08');
                 """)
             let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
-            #expect(plan.applied == ["0004_watermark_not_in_future.sql"])
+            #expect(plan.applied == ["0004_watermark_not_in_future.sql", "0005_final_hours_and_revisions.sql"])
             // Existing rows are untouched; moving a watermark forward to the present still works.
             #expect(try await connection.query("SELECT watermark::text FROM liquidations.asset WHERE asset = 'btc'")
                 .scalar(String.self) == "2025-03-01 00:00:00+00")
@@ -202,6 +203,36 @@ struct MigrationTests {
                 let error = try await #require(throws: PostgresError.self) { try await connection.query(PostgresQuery(unsafeSQL: sql)) }
                 #expect(error.sqlState == PostgresError.SQLState.checkViolation, "\(sql): \(error)")
             }
+        }
+    }
+
+    @Test func version5UpgradesALoadedDatabaseWithFinalHoursAndAnEmptyRevisionLog() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 4 }, logger: logger)
+                .migrate()
+            try await connection.execute(script: """
+                INSERT INTO liquidations.asset (asset, sync_from, watermark) VALUES ('btc', '2025-03-01', '2025-03-03');
+                INSERT INTO liquidations.token_interval
+                    (asset, interval_start, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
+                SELECT 'btc', h, 1, 2.5, 1, 2.5, 0, 0
+                FROM generate_series('2025-03-01'::timestamptz, '2025-03-02 23:00', interval '1 hour') AS h;
+                """)
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            #expect(plan.applied == ["0005_final_hours_and_revisions.sql"])
+            let (final, provisional, finalDays, lookback, revisions) = try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM liquidations.hourly WHERE is_final),
+                       (SELECT count(*) FROM liquidations.hourly WHERE NOT is_final),
+                       (SELECT string_agg(day::text || '=' || is_final, ',' ORDER BY day) FROM liquidations.daily),
+                       (SELECT lookback_hours FROM liquidations.asset),
+                       (SELECT count(*) FROM liquidations.revisions)
+                """
+            ).rows[0].decode(Int64.self, Int64.self, String.self, Int.self, Int64.self)
+            #expect(final == 24 && provisional == 24, "the last 24 hours below the watermark are provisional")
+            #expect(finalDays == "2025-03-01=true,2025-03-02=false")
+            #expect(lookback == 24 && revisions == 0)
         }
     }
 }

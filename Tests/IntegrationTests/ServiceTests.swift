@@ -41,6 +41,14 @@ struct ServiceTests {
         #expect(await listener.waitFor("READY=1"), "\(service.text)")
         #expect(await listener.waitFor("STATUS=2 assets synced"), "\(listener.received)")
         #expect(await listener.waitFor("WATCHDOG=1"))
+        // Exchange names are refreshed from the reference data as the service starts (then daily).
+        let renamed = await eventually {
+            let name = try? await database.withConnection { connection async throws in
+                try await connection.query("SELECT name FROM liquidations.exchange WHERE exchange = 'hbdm'").scalar(String.self)
+            }
+            return name == "HTX Futures"
+        }
+        #expect(renamed, "\(service.text.suffix(1000))")
 
         // /metrics and /health while running.
         let metrics = try await HTTPClient.shared.execute(

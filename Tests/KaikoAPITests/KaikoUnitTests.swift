@@ -107,3 +107,20 @@ struct NetworkValueBoundsTests {
         #expect(invalidUTF8.withUnsafeBytes { BodyExcerpt.of($0) } == "\u{FFFD}\u{FFFD}A")
     }
 }
+
+@Suite("Reference data: exchange names")
+struct ReferenceDataTests {
+    func parse(_ text: String) throws -> [ExchangeReference] {
+        try Array(text.utf8).withUnsafeBytes { try ReferenceData.parseExchanges($0) }
+    }
+
+    @Test func bothShapesAreReadAndUnusableEntriesLeftOut() throws {
+        let listed = #"[{"code":"bbit","name":"Bybit","kaiko_legacy_slug":"bbit"},{"code":"okex","name":"OKX"}]"#
+        #expect(try parse(listed).map(\.code) == ["bbit", "okex"])
+        #expect(try parse(#"{"result":"success","data":\#(listed)}"#).map(\.name) == ["Bybit", "OKX"])
+        let odd = #"[{"code":"","name":"x"},{"code":"a","name":null},{"name":"no code"},{"code":"b\u0007","name":"bell"},{"code":"c","name":"C"}]"#
+        #expect(try parse(odd) == [ExchangeReference(code: "c", name: "C")])
+        #expect(throws: (any Error).self) { try parse(#"{"result":"error","message":"nope"}"#) }
+        #expect(throws: (any Error).self) { try parse("<html>") }
+    }
+}

@@ -59,6 +59,14 @@ enum ResponseJSON {
             + "\"short_trades\":\(figures.shortTrades),\"short_amount\":\(FakeFigures.decimal(figures.shortUnits))"
     }
 
+    /// The reference data's exchange list: `{"result":"success","data":[{code, name, kaiko_legacy_slug}]}`.
+    static func exchanges(_ list: [(code: String, name: String)]) -> String {
+        let entries = list.map { entry in
+            "{\"code\":\(string(entry.code)),\"name\":\(string(entry.name)),\"kaiko_legacy_slug\":\(string(entry.code))}"
+        }
+        return "{\"result\":\"success\",\"data\":[" + entries.joined(separator: ",") + "]}"
+    }
+
     static func error(_ message: String) -> String {
         "{\"message\":\(string(message)),\"result\":\"error\"}"
     }

@@ -43,7 +43,7 @@ public enum FailureKind: Sendable, Hashable, CaseIterable {
     private static func kind(of error: KaikoError) -> FailureKind {
         switch error {
         case .unauthorized, .forbidden: return .access
-        case .retriesExhausted: return .temporary
+        case .retriesExhausted, .referenceDataUnavailable: return .temporary
         case .unknownAsset, .malformedResponse, .invalidRecord, .paginationLoop, .foreignNextURL, .tooManyPages: return .badData
         case .invalidConfiguration, .badRequest: return .configuration
         case .unexpectedStatus: return .internalError

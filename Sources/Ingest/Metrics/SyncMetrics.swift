@@ -21,6 +21,9 @@ public struct SyncMetrics: Sendable {
                 .increment(by: count)
         }
         Counter(label: "liqsync_chunks_committed_total", dimensions: [("asset", asset.rawValue)]).increment()
+        if result.revisions > 0 {
+            Counter(label: "liqsync_revisions_total", dimensions: [("asset", asset.rawValue)]).increment(by: result.revisions)
+        }
     }
 
     func recordPass(_ outcome: AssetSyncOutcome) {

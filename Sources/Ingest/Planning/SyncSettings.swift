@@ -2,8 +2,10 @@ import LiquidationStore
 
 /// How the sync engine decides what to fetch.
 public struct SyncSettings: Sendable, Equatable {
-    /// Hours below the watermark re-read on every pass, to pick up late revisions.
-    public var lookbackHours: Int
+    /// Hours below the watermark re-read when a new hour settles, to pick up late revisions;
+    /// nil: each asset's own (`liquidations.asset.lookback_hours`). When set, it is also
+    /// recorded on each asset synced, so the views know which hours are final.
+    public var lookbackHours: Int?
     /// An hour is asked for only once it ended at least this long ago.
     public var settleDelaySeconds: Int64
     /// Hours per request and per transaction (the API's page maximum).
@@ -14,7 +16,7 @@ public struct SyncSettings: Sendable, Equatable {
     public var maxVanishingHours: Int
 
     public init(
-        lookbackHours: Int = 24, settleDelaySeconds: Int64 = 600, maxChunkHours: Int = 1000, concurrency: Int = 4,
+        lookbackHours: Int? = nil, settleDelaySeconds: Int64 = 600, maxChunkHours: Int = 1000, concurrency: Int = 4,
         maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours
     ) {
         self.maxVanishingHours = maxVanishingHours

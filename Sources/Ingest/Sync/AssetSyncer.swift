@@ -122,9 +122,10 @@ public struct AssetSyncer: Sendable {
     ) async throws -> (FetchedWindow, ChunkWriteResult) {
         let chunkStarted = ContinuousClock.now
         let fetched = try await source.fetchWindow(asset: asset, window: window)
-        let chunk = ChunkWrite(
+        var chunk = ChunkWrite(
             asset: asset, window: window, records: fetched.records, kind: .sync, pages: fetched.pages,
             dataVersion: fetched.dataVersion, startedAt: startedAt, guards: guards)
+        chunk.lookbackHours = settings.lookbackHours
         let result = try await writer.write(chunk, on: connection, alsoInTransaction: nil)
         metrics.recordChunk(asset: asset, result: result, requests: fetched.requests)
         metrics.recordLag(asset: asset, watermark: result.watermark, now: Int64(now().timeIntervalSince1970))
@@ -135,7 +136,7 @@ public struct AssetSyncer: Sendable {
                 "window": "\(window)", "records": "\(fetched.records.count)", "pages": "\(fetched.pages)",
                 "requests": "\(fetched.requests)", "inserted": "\(result.rows.inserted)",
                 "updated": "\(result.rows.updated)", "deleted": "\(result.rows.deleted)",
-                "unchanged": "\(result.rows.unchanged)", "watermark": "\(result.watermark)",
+                "unchanged": "\(result.rows.unchanged)", "revisions": "\(result.revisions)", "watermark": "\(result.watermark)",
                 "duration_ms": "\(chunkStarted.duration(to: .now).wholeMilliseconds)",
             ])
         return (fetched, result)

@@ -10,6 +10,8 @@ public struct AssetStatus: Sendable {
     public var lastRunStatus: String?
     public var lastRunFinishedAt: Date?
     public var lastRunRowsWritten: Int?
+    /// Changes to stored hours written in the last 24 hours (see the `revisions` view).
+    public var revisionsLastDay: Int64
 }
 
 extension AssetStore {
@@ -21,7 +23,10 @@ extension AssetStore {
                 SELECT a.asset, a.enabled, a.sync_from, a.watermark, a.last_synced_at, a.last_error, a.last_error_at,
                        (SELECT count(*) FROM liquidations.token_interval AS t WHERE t.asset = a.asset),
                        extract(epoch FROM now() - a.watermark)::bigint,
-                       r.status, r.finished_at, r.rows_inserted + r.rows_updated + r.rows_deleted
+                       r.status, r.finished_at, r.rows_inserted + r.rows_updated + r.rows_deleted,
+                       a.lookback_hours,
+                       (SELECT count(*) FROM liquidations.revision AS v
+                        WHERE v.asset = a.asset AND v.detected_at > now() - interval '24 hours')
                 FROM liquidations.asset AS a
                 LEFT JOIN LATERAL (
                     SELECT status, finished_at, rows_inserted, rows_updated, rows_deleted
@@ -30,15 +35,17 @@ extension AssetStore {
                 ORDER BY a.asset
                 """, name: "status"
             ).rows.map { row in
-                let (asset, enabled, syncFrom, watermark, lastSyncedAt, lastError, lastErrorAt, hours, lag, runStatus, finished, rows) =
-                    try row.decode(
-                        AssetCode.self, Bool.self, UTCHour.self, UTCHour.self, Date?.self, String?.self, Date?.self,
-                        Int64.self, Int64.self, String?.self, Date?.self, Int?.self)
+                let (asset, enabled, syncFrom, watermark, lastSyncedAt, lastError, lastErrorAt, hours, lag, runStatus, finished,
+                     rows, lookback, revisions) = try row.decode(
+                    AssetCode.self, Bool.self, UTCHour.self, UTCHour.self, Date?.self, String?.self, Date?.self, Int64.self,
+                    Int64.self, String?.self, Date?.self, Int?.self, Int.self, Int64.self)
                 return AssetStatus(
                     asset: TrackedAsset(
                         asset: asset, enabled: enabled, syncFrom: syncFrom, watermark: watermark,
-                        lastSyncedAt: lastSyncedAt, lastError: lastError, lastErrorAt: lastErrorAt, storedHours: hours),
-                    lagSeconds: lag, lastRunStatus: runStatus, lastRunFinishedAt: finished, lastRunRowsWritten: rows)
+                        lastSyncedAt: lastSyncedAt, lastError: lastError, lastErrorAt: lastErrorAt, storedHours: hours,
+                        lookbackHours: lookback),
+                    lagSeconds: lag, lastRunStatus: runStatus, lastRunFinishedAt: finished, lastRunRowsWritten: rows,
+                    revisionsLastDay: revisions)
             }
         }
     }

@@ -17,16 +17,17 @@ public struct AssetStore: Sendable {
         case alreadyTracked(AssetCode, syncFrom: UTCHour)
     }
 
-    /// Starts tracking each asset from `syncFrom`, in one transaction. Assets already tracked
-    /// keep their settings: moving `sync_from` back would claim hours that are not loaded.
-    public func add(_ assets: [AssetCode], syncFrom: UTCHour) async throws -> [AddOutcome] {
+    /// Starts tracking each asset from `syncFrom` (re-reading `lookbackHours`, default 24, on
+    /// each sync), in one transaction. Assets already tracked keep their settings: moving
+    /// `sync_from` back would claim hours that are not loaded.
+    public func add(_ assets: [AssetCode], syncFrom: UTCHour, lookbackHours: Int? = nil) async throws -> [AddOutcome] {
         try await storeOperation("adding assets") {
             try await connection.withTransaction { connection in
                 try assets.map { asset -> AddOutcome in
                     let inserted = try connection.query(
                         """
-                        INSERT INTO liquidations.asset (asset, sync_from, watermark)
-                        VALUES (\(asset), \(syncFrom), \(syncFrom))
+                        INSERT INTO liquidations.asset (asset, sync_from, watermark, lookback_hours)
+                        VALUES (\(asset), \(syncFrom), \(syncFrom), coalesce(\(lookbackHours)::integer, 24))
                         ON CONFLICT (asset) DO NOTHING
                         """, name: "assets.add"
                     ).affectedRows
@@ -51,20 +52,21 @@ public struct AssetStore: Sendable {
                        a.last_error_at,
                        CASE WHEN \(countingStoredHours)
                             THEN (SELECT count(*) FROM liquidations.token_interval AS t WHERE t.asset = a.asset)
-                            ELSE 0 END
+                            ELSE 0 END,
+                       a.lookback_hours
                 FROM liquidations.asset AS a
                 WHERE \(filter)::text[] IS NULL OR a.asset = ANY(\(filter)::text[])
                 ORDER BY a.asset
                 """, name: "assets.list"
             ).rows.map { row in
-                let (asset, enabled, syncFrom, watermark, lastSyncedAt, lastError, lastErrorAt, storedHours) =
+                let (asset, enabled, syncFrom, watermark, lastSyncedAt, lastError, lastErrorAt, storedHours, lookback) =
                     try row.decode(
                         AssetCode.self, Bool.self, UTCHour.self, UTCHour.self, Date?.self, String?.self, Date?.self,
-                        Int64.self)
+                        Int64.self, Int.self)
                 return TrackedAsset(
                     asset: asset, enabled: enabled, syncFrom: syncFrom, watermark: watermark,
                     lastSyncedAt: lastSyncedAt, lastError: lastError, lastErrorAt: lastErrorAt,
-                    storedHours: storedHours)
+                    storedHours: storedHours, lookbackHours: lookback)
             }
         }
     }
@@ -84,6 +86,24 @@ public struct AssetStore: Sendable {
         }
         guard let previous else { throw StoreError.assetNotTracked(asset) }
         return previous != enabled
+    }
+
+    /// Sets how many hours below the watermark each sync re-reads (and so which hours the views
+    /// call final). Returns the previous value.
+    @discardableResult
+    public func setLookback(_ asset: AssetCode, hours: Int) async throws -> Int {
+        let previous = try await storeOperation("updating asset \(asset)") {
+            try await connection.query(
+                """
+                UPDATE liquidations.asset AS a SET lookback_hours = \(hours)
+                FROM (SELECT lookback_hours FROM liquidations.asset WHERE asset = \(asset) FOR UPDATE) AS before
+                WHERE a.asset = \(asset)
+                RETURNING before.lookback_hours
+                """, name: "assets.set-lookback"
+            ).rows.first.map { try $0.decode(Int.self, at: 0) }
+        }
+        guard let previous else { throw StoreError.assetNotTracked(asset) }
+        return previous
     }
 
     /// Stops tracking an asset. Without `purge`, refuses when hours are stored (so no data is

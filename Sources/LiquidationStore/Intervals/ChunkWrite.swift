@@ -5,6 +5,8 @@ import LiquidationModel
 public enum RunKind: String, Sendable {
     case sync
     case backfill
+    /// `liqsync reconcile --repair` rewriting hours that differ from the source.
+    case repair
 }
 
 /// One fetched window of one asset, ready to be written in one transaction.
@@ -19,6 +21,12 @@ public struct ChunkWrite: Sendable {
     public var startedAt: Date
     /// What the writer refuses to do on the strength of this answer.
     public var guards: ChunkGuards
+    /// Hours merged even when their fingerprint matches the stored one (a repair of rows edited
+    /// in the tables, which fingerprints cannot see).
+    public var forcedHours: Set<UTCHour> = []
+    /// The lookback the sync re-reading this chunk used, recorded on the asset so the views know
+    /// which hours are final; nil leaves the asset's as it is.
+    public var lookbackHours: Int?
 
     public init(
         asset: AssetCode, window: HourWindow, records: [IntervalRecord], kind: RunKind, pages: Int,
@@ -62,6 +70,8 @@ public struct ChunkWriteResult: Sendable, Equatable {
     public var exchangeRowsUpdated = 0
     public var exchangeRowsDeleted = 0
     public var exchangeRowsUnchanged = 0
+    /// Changes to hours already stored, written to the revision log.
+    public var revisions = 0
     /// The asset's watermark after the commit.
     public var watermark: UTCHour
 

@@ -72,6 +72,7 @@ public struct IntervalWriter: Sendable {
 
         // Only hours whose fingerprint differs from the stored one (or that are new) are merged.
         var stored: [UTCHour: Int64] = [:]
+        var storedHours: Set<UTCHour> = []
         var storedWithLiquidations: [UTCHour] = []
         for row in try connection.query(
             """
@@ -82,6 +83,7 @@ public struct IntervalWriter: Sendable {
         ).rows {
             let (hour, fingerprint, hasLiquidations) = try row.decode(UTCHour.self, Int64?.self, Bool.self)
             stored[hour] = fingerprint
+            storedHours.insert(hour)
             if hasLiquidations { storedWithLiquidations.append(hour) }
         }
         try EmptinessGuard.checkVanishing(
@@ -91,7 +93,7 @@ public struct IntervalWriter: Sendable {
         for hour in chunk.window.hours {
             let record = byHour[hour]
             let fingerprint = record.map(HourFingerprint.of) ?? HourFingerprint.empty
-            if stored[hour] == fingerprint {
+            if stored[hour] == fingerprint && !chunk.forcedHours.contains(hour) {
                 result.hoursUnchanged += 1
                 result.exchangeRowsUnchanged += record?.exchanges.count ?? 0
             } else {
@@ -99,18 +101,23 @@ public struct IntervalWriter: Sendable {
             }
         }
         if !changed.isEmpty {
-            try merge(changed, byHour: byHour, chunk: chunk, into: &result, connection: connection)
+            let revisesStoredHours = changed.contains { storedHours.contains($0.hour) }
+            try merge(
+                changed, byHour: byHour, chunk: chunk, recordingRevisions: revisesStoredHours, into: &result,
+                connection: connection)
         }
         return try finish(chunk, result: result, connection: connection)
     }
 
-    /// Stages the changed hours and merges them: upsert totals, register new exchange codes,
-    /// delete exchanges gone from those hours, upsert exchange rows.
+    /// Stages the changed hours and merges them: log what changes in hours already stored,
+    /// upsert totals, register new exchange codes, delete exchanges gone from those hours, upsert
+    /// exchange rows.
     private static func merge(
         _ changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord], chunk: ChunkWrite,
-        into result: inout ChunkWriteResult, connection: isolated PostgresConnection
+        recordingRevisions: Bool, into result: inout ChunkWriteResult, connection: isolated PostgresConnection
     ) throws {
         let stagedExchanges = try stage(changed, byHour: byHour, connection: connection)
+        if recordingRevisions { result.revisions = try recordRevisions(chunk, connection: connection) }
         let totals = try upsertTotals(chunk, connection: connection)
         result.hoursInserted = totals.inserted
         result.hoursUpdated = totals.updated
@@ -125,7 +132,7 @@ public struct IntervalWriter: Sendable {
 
     /// COPYs the changed hours (zeros for hours the API left out) and their exchanges into the
     /// session's staging tables; returns the number of exchange rows staged.
-    private static func stage(
+    static func stage(
         _ changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord],
         connection: isolated PostgresConnection
     ) throws -> Int {
@@ -153,6 +160,78 @@ public struct IntervalWriter: Sendable {
             }
         }
     }
+
+    /// Writes to the revision log every difference between the staged figures and what is stored
+    /// for hours already stored: totals changed, exchanges changed, added or removed. Runs before
+    /// the merge, in its transaction; equal figures (`1.50` and `1.5` too) log nothing.
+    private static func recordRevisions(_ chunk: ChunkWrite, connection: isolated PostgresConnection) throws -> Int {
+        try connection.query(
+            """
+            WITH totals AS (
+                INSERT INTO liquidations.revision
+                    (asset, interval_start, exchange, change, \(sql: Self.revisionFigures), data_version)
+                SELECT \(chunk.asset), s.interval_start, NULL, 'changed',
+                       t.total_trades, t.total_amount, t.long_trades, t.long_amount, t.short_trades, t.short_amount,
+                       s.total_trades, s.total_amount, s.long_trades, s.long_amount, s.short_trades, s.short_amount,
+                       \(chunk.dataVersion)
+                FROM liqsync_stage_interval AS s
+                JOIN liquidations.token_interval AS t ON t.asset = \(chunk.asset) AND t.interval_start = s.interval_start
+                WHERE (t.total_trades, t.total_amount, t.long_trades, t.long_amount, t.short_trades, t.short_amount)
+                      IS DISTINCT FROM
+                      (s.total_trades, s.total_amount, s.long_trades, s.long_amount, s.short_trades, s.short_amount)
+                RETURNING 1
+            ), changed AS (
+                INSERT INTO liquidations.revision
+                    (asset, interval_start, exchange, change, \(sql: Self.revisionFigures), data_version)
+                SELECT \(chunk.asset), s.interval_start, s.exchange, 'changed',
+                       e.total_trades, e.total_amount, e.long_trades, e.long_amount, e.short_trades, e.short_amount,
+                       s.total_trades, s.total_amount, s.long_trades, s.long_amount, s.short_trades, s.short_amount,
+                       \(chunk.dataVersion)
+                FROM liqsync_stage_exchange AS s
+                JOIN liquidations.token_interval_exchange AS e
+                  ON e.asset = \(chunk.asset) AND e.interval_start = s.interval_start AND e.exchange = s.exchange
+                WHERE (e.total_trades, e.total_amount, e.long_trades, e.long_amount, e.short_trades, e.short_amount)
+                      IS DISTINCT FROM
+                      (s.total_trades, s.total_amount, s.long_trades, s.long_amount, s.short_trades, s.short_amount)
+                RETURNING 1
+            ), added AS (
+                INSERT INTO liquidations.revision
+                    (asset, interval_start, exchange, change, \(sql: Self.revisionFigures), data_version)
+                SELECT \(chunk.asset), s.interval_start, s.exchange, 'added', NULL, NULL, NULL, NULL, NULL, NULL,
+                       s.total_trades, s.total_amount, s.long_trades, s.long_amount, s.short_trades, s.short_amount,
+                       \(chunk.dataVersion)
+                FROM liqsync_stage_exchange AS s
+                WHERE EXISTS (SELECT 1 FROM liquidations.token_interval AS t
+                              WHERE t.asset = \(chunk.asset) AND t.interval_start = s.interval_start)
+                  AND NOT EXISTS (SELECT 1 FROM liquidations.token_interval_exchange AS e
+                                  WHERE e.asset = \(chunk.asset) AND e.interval_start = s.interval_start
+                                    AND e.exchange = s.exchange)
+                RETURNING 1
+            ), removed AS (
+                INSERT INTO liquidations.revision
+                    (asset, interval_start, exchange, change, \(sql: Self.revisionFigures), data_version)
+                SELECT \(chunk.asset), e.interval_start, e.exchange, 'removed',
+                       e.total_trades, e.total_amount, e.long_trades, e.long_amount, e.short_trades, e.short_amount,
+                       NULL, NULL, NULL, NULL, NULL, NULL, \(chunk.dataVersion)
+                FROM liquidations.token_interval_exchange AS e
+                WHERE e.asset = \(chunk.asset) AND e.interval_start >= \(chunk.window.start)
+                  AND e.interval_start < \(chunk.window.end)
+                  AND e.interval_start IN (SELECT interval_start FROM liqsync_stage_interval)
+                  AND NOT EXISTS (SELECT 1 FROM liqsync_stage_exchange AS s
+                                  WHERE s.interval_start = e.interval_start AND s.exchange = e.exchange)
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM totals) + (SELECT count(*) FROM changed) + (SELECT count(*) FROM added)
+                   + (SELECT count(*) FROM removed)
+            """, name: "record revisions"
+        ).scalar(Int.self)
+    }
+
+    /// The figure columns of a revision, old then new.
+    private static let revisionFigures: StaticString = """
+        old_total_trades, old_total_amount, old_long_trades, old_long_amount, old_short_trades, old_short_amount,
+        new_total_trades, new_total_amount, new_long_trades, new_long_amount, new_short_trades, new_short_amount
+        """
 
     /// Upserts the staged totals. A row whose figures are the same but whose fingerprint is new
     /// (or was NULL) gets the fingerprint without a new `updated_at`, and counts as unchanged.
@@ -257,6 +336,7 @@ public struct IntervalWriter: Sendable {
             """
             UPDATE liquidations.asset
             SET watermark = CASE WHEN watermark >= \(start) THEN greatest(watermark, \(end)) ELSE watermark END,
+                lookback_hours = coalesce(\(chunk.lookbackHours)::integer, lookback_hours),
                 last_synced_at = CASE WHEN \(chunk.kind.rawValue) = 'sync' THEN now() ELSE last_synced_at END,
                 last_error = CASE WHEN \(chunk.kind.rawValue) = 'sync' THEN NULL ELSE last_error END,
                 last_error_at = CASE WHEN \(chunk.kind.rawValue) = 'sync' THEN NULL ELSE last_error_at END

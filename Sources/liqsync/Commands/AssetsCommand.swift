@@ -8,7 +8,7 @@ struct AssetsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assets",
         abstract: "Choose which assets liqsync keeps current.",
-        subcommands: [Add.self, List.self, Enable.self, Disable.self, Remove.self],
+        subcommands: [Add.self, List.self, Enable.self, Disable.self, Lookback.self, Remove.self],
         defaultSubcommand: List.self)
 
     struct Add: AsyncParsableCommand {
@@ -32,10 +32,16 @@ struct AssetsCommand: AsyncParsableCommand {
             transform: HourArgument.parser("--since"))
         var since: HourArgument?
 
+        @Option(help: ArgumentHelp(
+            "Hours below the watermark each sync re-reads for revisions (older hours are final). Default: 24.",
+            valueName: "hours"))
+        var lookbackHours: Int?
+
         func validate() throws {
             if let since, since.hour.secondsSinceEpoch > Int64(Date().timeIntervalSince1970) {
                 throw ValidationError("--since \(since.text) is in the future")
             }
+            try Lookback.check(lookbackHours)
         }
 
         func run() async throws {
@@ -51,7 +57,7 @@ struct AssetsCommand: AsyncParsableCommand {
             }
             let logger = global.makeLogger()
             let outcomes = try await global.withConnection(logger: logger) { connection in
-                try await AssetStore(connection: connection).add(unique, syncFrom: syncFrom)
+                try await AssetStore(connection: connection).add(unique, syncFrom: syncFrom, lookbackHours: lookbackHours)
             }
             for outcome in outcomes {
                 switch outcome {
@@ -85,11 +91,11 @@ struct AssetsCommand: AsyncParsableCommand {
                 Console.print("No assets are tracked. Add some with 'liqsync assets add btc eth'.")
                 return
             }
-            var table = TextTable(headers: ["ASSET", "ENABLED", "SYNC FROM", "WATERMARK", "HOURS", "LAST ERROR"])
+            var table = TextTable(headers: ["ASSET", "ENABLED", "SYNC FROM", "WATERMARK", "HOURS", "LOOKBACK", "LAST ERROR"])
             for asset in assets {
                 table.rows.append([
                     asset.asset.rawValue, asset.enabled ? "yes" : "no", asset.syncFrom.description,
-                    asset.watermark.description, String(asset.storedHours), asset.lastError ?? "",
+                    asset.watermark.description, String(asset.storedHours), "\(asset.lookbackHours)h", asset.lastError ?? "",
                 ])
             }
             Console.print(table.render())
@@ -115,6 +121,43 @@ struct AssetsCommand: AsyncParsableCommand {
         func run() async throws {
             let changed = try await target.setEnabled(false)
             Console.print(changed ? "Disabled \(target.asset); its data is kept." : "\(target.asset) was already disabled.")
+        }
+    }
+
+    struct Lookback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set how many hours below the watermark each sync re-reads.",
+            discussion: """
+                Kaiko revises recent hours; each sync re-reads this many hours below the watermark to pick \
+                the revisions up (default 24). Older hours are final: the views' is_final column says so.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("Asset codes.", valueName: "asset"), transform: AssetArgument.parse)
+        var assets: [AssetCode]
+        @Option(help: ArgumentHelp("Hours to re-read.", valueName: "hours"))
+        var hours: Int
+
+        static func check(_ hours: Int?) throws {
+            if let hours, !(0...100_000).contains(hours) {
+                throw ValidationError("the lookback must be between 0 and 100000 hours")
+            }
+        }
+
+        func validate() throws { try Self.check(hours) }
+
+        func run() async throws {
+            let hours = self.hours
+            let previous = try await global.withConnection(logger: global.makeLogger()) { connection in
+                var previous: [(AssetCode, Int)] = []
+                for asset in AssetArgument.unique(assets) {
+                    previous.append((asset, try await AssetStore(connection: connection).setLookback(asset, hours: hours)))
+                }
+                return previous
+            }
+            for (asset, before) in previous {
+                Console.print("\(asset): each sync re-reads \(hours) hours below the watermark (was \(before)).")
+            }
         }
     }
 
@@ -162,11 +205,12 @@ enum AssetListJSON {
         let sync_from: String
         let watermark: String
         let stored_hours: Int64
+        let lookback_hours: Int
         let last_synced_at: Date?
         let last_error: String?
 
         enum CodingKeys: String, CodingKey {
-            case asset, enabled, sync_from, watermark, stored_hours, last_synced_at, last_error
+            case asset, enabled, sync_from, watermark, stored_hours, lookback_hours, last_synced_at, last_error
         }
 
         // Explicit, so that absent values appear as `null` rather than vanish: scripts can rely
@@ -178,6 +222,7 @@ enum AssetListJSON {
             try container.encode(sync_from, forKey: .sync_from)
             try container.encode(watermark, forKey: .watermark)
             try container.encode(stored_hours, forKey: .stored_hours)
+            try container.encode(lookback_hours, forKey: .lookback_hours)
             try container.encode(last_synced_at, forKey: .last_synced_at)
             try container.encode(last_error, forKey: .last_error)
         }
@@ -190,7 +235,8 @@ enum AssetListJSON {
         let entries = assets.map {
             Entry(
                 asset: $0.asset.rawValue, enabled: $0.enabled, sync_from: $0.syncFrom.description,
-                watermark: $0.watermark.description, stored_hours: $0.storedHours, last_synced_at: $0.lastSyncedAt,
+                watermark: $0.watermark.description, stored_hours: $0.storedHours, lookback_hours: $0.lookbackHours,
+                last_synced_at: $0.lastSyncedAt,
                 last_error: $0.lastError)
         }
         return String(decoding: try encoder.encode(entries), as: UTF8.self)

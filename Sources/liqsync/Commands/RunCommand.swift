@@ -14,7 +14,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the service: a sync pass every poll interval until SIGTERM.",
         discussion: """
             Re-reads the tracked assets on every pass, syncs them with bounded concurrency, backs off \
-            per failing asset, reconnects to PostgreSQL by itself. Under systemd (Type=notify) it sends \
+            per failing asset, reconnects to PostgreSQL by itself, refreshes exchange names from Kaiko's \
+            reference data once a day (keeping the stored ones when it cannot). Under systemd (Type=notify) it sends \
             READY=1 once connected, the schema checked and the metrics server listening, STATUS= after \
             each pass, WATCHDOG=1 while the scheduler loop runs and makes progress, and STOPPING=1. \
             SIGTERM/SIGINT stop it gracefully (exit 0). If a part of it fails (the metrics address is \
@@ -53,9 +54,10 @@ struct RunCommand: AsyncParsableCommand {
             let syncer = AssetSyncer(
                 source: resources.client, settings: syncOptions.settings(guards: guards), logger: logger,
                 now: clock.clock(), onProgress: { state.progressed() })
+            let refresher = ExchangeNamesRefresher(reference: try kaiko.referenceData(), pool: resources.pool, logger: logger)
             let group = serviceGroup(
-                pass: SyncPass(syncer: syncer, pool: resources.pool), state: state, notifier: notifier, registry: registry,
-                logger: logger)
+                pass: SyncPass(syncer: syncer, pool: resources.pool), refresher: refresher, state: state, notifier: notifier,
+                registry: registry, logger: logger)
             logger.info("liqsync service starting", metadata: ["poll_interval_s": "\(pollInterval)"])
             do {
                 try await group.run()
@@ -71,16 +73,18 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("liqsync service stopped")
     }
 
-    /// The scheduler, the watchdog (under systemd) and the metrics server (when asked for).
+    /// The scheduler, the daily refresh of exchange names, the watchdog (under systemd) and the
+    /// metrics server (when asked for).
     private func serviceGroup(
-        pass: SyncPass, state: SchedulerState, notifier: SystemdNotifier, registry: PrometheusCollectorRegistry,
-        logger: Logger
+        pass: SyncPass, refresher: ExchangeNamesRefresher, state: SchedulerState, notifier: SystemdNotifier,
+        registry: PrometheusCollectorRegistry, logger: Logger
     ) -> ServiceGroup {
         let startup = StartupGate()
         var services: [any Service] = [
             SyncScheduler(
                 pass: pass, pollInterval: .seconds(pollInterval), state: state, notifier: notifier, logger: logger,
-                startup: startup)
+                startup: startup),
+            refresher,
         ]
         if let interval = notifier.watchdogInterval {
             services.append(WatchdogService(notifier: notifier, state: state, interval: interval))

@@ -6,7 +6,7 @@ import LiquidationStore
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each asset's watermark, lag, last run and last error.")
+        abstract: "Show each asset's watermark, lag, revisions of the last 24 hours, last run and last error.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -42,6 +42,9 @@ enum StatusJSON {
                 "watermark": asset.watermark.description,
                 "lag_seconds": status.lagSeconds,
                 "stored_hours": asset.storedHours,
+                "lookback_hours": asset.lookbackHours,
+                "final_before": asset.finalBefore.description,
+                "revisions_24h": status.revisionsLastDay,
                 "last_synced_at": asset.lastSyncedAt.map { formatter.string(from: $0) } ?? NSNull(),
                 "last_run_status": status.lastRunStatus ?? NSNull(),
                 "last_run_finished_at": status.lastRunFinishedAt.map { formatter.string(from: $0) } ?? NSNull(),

@@ -18,6 +18,11 @@ struct KaikoOptions: ParsableArguments {
         valueName: "path"))
     var apiKeyFile: String?
 
+    @Option(help: ArgumentHelp(
+        "Base URL of the reference data API (exchange names). Default: --base-url when given, else Kaiko's.",
+        valueName: "url"))
+    var referenceURL: String?
+
     @Option(help: "Requests per second to the API, for the whole process.")
     var maxRequestsPerSecond: Double = 50
 
@@ -64,6 +69,12 @@ struct KaikoOptions: ParsableArguments {
             requestTimeout: .seconds(requestTimeout))
     }
 
+    /// Where exchange names are read (no key is sent there).
+    func referenceData() throws -> ReferenceData {
+        guard let url = referenceURL ?? baseURL else { return ReferenceData(timeout: .seconds(requestTimeout)) }
+        return ReferenceData(endpoint: try KaikoEndpoint(baseURL: url), timeout: .seconds(requestTimeout))
+    }
+
     /// The key from the first source that has one. The key's text never appears in a message.
     func apiKey(environment: [String: String]) throws -> APIKey? {
         if let apiKeyFile {
@@ -98,8 +109,11 @@ struct KaikoOptions: ParsableArguments {
 
 /// How the sync engine plans and paces its work.
 struct SyncOptions: ParsableArguments {
-    @Option(help: "Hours below the watermark re-read on every pass, for late revisions.")
-    var lookbackHours = SyncSettings().lookbackHours
+    @Option(help: ArgumentHelp(
+        "Hours below the watermark re-read for late revisions. Default: each asset's own (24 unless set with "
+            + "'liqsync assets lookback'); when given, it is recorded on each asset synced.",
+        valueName: "hours"))
+    var lookbackHours: Int?
 
     @Option(help: "Seconds after an hour ends before it is asked for.")
     var settleDelay: Int64 = SyncSettings().settleDelaySeconds
@@ -108,7 +122,9 @@ struct SyncOptions: ParsableArguments {
     var concurrency = SyncSettings().concurrency
 
     func validate() throws {
-        guard lookbackHours >= 0 else { throw ValidationError("--lookback-hours cannot be negative") }
+        if let lookbackHours, !(0...100_000).contains(lookbackHours) {
+            throw ValidationError("--lookback-hours must be between 0 and 100000")
+        }
         guard settleDelay >= 0 else { throw ValidationError("--settle-delay cannot be negative") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
     }

@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import Foundation
+import LiquidationModel
+import NIOCore
+
+/// One exchange as Kaiko's reference data lists it.
+public struct ExchangeReference: Sendable, Equatable {
+    public let code: String
+    public let name: String
+
+    public init(code: String, name: String) {
+        self.code = code
+        self.name = name
+    }
+}
+
+/// Kaiko's reference data API (`GET /v1/exchanges`, no key): exchange codes and their names.
+/// No API key is sent there: it is another host than the market data API.
+public struct ReferenceData: Sendable {
+    /// Kaiko's reference data host.
+    public static let kaiko = try! KaikoEndpoint(baseURL: "https://reference-data-api.kaiko.io")
+
+    public let endpoint: KaikoEndpoint
+    public let timeout: Duration
+    let httpClient: HTTPClient
+
+    public init(endpoint: KaikoEndpoint = ReferenceData.kaiko, timeout: Duration = .seconds(30), httpClient: HTTPClient = .shared) {
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.httpClient = httpClient
+    }
+
+    /// Every exchange with a code and a name.
+    public func exchanges() async throws -> [ExchangeReference] {
+        let url = endpoint.origin + endpoint.basePath + "/v1/exchanges"
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "liqsync")
+        let host = endpoint.host
+        let (status, body): (Int, ByteBuffer)
+        do {
+            (status, body) = try await withDeadline(timeout) { [httpClient, request, timeout] in
+                let response = try await httpClient.execute(request, timeout: .init(timeout))
+                return (Int(response.status.code), try await response.body.collect(upTo: 8 * 1024 * 1024))
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw KaikoError.referenceDataUnavailable(host: host, reason: "\(error)")
+        }
+        guard status == 200 else {
+            let excerpt = body.withUnsafeReadableBytes { BodyExcerpt.of($0) }
+            throw KaikoError.referenceDataUnavailable(host: host, reason: "HTTP \(status): \(excerpt)")
+        }
+        return try body.withUnsafeReadableBytes { bytes in
+            do {
+                return try Self.parseExchanges(bytes)
+            } catch {
+                throw KaikoError.referenceDataUnavailable(host: host, reason: "\(error)")
+            }
+        }
+    }
+
+    /// `[{code, name, ...}]` or `{"data": [...]}`; entries without a usable code or name are
+    /// left out (the shipped names stay for them).
+    static func parseExchanges(_ bytes: UnsafeRawBufferPointer) throws -> [ExchangeReference] {
+        let json = try JSONParser.parse(bytes)
+        let elements: [JSONValue]
+        switch json {
+        case .array(let list): elements = list
+        case .object:
+            guard case .array(let list)? = json["data"] else {
+                throw WireShapeError(path: .root, message: "expected a list of exchanges, or one under \"data\"")
+            }
+            elements = list
+        default:
+            throw WireShapeError(path: .root, message: "expected a list of exchanges, found \(json.kind)")
+        }
+        return elements.compactMap { element in
+            guard case .string(let code)? = element["code"], case .string(let name)? = element["name"],
+                  (1...64).contains(code.count), (1...200).contains(name.count),
+                  !code.unicodeScalars.contains(where: { $0.value < 0x20 }), !name.unicodeScalars.contains(where: { $0.value < 0x20 })
+            else { return nil }
+            return ExchangeReference(code: code, name: name)
+        }
+    }
+}
+
+extension WireShapeError: CustomStringConvertible {
+    var description: String { summary }
+}
