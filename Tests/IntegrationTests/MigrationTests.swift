@@ -190,7 +190,8 @@ struct MigrationTests {
                 VALUES ('btc', '2025-01-08', '2025-03-01'), ('eth', '2025-01-08', '2025-01-08');
                 """)
             let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
-            #expect(plan.applied == ["0004_watermark_not_in_future.sql", "0005_final_hours_and_revisions.sql"])
+            #expect(plan.applied == migrations.filter { $0.version >= 4 }.map(\.fileName))
+            #expect(plan.applied.first == "0004_watermark_not_in_future.sql")
             // Existing rows are untouched; moving a watermark forward to the present still works.
             #expect(try await connection.query("SELECT watermark::text FROM liquidations.asset WHERE asset = 'btc'")
                 .scalar(String.self) == "2025-03-01 00:00:00+00")
@@ -220,7 +221,8 @@ struct MigrationTests {
                 FROM generate_series('2025-03-01'::timestamptz, '2025-03-02 23:00', interval '1 hour') AS h;
                 """)
             let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
-            #expect(plan.applied == ["0005_final_hours_and_revisions.sql"])
+            #expect(plan.applied == migrations.filter { $0.version >= 5 }.map(\.fileName))
+            #expect(plan.applied.first == "0005_final_hours_and_revisions.sql")
             let (final, provisional, finalDays, lookback, revisions) = try await connection.query(
                 """
                 SELECT (SELECT count(*) FROM liquidations.hourly WHERE is_final),
@@ -233,6 +235,32 @@ struct MigrationTests {
             #expect(final == 24 && provisional == 24, "the last 24 hours below the watermark are provisional")
             #expect(finalDays == "2025-03-01=true,2025-03-02=false")
             #expect(lookback == 24 && revisions == 0)
+        }
+    }
+
+    @Test func version6UpgradesALoadedDatabaseWithAnUnloggedSharedBudget() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 5 }, logger: logger)
+                .migrate()
+            try await connection.execute(script: """
+                INSERT INTO liquidations.asset (asset, sync_from, watermark) VALUES ('btc', '2025-03-01', '2025-03-03');
+                """)
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            #expect(plan.applied.first == "0006_shared_request_budget.sql")
+            let (persistence, rows, watermark) = try await connection.query(
+                """
+                SELECT (SELECT relpersistence::text FROM pg_class WHERE oid = 'liquidations.request_budget'::regclass),
+                       (SELECT count(*) FROM liquidations.request_budget),
+                       (SELECT watermark::text FROM liquidations.asset)
+                """
+            ).rows[0].decode(String.self, Int64.self, String.self)
+            #expect(persistence == "u", "unlogged")
+            #expect(rows == 0, "the bucket row is created by the first request")
+            #expect(watermark == "2025-03-03 00:00:00+00")
+            let grant = try await SharedBudgetStore.take(ratePerSecond: 5, burst: 5, on: connection)
+            #expect(grant.wait == .zero, "a new bucket is full")
         }
     }
 }

@@ -5,19 +5,24 @@ import Postgres
 
 /// The database connections and the API client a command works with: opened together, after
 /// checking that the schema matches this release, and closed together when the work is done,
-/// whether it returns or throws.
+/// whether it returns or throws. The client's request budget is shared through the database
+/// with every other liqsync using it (`SharedRequestBudget`).
 public struct IngestResources: Sendable {
     public let pool: ConnectionPool
     public let client: KaikoClient
     public let logger: Logger
+    private let budget: SharedRequestBudget?
 
     public static func with<T>(
         postgres: PostgresConfiguration, kaiko: KaikoConfiguration, logger: Logger,
         _ body: (IngestResources) async throws -> T
     ) async throws -> T {
+        let budget = kaiko.maxRequestsPerSecond.map {
+            SharedRequestBudget(configuration: postgres, requestsPerSecond: $0, logger: logger)
+        }
         let resources = IngestResources(
-            pool: ConnectionPool(configuration: postgres, logger: logger), client: KaikoClient(configuration: kaiko, logger: logger),
-            logger: logger)
+            pool: ConnectionPool(configuration: postgres, logger: logger),
+            client: KaikoClient(configuration: kaiko, logger: logger, budget: budget), logger: logger, budget: budget)
         do {
             // Refuse to write into a schema this binary does not match.
             try await resources.pool.withConnection { connection in
@@ -39,6 +44,7 @@ public struct IngestResources: Sendable {
         } catch {
             logger.warning("the HTTP client did not shut down cleanly", metadata: ["error": "\(error)"])
         }
+        await budget?.close()
         await pool.closeAll()
     }
 }

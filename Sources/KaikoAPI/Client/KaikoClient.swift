@@ -9,12 +9,13 @@ import NIOFoundationCompat
 /// The client for Kaiko's token-level liquidation volumes endpoint.
 ///
 /// The same code talks to the real API and to FakeKaiko; only `KaikoEndpoint` differs. One
-/// instance is meant to be shared by every task of the process, so its rate limiter is too.
+/// instance is meant to be shared by every task of the process, so its request budget is too
+/// (and, given a shared budget, by every process using the same database).
 public final class KaikoClient: Sendable {
     public let configuration: KaikoConfiguration
     let httpClient: HTTPClient
     private let ownsHTTPClient: Bool
-    let rateLimiter: RequestRateLimiter
+    let budget: any RequestBudget
     let logger: Logger
     /// A fraction in 0...1 for backoff jitter; injectable so tests are deterministic.
     let randomFraction: @Sendable () -> Double
@@ -25,6 +26,7 @@ public final class KaikoClient: Sendable {
         configuration: KaikoConfiguration,
         httpClient: HTTPClient? = nil,
         logger: Logger = Logger(label: "liqsync.kaiko"),
+        budget: (any RequestBudget)? = nil,
         randomFraction: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) {
         self.configuration = configuration
@@ -40,7 +42,7 @@ public final class KaikoClient: Sendable {
             self.httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
             self.ownsHTTPClient = true
         }
-        self.rateLimiter = RequestRateLimiter(requestsPerSecond: configuration.maxRequestsPerSecond)
+        self.budget = budget ?? RequestRateLimiter(requestsPerSecond: configuration.maxRequestsPerSecond)
         self.logger = logger
         self.randomFraction = randomFraction
     }
@@ -52,7 +54,7 @@ public final class KaikoClient: Sendable {
 
     /// Whether the API told us to slow down and every request is waiting for it.
     public var isHeldBackByRateLimit: Bool {
-        get async { await rateLimiter.isPaused }
+        get async { await budget.isPaused }
     }
 
     /// The pages of `asset`'s hourly records in `window`, oldest first, each validated.
@@ -112,7 +114,7 @@ public final class KaikoClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            try await rateLimiter.acquire()
+            try await budget.acquire()
             let outcome: AttemptOutcome
             do {
                 outcome = try await send(url: url, asset: asset, window: window)
@@ -143,7 +145,7 @@ public final class KaikoClient: Sendable {
                 guard policy.allowsRetry(afterAttempt: attempt, elapsed: elapsed, delay: delay) else {
                     throw KaikoError.retriesExhausted(asset: asset, window: window, attempts: attempt, lastFailure: reason)
                 }
-                if rateLimited { await rateLimiter.pause(for: delay) }
+                if rateLimited { await budget.pause(for: delay) }
                 Counter(label: "liqsync_api_retries_total").increment()
                 logger.warning(
                     "retrying Kaiko request",

@@ -6,7 +6,7 @@ import LiquidationModel
 /// made anyway and the caller sleeps until its token would have accrued, so waiting callers
 /// are served in order without a thundering herd. A 429 pauses the whole bucket: every task
 /// slows down, not only the one that was told.
-public actor RequestRateLimiter {
+public actor RequestRateLimiter: RequestBudget {
     private let ratePerSecond: Double?
     private let burst: Double
     private var tokens: Double
@@ -24,17 +24,22 @@ public actor RequestRateLimiter {
 
     /// Waits until a request may be sent.
     public func acquire() async throws {
+        let started = clock.now
+        var waited = false
         if let ratePerSecond {
             refill(ratePerSecond)
             tokens -= 1
             if tokens < 0 {
+                waited = true
                 try await clock.sleep(for: .seconds(-tokens / ratePerSecond))
             }
         }
         // A pause set by a 429 holds back everyone, including those that already had a token.
         while let until = pausedUntil, until > clock.now {
+            waited = true
             try await clock.sleep(until: until)
         }
+        if waited { RequestBudgetMetrics.recordWait(started.duration(to: clock.now)) }
     }
 
     /// Whether requests are being held back after a 429.
