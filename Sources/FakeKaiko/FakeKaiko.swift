@@ -17,6 +17,10 @@ public final class FakeKaiko: Sendable {
     let dataset: FakeDataset
     let faults: FaultInjector
     private let counters = Mutex<[Int: Int]>([:])
+    /// When each data request arrived (seconds since the epoch, real time), the latest
+    /// `maxArrivals`: what a test checks a request budget against.
+    private let arrivals = Mutex<[Double]>([])
+    static let maxArrivals = 100_000
     private let endlessTokens = Mutex(0)
 
     public init(configuration: FakeKaikoConfiguration = FakeKaikoConfiguration(), clock: FakeClock = FakeClock()) {
@@ -35,6 +39,14 @@ public final class FakeKaiko: Sendable {
     public func setPersistentFault(_ fault: FakeFault?) {
         faults.setPersistent(fault)
     }
+
+    /// Answers every data request for `asset` with `fault` until called again (nil: behave).
+    public func setPersistentFault(_ fault: FakeFault?, forAsset asset: String) {
+        faults.setPersistent(fault, forAsset: asset)
+    }
+
+    /// When the data requests answered so far arrived, in real seconds since the epoch.
+    public var arrivalTimes: [Double] { arrivals.withLock { $0 } }
 
     /// Data requests answered so far, by HTTP status (a disconnect counts as status 0).
     public var requestCounts: [Int: Int] { counters.withLock { $0 } }
@@ -77,12 +89,20 @@ public final class FakeKaiko: Sendable {
         }
         router.get("/_fake/stats") { _, _ in
             let counts = self.requestCounts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }
-            return Self.json(.ok, "{\"requests\":\(self.totalRequests),\"by_status\":{\(counts.joined(separator: ","))}}")
+            let arrivals = self.arrivalTimes.map { String(format: "%.6f", $0) }.joined(separator: ",")
+            return Self.json(
+                .ok,
+                "{\"requests\":\(self.totalRequests),\"by_status\":{\(counts.joined(separator: ","))},\"arrivals\":[\(arrivals)]}")
         }
         return router
     }
 
     private func liquidations(_ request: Request, asset: String) async throws -> Response {
+        let arrived = Date().timeIntervalSince1970
+        arrivals.withLock { times in
+            if times.count >= Self.maxArrivals { times.removeFirst(times.count / 2) }
+            times.append(arrived)
+        }
         if configuration.faults.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(configuration.faults.latencyMilliseconds))
         }
@@ -105,7 +125,7 @@ public final class FakeKaiko: Sendable {
         let parameters = Self.queryParameters(request)
         let authority = request.head.authority ?? "127.0.0.1"
         let prefix = "http://\(authority)/v2/data/liquidation.v1/token/\(asset)?continuation_token="
-        let fault = faults.nextFault()
+        let fault = faults.nextFault(asset: asset)
         let query: LiquidationQuery
         if let token = parameters["continuation_token"] {
             if token.hasPrefix(Self.endlessTokenPrefix), fault == .endlessPagination {
@@ -243,13 +263,18 @@ public final class FakeKaiko: Sendable {
         return Self.json(.ok, "{\"now\":\(ResponseJSON.string(ResponseJSON.isoMillis(clock.now())))}")
     }
 
-    /// `?persistent=NAME` (or `none`) and/or `?script=NAME,NAME,...`.
+    /// `?persistent=NAME` (or `none`), for every asset or with `&asset=CODE` for one, and/or
+    /// `?script=NAME,NAME,...`.
     private func setFaults(_ request: Request) -> Response {
         let parameters = Self.queryParameters(request)
         if let name = parameters["persistent"] {
-            if name == "none" {
+            let fault = FakeFault(name: name)
+            if let asset = parameters["asset"], name == "none" || fault != nil {
+                faults.setPersistent(fault, forAsset: asset)
+                return Self.json(.ok, "{\"asset\":\(ResponseJSON.string(asset)),\"persistent\":\(fault.map { ResponseJSON.string("\($0)") } ?? "null")}")
+            } else if name == "none" {
                 faults.setPersistent(nil)
-            } else if let fault = FakeFault(name: name) {
+            } else if let fault {
                 faults.setPersistent(fault)
             } else {
                 return Self.json(.badRequest, ResponseJSON.error("unknown fault '\(name)'"))

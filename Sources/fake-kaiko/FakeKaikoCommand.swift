@@ -13,8 +13,8 @@ struct FakeKaikoCommand: AsyncParsableCommand {
         discussion: """
             Serves GET /v2/data/liquidation.v1/token/{asset} as Kaiko documents it, with deterministic \
             synthetic data. Test routes: GET /_fake/truth/{asset}?start_time=&end_time= (final figures), \
-            POST /_fake/clock?now=ISO|advance_hours=N, POST /_fake/faults?persistent=NAME|none&script=NAME,..., \
-            GET /_fake/stats. Fault names: server-error[:STATUS], bad-gateway, rate-limited[:SECONDS], \
+            POST /_fake/clock?now=ISO|advance_hours=N, POST /_fake/faults?persistent=NAME|none[&asset=CODE]&script=NAME,..., \
+            GET /_fake/stats (counts by status, arrival times). Fault names: server-error[:STATUS], bad-gateway, rate-limited[:SECONDS], \
             retry-after:TEXT, truncated-body, malformed-body, disconnect, empty-object, null-data, \
             proxy-error-page, error-result, empty-data, slow-body[:MS_PER_BYTE], endless-pagination, \
             token-without-next-url.

@@ -70,6 +70,8 @@ final class FaultInjector: Sendable {
         var scripted: [FakeFault] = []
         /// Answers every request not scripted, until changed (a gateway having a bad day).
         var persistent: FakeFault?
+        /// Answers every request for one asset, until changed (one instrument broken upstream).
+        var persistentByAsset: [String: FakeFault] = [:]
         var random: SplitMix64
         var tokens: Double
         var lastRefill: Double
@@ -94,11 +96,17 @@ final class FaultInjector: Sendable {
 
     var persistent: FakeFault? { state.withLock { $0.persistent } }
 
-    func nextFault() -> FakeFault? {
+    func setPersistent(_ fault: FakeFault?, forAsset asset: String) {
+        state.withLock { $0.persistentByAsset[asset] = fault }
+    }
+
+    func persistent(forAsset asset: String) -> FakeFault? { state.withLock { $0.persistentByAsset[asset] } }
+
+    func nextFault(asset: String) -> FakeFault? {
         let now = Date().timeIntervalSince1970
         return state.withLock { state -> FakeFault? in
             if !state.scripted.isEmpty { return state.scripted.removeFirst() }
-            if let persistent = state.persistent { return persistent }
+            if let persistent = state.persistentByAsset[asset] ?? state.persistent { return persistent }
             if let rate = configuration.rateLimitPerSecond {
                 state.tokens = min(max(1, rate), state.tokens + (now - state.lastRefill) * rate)
                 state.lastRefill = now

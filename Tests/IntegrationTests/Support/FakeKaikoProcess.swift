@@ -45,6 +45,28 @@ struct FakeKaikoProcess: Sendable {
         #expect(response.status.code == 200, "fault \(fault)")
     }
 
+    /// Makes the stand-in answer every data request for `asset` with `fault`, or behave again
+    /// for it (`none`).
+    func setPersistentFault(_ fault: String, asset: String) async throws {
+        var request = HTTPClientRequest(url: "\(baseURL)/_fake/faults?persistent=\(fault)&asset=\(asset)")
+        request.method = .POST
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status.code == 200, "fault \(fault) for \(asset)")
+    }
+
+    /// The data requests answered so far: how many by HTTP status (0: cut off), and when each
+    /// arrived (seconds since the epoch, in order).
+    func stats() async throws -> (byStatus: [Int: Int], arrivals: [Double]) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(baseURL)/_fake/stats"), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        let stats = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+        let byStatus = (stats["by_status"] as? [String: Int] ?? [:]).reduce(into: [Int: Int]()) { counts, entry in
+            if let status = Int(entry.key) { counts[status] = entry.value }
+        }
+        let arrivals = (stats["arrivals"] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.doubleValue }
+        return (byStatus, arrivals.sorted())
+    }
+
     /// How many API requests the stand-in has answered so far.
     func requestCount() async throws -> Int {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(baseURL)/_fake/stats"), timeout: .seconds(10))
