@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs liqsync as a systemd service on this machine:
 #   deploy/install.sh [--prefix /usr/local] [--destdir DIR] [--binary PATH]
-# Builds a release binary (or takes --binary), installs it and the unit, and prepares
-# /etc/liqsync. Run as root. The service user is created by systemd itself (DynamicUser=yes).
+# Builds a release binary (or takes --binary), installs it and the unit, prepares
+# /etc/liqsync, and puts the operations kit (Prometheus scrape job and alert rules, Grafana
+# dashboard) in PREFIX/share/liqsync. Run as root. The service user is created by systemd itself (DynamicUser=yes).
 #   --destdir DIR   install under DIR instead of / (packaging, tests); systemd is not told
 #   --binary PATH   install this liqsync binary instead of building one
 #
@@ -38,6 +39,9 @@ if [[ -z "$binary" ]]; then
 fi
 install -D -m 0755 "$binary" "$destdir$prefix/bin/liqsync"
 
+for file in prometheus/prometheus.yml prometheus/liqsync-alerts.yml prometheus/liqsync-alerts.test.yml grafana/liqsync.json; do
+    install -D -m 0644 "deploy/$file" "$destdir$prefix/share/liqsync/$file"
+done
 install -d -m 0755 "$destdir/etc/systemd/system"
 sed "s#/usr/local/bin/liqsync#$prefix/bin/liqsync#g" deploy/liqsync.service >"$destdir/etc/systemd/system/liqsync.service"
 install -d -m 0755 "$destdir/etc/liqsync"
@@ -62,5 +66,6 @@ Next:
   1. sudo -u postgres psql -d liq -f deploy/postgres/roles.sql
   2. edit /etc/liqsync/liqsync.env (root only, 0600) and /etc/liqsync/kaiko-api-key
   3. systemctl enable --now liqsync      (it applies migrations before it starts)
-  4. journalctl -u liqsync -f; liqsync status
+  4. journalctl -u liqsync -f; liqsync status; curl -s 127.0.0.1:9464/health
+  5. monitoring: $prefix/share/liqsync/{prometheus,grafana} (docs/operations.md)
 MSG

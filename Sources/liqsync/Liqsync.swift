@@ -12,6 +12,7 @@ struct Liqsync: AsyncParsableCommand {
             Exit codes follow sysexits: 64 usage, 65 bad data, 69 unavailable, 70 internal error, 71 OS error, \
             75 temporary failure, 77 no permission, 78 configuration.
             """,
+        version: Release.version,
         subcommands: [
             MigrateCommand.self, AssetsCommand.self, SyncCommand.self, RunCommand.self, StatusCommand.self,
             BackfillCommand.self, VerifyCommand.self, ReconcileCommand.self, ExchangesCommand.self, DemoCommand.self,

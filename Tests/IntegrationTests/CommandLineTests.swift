@@ -5,6 +5,12 @@ import Testing
 /// The `liqsync` binary run as a user runs it: exit codes, messages, and the database after.
 @Suite("liqsync binary: migrate and assets")
 struct CommandLineTests {
+    @Test func versionPrintsTheRelease() async throws {
+        let outcome = try await LiqsyncBinary.run(["--version"], database: nil)
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3, "\(outcome.stdout)")
+    }
+
     @Test func migrateTwiceCreatesTheSchemaThenChangesNothing() async throws {
         let database = try await TestDatabase.create()
         let dryRun = try await LiqsyncBinary.run(["migrate", "--dry-run"], database: database)

@@ -55,7 +55,7 @@ struct DeployTests {
         #expect(owner == "liqsync")
     }
 
-    @Test func installKeepsTheEnvironmentFileAndTheKeyRootOnly() async throws {
+    @Test func installKeepsTheEnvironmentFileAndTheKeyRootOnlyAndInstallsTheOperationsKit() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("install-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: root) }
         let script = TestCluster.repositoryRoot.appendingPathComponent("deploy/install.sh")
@@ -69,6 +69,9 @@ struct DeployTests {
         #expect(try mode("/etc/liqsync/liqsync.env") == 0o600)
         #expect(try mode("/etc/liqsync/kaiko-api-key") == 0o600)
         #expect(try mode("/usr/local/bin/liqsync") == 0o755)
+        for file in ["prometheus/prometheus.yml", "prometheus/liqsync-alerts.yml", "grafana/liqsync.json"] {
+            #expect(try mode("/usr/local/share/liqsync/\(file)") == 0o644, "\(file) installed")
+        }
 
         // An environment file an earlier release left world-readable is tightened, not replaced.
         let envFile = root.appendingPathComponent("etc/liqsync/liqsync.env")

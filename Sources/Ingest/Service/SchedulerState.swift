@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import LiquidationModel
 import Synchronization
@@ -7,6 +8,8 @@ public final class SchedulerState: Sendable {
     private struct State {
         var loopRunning = false
         var lastProgress = ContinuousClock.now
+        /// The same moment on the wall clock, for the metric.
+        var lastProgressDate = Date()
         var sleeping = false
         var lastPassHealthy = true
         var lastPassSummary = "starting"
@@ -22,19 +25,34 @@ public final class SchedulerState: Sendable {
         state.withLock {
             $0.loopRunning = true
             $0.lastProgress = .now
+            $0.lastProgressDate = Date()
         }
+        refreshGauges()
     }
 
     public func loopStopped() {
         state.withLock { $0.loopRunning = false }
+        refreshGauges()
     }
 
     /// A sign of life: a pass started, a chunk committed.
     public func progressed() {
         state.withLock {
             $0.lastProgress = .now
+            $0.lastProgressDate = Date()
             $0.sleeping = false
         }
+        refreshGauges()
+    }
+
+    /// Brings the scheduler's gauges up to date. Called before each scrape too, so that a loop
+    /// asleep between passes (alive, with nothing to do) shows as progressing, and a loop stuck
+    /// in a pass shows the time of its last sign of life however long ago that was.
+    public func refreshGauges() {
+        let (running, sleeping, lastProgress) = state.withLock { ($0.loopRunning, $0.sleeping, $0.lastProgressDate) }
+        Gauge(label: "liqsync_scheduler_up").record(running ? 1 : 0)
+        Gauge(label: "liqsync_scheduler_last_progress_timestamp_seconds")
+            .record((running && sleeping ? Date() : lastProgress).timeIntervalSince1970.rounded(.down))
     }
 
     public func sleeping() {
@@ -52,9 +70,13 @@ public final class SchedulerState: Sendable {
             $0.lastPassHealthy = healthy
             $0.lastPassSummary = summary
         }
+        if healthy {
+            Gauge(label: "liqsync_last_successful_pass_timestamp_seconds").record(Date().timeIntervalSince1970.rounded(.down))
+        }
     }
 
-    /// For `/health`: the last pass reached the database and no asset failed.
+    /// For `/health`: the last pass reached the database, no asset failed in it, and none is
+    /// waiting out the back-off of an earlier failure.
     public var lastPassHealthy: Bool { state.withLock { $0.lastPassHealthy } }
     public var lastPassSummary: String { state.withLock { $0.lastPassSummary } }
 
@@ -77,6 +99,11 @@ public final class SchedulerState: Sendable {
     /// The wait set after the asset's last failure; nil when it is not failing.
     public func backoff(_ asset: AssetCode) -> Duration? {
         state.withLock { $0.failures[asset]?.delay }
+    }
+
+    /// The assets whose last sync failed (in back-off or due again).
+    public var failingAssets: Set<AssetCode> {
+        state.withLock { Set($0.failures.keys) }
     }
 
     public func recordSuccess(_ asset: AssetCode) {

@@ -80,8 +80,12 @@ public struct SyncScheduler: Service {
             }
         }
         let committed = outcomes.reduce(0) { $0 + $1.chunks }
-        let summary = "\(outcomes.count) assets synced, \(committed) chunks committed, \(failed) failed"
-        state.finishedPass(healthy: failed == 0, summary: summary)
+        // An asset waiting out its back-off was not in this pass but is failing all the same:
+        // the pass is not clean while any is.
+        let backingOff = state.failingAssets.subtracting(outcomes.map(\.asset)).count
+        var summary = "\(outcomes.count) assets synced, \(committed) chunks committed, \(failed) failed"
+        if backingOff > 0 { summary += ", \(backingOff) failing and backing off" }
+        state.finishedPass(healthy: failed == 0 && backingOff == 0, summary: summary)
         notifier.status(summary)
     }
 }

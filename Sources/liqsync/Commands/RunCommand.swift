@@ -3,6 +3,7 @@ import CommandLineSupport
 import Foundation
 import Hummingbird
 import Ingest
+import LiquidationStore
 import Logging
 import Metrics
 import Prometheus
@@ -44,7 +45,13 @@ struct RunCommand: AsyncParsableCommand {
         let logger = global.makeLogger()
         let registry = PrometheusCollectorRegistry()
         if metricsAddress != nil {
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            MetricsSystem.bootstrap(DocumentedMetricsFactory(registry: registry))
+            Gauge(label: "liqsync_build_info", dimensions: [
+                ("version", Release.version), ("schema_version", String(try Migration.embedded().last?.version ?? 0)),
+            ]).record(1)
+            // Milliseconds after exec: close enough, and the alert rules need a start time to
+            // tell "no successful pass yet" from "just started".
+            Gauge(label: "process_start_time_seconds").record(Date().timeIntervalSince1970.rounded(.down))
         }
         let notifier = SystemdNotifier()
         let state = SchedulerState()
@@ -144,6 +151,7 @@ struct MetricsServer: Service {
         let registry = self.registry
         let state = self.state
         router.get("/metrics") { _, _ -> Response in
+            state.refreshGauges()
             var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
             response.headers[.contentType] = "text/plain; version=0.0.4"
             return response

@@ -23,7 +23,7 @@ struct KaikoOptions: ParsableArguments {
         valueName: "url"))
     var referenceURL: String?
 
-    @Option(help: "Requests per second to the API, for the whole process.")
+    @Option(help: "Requests per second to the API, shared by every liqsync using the same database (a fleet and manual runs).")
     var maxRequestsPerSecond: Double = 50
 
     @Option(help: ArgumentHelp("Deadline of one request, from connecting to the last byte of the body.", valueName: "seconds"))
