@@ -100,8 +100,6 @@ final class FaultInjector: Sendable {
         state.withLock { $0.persistentByAsset[asset] = fault }
     }
 
-    func persistent(forAsset asset: String) -> FakeFault? { state.withLock { $0.persistentByAsset[asset] } }
-
     func nextFault(asset: String) -> FakeFault? {
         let now = Date().timeIntervalSince1970
         return state.withLock { state -> FakeFault? in
