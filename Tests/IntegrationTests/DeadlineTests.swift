@@ -23,6 +23,14 @@ struct DeadlineTests {
         #expect(await connection.connectionParameter("keepalives_idle") == "15")
         #expect(await connection.connectionParameter("tcp_user_timeout") == "20000")
         #expect(await connection.connectionParameter("password") == nil)
+        // The server probes this client too (the values apply on TCP; a socket shows 0).
+        let serverSide = try await connection.query(
+            """
+            SELECT string_agg(name || '=' || source, ',' ORDER BY name) FROM pg_settings
+            WHERE name IN ('tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count', 'tcp_user_timeout')
+            """
+        ).scalar(String.self)
+        #expect(serverSide == "tcp_keepalives_count=session,tcp_keepalives_idle=session,tcp_keepalives_interval=session,tcp_user_timeout=session")
         await connection.close()
 
         // The connection string has the last word; nil leaves the server's setting alone.

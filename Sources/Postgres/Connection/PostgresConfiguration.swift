@@ -64,6 +64,17 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         return settings.joined(separator: "; ")
     }
 
+    /// `SET` statements for the server's side of the same TCP path: the backend probes the
+    /// client as the client probes it, so a client host that vanished (a fleet instance lost
+    /// with its machine) has its session, and the asset locks it held, ended in seconds rather
+    /// than after the kernel's two hours. PostgreSQL ignores them on Unix-domain sockets.
+    var serverKeepalives: String {
+        [
+            "SET tcp_keepalives_idle = \(keepalives.idleSeconds)", "SET tcp_keepalives_interval = \(keepalives.intervalSeconds)",
+            "SET tcp_keepalives_count = \(keepalives.count)", "SET tcp_user_timeout = \(keepalives.tcpUserTimeoutMilliseconds)",
+        ].joined(separator: "; ")
+    }
+
     /// Why the connection string would be refused (malformed, or a URL libpq would misread),
     /// without quoting it; nil when it is fine or absent.
     public var connectionStringProblem: String? {

@@ -84,11 +84,13 @@ public actor PostgresConnection {
     }
 
     /// Pins the session settings our decoders rely on, whatever the server or role defaults,
-    /// and the session's deadlines.
+    /// the session's deadlines, and the server's keepalives towards this client.
     private func configureSession(_ connection: OpaquePointer) throws(PostgresError) {
         var settings = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1"
         let deadlines = configuration.sessionDeadlines
         if !deadlines.isEmpty { settings += "; " + deadlines }
+        // tcp_user_timeout is a server setting since PostgreSQL 12.
+        if PQserverVersion(connection) >= 120_000 { settings += "; " + configuration.serverKeepalives }
         let result = PQexec(connection, settings)
         _ = try consume(result, on: connection, label: "session settings")
         while let extra = PQgetResult(connection) { PQclear(extra) }
