@@ -97,7 +97,19 @@ struct DemoTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let alone = directory.appendingPathComponent("liqsync")
         try FileManager.default.copyItem(at: LiqsyncBinary.url, to: alone)
-        let outcome = try await runProcess(alone, ["demo", "--days", "1"])
+        // A child another test forks while the copy is open for writing inherits that descriptor
+        // until it execs; running the copy meanwhile fails with ETXTBSY. Wait that out.
+        var attempt = 0
+        var outcome: ProcessOutcome
+        while true {
+            do {
+                outcome = try await runProcess(alone, ["demo", "--days", "1"])
+                break
+            } catch let error as NSError where attempt < 20 && "\(error)".contains("Text file busy") {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
         #expect(outcome.status == 69)
         #expect(outcome.stderr.contains("liqsync-demo, and it is not next to this liqsync"), "\(outcome.stderr)")
         #expect(outcome.stderr.contains("scripts/demo"))

@@ -95,10 +95,12 @@ struct FleetTests {
         }
         #expect(requested)
         let victim = try #require(Int(holderName.dropFirst("fleet-".count))) - 1
+        // The stand-in answers the next request for it promptly (the one under way keeps
+        // trickling); then its holder dies.
+        try await fake.setPersistentFault("none", asset: last)
         instances[victim].signal(SIGKILL)
         #expect(await instances[victim].waitForExit(timeout: .seconds(10)) != nil)
         let killed = ContinuousClock.now
-        try await fake.setPersistentFault("none", asset: last)
 
         // Another instance takes the asset at its next pass, within a poll interval (and the
         // time a pass over 59 current assets takes).

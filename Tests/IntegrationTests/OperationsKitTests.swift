@@ -153,7 +153,8 @@ struct OperationsKitTests {
 
         // Stopped, the service is a target down.
         service.signal(SIGTERM)
-        #expect(await service.waitForExit(timeout: .seconds(15)) == 0)
+        let status = await service.waitForExit(timeout: .seconds(15))
+        #expect(status == 0, "\(service.text.suffix(3000))")
         let down = await eventually(timeout: .seconds(30)) {
             (try? await prometheus.alerts())?.contains { $0.name == "LiqsyncTargetDown" && $0.state == "firing" } ?? false
         }

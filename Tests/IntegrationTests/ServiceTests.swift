@@ -121,7 +121,9 @@ struct ServiceTests {
         let started = ContinuousClock.now
         let service = try startService(fake, database, listener, metricsPort: taken, watchdogMicroseconds: 200_000)
         let status = await service.waitForExit(timeout: .seconds(15))
-        #expect(started.duration(to: .now) < .seconds(5), "exits within seconds")
+        // Within seconds, not after the 20 s graceful-shutdown limit (a loaded machine is slow to
+        // start a process).
+        #expect(started.duration(to: .now) < .seconds(12), "exits within seconds")
         #expect(status == 71, "\(service.text)")
         #expect(service.text.contains("cannot serve metrics on 127.0.0.1:\(taken): the address is in use"), "\(service.text)")
         #expect(await listener.waitFor("STOPPING=1", timeout: .seconds(2)))

@@ -38,17 +38,23 @@ public struct SyncScheduler: Service {
         state.loopStarted()
         defer { state.loopStopped() }
         notifier.ready(status: "connected; first pass starting")
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            state.progressed()
-            // The pass runs as a child that graceful shutdown cancels.
-            await cancelWhenGracefulShutdown {
-                await runPass()
+        let logger = self.logger
+        await withGracefulShutdownHandler {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                state.progressed()
+                // The pass runs as a child that graceful shutdown cancels.
+                await cancelWhenGracefulShutdown {
+                    await runPass()
+                }
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                state.sleeping()
+                _ = try? await cancelWhenGracefulShutdown {
+                    try await Task.sleep(for: pollInterval)
+                }
             }
-            if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            state.sleeping()
-            _ = try? await cancelWhenGracefulShutdown {
-                try await Task.sleep(for: pollInterval)
-            }
+        } onGracefulShutdown: {
+            // Said when the stop starts, so a journal shows how long the pass in flight took to end.
+            logger.info("stop requested; ending the pass in flight")
         }
         notifier.stopping()
         logger.info("scheduler stopped")

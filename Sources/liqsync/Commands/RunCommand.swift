@@ -87,15 +87,10 @@ struct RunCommand: AsyncParsableCommand {
         registry: PrometheusCollectorRegistry, logger: Logger
     ) -> ServiceGroup {
         let startup = StartupGate()
-        var services: [any Service] = [
-            SyncScheduler(
-                pass: pass, pollInterval: .seconds(pollInterval), state: state, notifier: notifier, logger: logger,
-                startup: startup),
-            refresher,
-        ]
-        if let interval = notifier.watchdogInterval {
-            services.append(WatchdogService(notifier: notifier, state: state, interval: interval))
-        }
+        // A group stops its services in reverse order: the scheduler first (its pass in flight is
+        // what a stop waits for), the metrics server last, so /metrics and /health answer until
+        // the scheduler has stopped.
+        var services: [any Service] = []
         if let metricsAddress {
             services.append(MetricsServer(address: metricsAddress, registry: registry, state: state, logger: logger) {
                 startup.open()
@@ -103,6 +98,14 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             startup.open()
         }
+        if let interval = notifier.watchdogInterval {
+            services.append(WatchdogService(notifier: notifier, state: state, interval: interval))
+        }
+        services.append(refresher)
+        services.append(
+            SyncScheduler(
+                pass: pass, pollInterval: .seconds(pollInterval), state: state, notifier: notifier, logger: logger,
+                startup: startup))
         var configuration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(20)
@@ -145,6 +148,8 @@ struct MetricsServer: Service {
     let state: SchedulerState
     let logger: Logger
     let onListening: @Sendable () -> Void
+    /// How long a graceful stop waits for open connections before closing them.
+    var closingLimit: Duration = .seconds(2)
 
     func run() async throws {
         let router = Router()
@@ -168,8 +173,22 @@ struct MetricsServer: Service {
             configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "liqsync"),
             onServerRunning: { _ in onListening() },
             logger: logger)
+        let closingLimit = self.closingLimit
+        let logger = self.logger
         do {
-            try await application.runService()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await application.runService() }
+                // Hummingbird's graceful shutdown waits for every connection to close; a scraper
+                // that keeps one open (or a half-sent request) must not hold the process until
+                // the group's limit. After `closingLimit` the server is cancelled, which closes them.
+                group.addTask {
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: closingLimit)
+                    logger.warning("the metrics server's connections did not close within \(closingLimit); closing them")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch {
