@@ -80,6 +80,83 @@ struct IngestLogicTests {
         #expect(results.compactMap { $0 }.count == started.withLock { $0 })
     }
 
+    // MARK: - Chunks fetched ahead, consumed in order
+
+    /// Fetches that finish out of order are consumed in order; while one is consumed the next
+    /// `ahead` are already fetching, and never more than `ahead` are in flight.
+    @Test func prefetchedResultsArriveInOrderWithTheNextOnesAlreadyFetching() async {
+        let fetching = Mutex((now: 0, most: 0, started: 0))
+        var consumed: [Int] = []
+        var startedWhileConsuming: [Int] = []
+        await forEachPrefetched(Array(0..<30), ahead: 3, fetch: { value in
+            fetching.withLock { $0.now += 1; $0.most = max($0.most, $0.now); $0.started += 1 }
+            // Later elements are often faster: arrivals are out of order.
+            try await Task.sleep(for: .milliseconds(Int.random(in: 1...8)))
+            fetching.withLock { $0.now -= 1 }
+            return value * 10
+        }) { value, result in
+            consumed.append((try? result.get()) ?? -1)
+            // While element n is consumed (written), n + 1 ... n + 3 get fetched: waiting here
+            // for them to start ends; with one fetch after another it would time out.
+            let wanted = min(30, value + 4)
+            let deadline = ContinuousClock.now + .seconds(2)
+            while fetching.withLock({ $0.started }) < wanted && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+            startedWhileConsuming.append(fetching.withLock { $0.started })
+            return true
+        }
+        #expect(consumed == (0..<30).map { $0 * 10 })
+        #expect(fetching.withLock { $0.most } <= 3)
+        for (index, started) in startedWhileConsuming.enumerated() {
+            #expect(started == min(30, index + 4), "while \(index) is consumed, the next three fetch and no more")
+        }
+    }
+
+    /// Nothing ahead: each element is fetched only once the one before it was consumed.
+    @Test func withNothingAheadFetchAndConsumeAlternate() async {
+        let events = Mutex<[String]>([])
+        await forEachPrefetched(Array(0..<5), ahead: 0, fetch: { value in
+            events.withLock { $0.append("fetch \(value)") }
+            try await Task.sleep(for: .milliseconds(1))
+            return value
+        }) { value, _ in
+            try? await Task.sleep(for: .milliseconds(3))
+            events.withLock { $0.append("consume \(value)") }
+            return true
+        }
+        #expect(events.withLock { $0 } == (0..<5).flatMap { ["fetch \($0)", "consume \($0)"] })
+    }
+
+    /// A failure reaches the consumer at its place in the order; a consumer that stops ends the
+    /// fetches in flight and starts no more.
+    @Test func aFailureArrivesInItsPlaceAndStoppingCancelsTheFetchesAhead() async {
+        struct Broken: Error {}
+        let cancelled = Mutex(0)
+        let started = Mutex(Set<Int>())
+        var seen: [String] = []
+        await forEachPrefetched(Array(0..<20), ahead: 2, fetch: { value in
+            started.withLock { _ = $0.insert(value) }
+            if value == 3 { throw Broken() }  // fails at once, before 0...2 arrive
+            do {
+                try await Task.sleep(for: .milliseconds(value > 3 ? 2_000 : 20))
+            } catch {
+                cancelled.withLock { $0 += 1 }
+                throw error
+            }
+            return value
+        }) { value, result in
+            switch result {
+            case .success(let fetched): seen.append("\(fetched)")
+            case .failure: seen.append("failed \(value)")
+            }
+            return (try? result.get()) != nil
+        }
+        #expect(seen == ["0", "1", "2", "failed 3"])
+        #expect(started.withLock { $0 } == Set(0...5), "nothing beyond 3 + 2 was started")
+        #expect(cancelled.withLock { $0 } == 2, "4 and 5 were cancelled, not awaited for 2 s")
+    }
+
     // MARK: - Back-off and health
 
     @Test func aFailingAssetBacksOffExponentiallyUpToTheCapAndIsDueAgainAfterSuccess() {

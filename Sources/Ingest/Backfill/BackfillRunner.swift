@@ -15,11 +15,15 @@ public struct BackfillRunner: Sendable {
     public let maxChunkHours: Int
     /// Stored hours with liquidations one chunk may empty (see `ChunkGuards`).
     public let maxVanishingHours: Int
+    /// Chunks fetched while an earlier one is being written (see `SyncSettings.prefetchChunks`).
+    public let prefetchChunks: Int
 
     public init(
         source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), logger: Logger, progress: BackfillProgress,
-        maxChunkHours: Int = 1000, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours
+        maxChunkHours: Int = 1000, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours,
+        prefetchChunks: Int = SyncSettings.defaultPrefetchChunks
     ) {
+        self.prefetchChunks = prefetchChunks
         self.source = source
         self.writer = writer
         self.logger = logger
@@ -144,11 +148,22 @@ public struct BackfillRunner: Sendable {
         let job = try await BackfillJobs.startOrResume(asset: plan.asset, range: plan.range, restart: restart, on: connection)
         progress.begin(plan.asset, totalHours: plan.range.hourCount, alreadyDone: plan.range.start.distance(to: job.doneUntil))
         var outcome = Outcome(asset: plan.asset)
-        for window in job.remaining.chunks(ofAtMost: maxChunkHours) {
-            try Task.checkCancellation()
+        // The next chunks are fetched while one is written; they are committed in order, so the
+        // job's progress stays contiguous. The first error ends the loop and is thrown below.
+        var stop: (any Error)?
+        let source = self.source
+        await forEachPrefetched(
+            job.remaining.chunks(ofAtMost: maxChunkHours), ahead: prefetchChunks,
+            fetch: { window in try await source.fetchWindow(asset: plan.asset, window: window) }
+        ) { window, fetch in
+            if Task.isCancelled {
+                stop = CancellationError()
+                return false
+            }
             let startedAt = Date()
             do {
-                let (fetched, result) = try await loadChunk(window, of: plan, job: job, startedAt: startedAt, on: connection)
+                let fetched = try fetch.get()
+                let result = try await writeChunk(fetched, window: window, of: plan, job: job, startedAt: startedAt, on: connection)
                 outcome.chunks += 1
                 outcome.hours += window.hourCount
                 outcome.requests += fetched.requests
@@ -161,27 +176,32 @@ public struct BackfillRunner: Sendable {
                         "window": "\(window)", "records": "\(fetched.records.count)", "inserted": "\(result.rows.inserted)",
                         "updated": "\(result.rows.updated)", "unchanged": "\(result.rows.unchanged)",
                     ])
+                return true
             } catch is CancellationError {
-                throw CancellationError()
+                stop = CancellationError()
+                return false
             } catch {
                 if createdAsset, outcome.chunks == 0, Self.meansUnknownAsset(error) {
                     // Do not leave behind an asset the API does not know.
                     _ = try? await AssetStore(connection: connection).remove(plan.asset, purge: true)
-                    throw error
+                    stop = error
+                } else {
+                    stop = AssetFailure(window: window, startedAt: startedAt, underlying: error)
                 }
-                throw AssetFailure(window: window, startedAt: startedAt, underlying: error)
+                return false
             }
         }
+        if let stop { throw stop }
         progress.finish(plan.asset)
         outcome.seconds = started.duration(to: .now).inSeconds
         return outcome
     }
 
-    /// One chunk: fetched, validated and written in one transaction with the job's progress.
-    private func loadChunk(
-        _ window: HourWindow, of plan: Plan, job: BackfillJob, startedAt: Date, on connection: PostgresConnection
-    ) async throws -> (FetchedWindow, ChunkWriteResult) {
-        let fetched = try await source.fetchWindow(asset: plan.asset, window: window)
+    /// One fetched chunk: validated and written in one transaction with the job's progress.
+    private func writeChunk(
+        _ fetched: FetchedWindow, window: HourWindow, of plan: Plan, job: BackfillJob, startedAt: Date,
+        on connection: PostgresConnection
+    ) async throws -> ChunkWriteResult {
         let chunk = ChunkWrite(
             asset: plan.asset, window: window, records: fetched.records, kind: .backfill, pages: fetched.pages,
             dataVersion: fetched.dataVersion, startedAt: startedAt,
@@ -189,7 +209,7 @@ public struct BackfillRunner: Sendable {
         let result = try await writer.write(chunk, on: connection) { connection in
             try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
         }
-        return (fetched, result)
+        return result
     }
 }
 

@@ -14,11 +14,18 @@ public struct SyncSettings: Sendable, Equatable {
     public var concurrency: Int
     /// Stored hours with liquidations one chunk may empty (see `ChunkGuards`).
     public var maxVanishingHours: Int
+    /// Chunks of an asset fetched while an earlier one is being written (`forEachPrefetched`):
+    /// hides the API's latency behind the database's work. The requests in flight per asset;
+    /// up to one more chunk of records than this is held in memory.
+    public var prefetchChunks: Int
+
+    public static let defaultPrefetchChunks = 2
 
     public init(
         lookbackHours: Int? = nil, settleDelaySeconds: Int64 = 600, maxChunkHours: Int = 1000, concurrency: Int = 4,
-        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours
+        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours, prefetchChunks: Int = defaultPrefetchChunks
     ) {
+        self.prefetchChunks = prefetchChunks
         self.maxVanishingHours = maxVanishingHours
         self.lookbackHours = lookbackHours
         self.settleDelaySeconds = settleDelaySeconds

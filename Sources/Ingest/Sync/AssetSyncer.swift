@@ -87,41 +87,49 @@ public struct AssetSyncer: Sendable {
         let guards = ChunkGuards(
             settledEnd: SyncPlanner.settledEnd(now: nowSeconds, settings: settings), maxVanishingHours: settings.maxVanishingHours)
 
-        for window in SyncPlanner.plan(tracked, now: nowSeconds, settings: settings) {
+        // The next chunks are fetched while one is written; they are committed in order.
+        var failure: AssetFailure?
+        let source = self.source
+        await forEachPrefetched(
+            SyncPlanner.plan(tracked, now: nowSeconds, settings: settings), ahead: settings.prefetchChunks,
+            fetch: { window in try await source.fetchWindow(asset: asset, window: window) }
+        ) { window, fetch in
             guard !Task.isCancelled else {
                 outcome.status = .interrupted
-                return nil
+                return false
             }
             let startedAt = now()
             do {
-                let (fetched, result) = try await syncChunk(
-                    window, of: asset, guards: guards, startedAt: startedAt, on: connection, logger: logger)
+                let fetched = try fetch.get()
+                let result = try await writeChunk(
+                    fetched, window: window, of: asset, guards: guards, startedAt: startedAt, on: connection, logger: logger)
                 outcome.chunks += 1
                 outcome.hours += window.hourCount
                 outcome.requests += fetched.requests
                 outcome.rows += result.rows
                 outcome.watermark = result.watermark
+                return true
             } catch {
                 // A fetch cancelled by shutdown committed nothing, and is no failure of the asset.
                 if error is CancellationError || Task.isCancelled {
                     outcome.status = .interrupted
-                    return nil
+                    return false
                 }
                 logger.error("chunk failed; nothing of it was committed", metadata: ["window": "\(window)", "error": "\(error)"])
                 outcome.status = .failed("\(window): \(error)", FailureKind(classifying: error))
-                return AssetFailure(window: window, startedAt: startedAt, underlying: error)
+                failure = AssetFailure(window: window, startedAt: startedAt, underlying: error)
+                return false
             }
         }
-        return nil
+        return failure
     }
 
-    /// One chunk: fetched, validated and written in one transaction with the watermark.
-    private func syncChunk(
-        _ window: HourWindow, of asset: AssetCode, guards: ChunkGuards, startedAt: Date, on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> (FetchedWindow, ChunkWriteResult) {
+    /// One fetched chunk: validated and written in one transaction with the watermark.
+    private func writeChunk(
+        _ fetched: FetchedWindow, window: HourWindow, of asset: AssetCode, guards: ChunkGuards, startedAt: Date,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> ChunkWriteResult {
         let chunkStarted = ContinuousClock.now
-        let fetched = try await source.fetchWindow(asset: asset, window: window)
         var chunk = ChunkWrite(
             asset: asset, window: window, records: fetched.records, kind: .sync, pages: fetched.pages,
             dataVersion: fetched.dataVersion, startedAt: startedAt, guards: guards)
@@ -137,8 +145,8 @@ public struct AssetSyncer: Sendable {
                 "requests": "\(fetched.requests)", "inserted": "\(result.rows.inserted)",
                 "updated": "\(result.rows.updated)", "deleted": "\(result.rows.deleted)",
                 "unchanged": "\(result.rows.unchanged)", "revisions": "\(result.revisions)", "watermark": "\(result.watermark)",
-                "duration_ms": "\(chunkStarted.duration(to: .now).wholeMilliseconds)",
+                "write_ms": "\(chunkStarted.duration(to: .now).wholeMilliseconds)",
             ])
-        return (fetched, result)
+        return result
     }
 }

@@ -21,6 +21,8 @@ public final class KaikoClient: Sendable {
     let randomFraction: @Sendable () -> Double
 
     public static let path = "/v2/data/liquidation.v1/token/"
+    /// Connections to the API at most: --concurrency (up to 64) assets, each with its prefetched chunks.
+    public static let maxConnections = 256
 
     public init(
         configuration: KaikoConfiguration,
@@ -39,6 +41,10 @@ public final class KaikoClient: Sendable {
             http.redirectConfiguration = .disallow
             http.decompression = .enabled(limit: .ratio(200))
             http.timeout = .init(connect: .seconds(10), read: .init(configuration.requestTimeout))
+            // AsyncHTTPClient opens at most 8 HTTP/1.1 connections to a host by default, which
+            // capped requests in flight at 8 whatever --concurrency and --prefetch asked for. What
+            // is in flight is bounded by them (and paced by the budget), so allow as many.
+            http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.maxConnections)
             self.httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
             self.ownsHTTPClient = true
         }

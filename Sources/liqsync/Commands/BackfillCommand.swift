@@ -48,6 +48,9 @@ struct BackfillCommand: AsyncParsableCommand {
     @Option(help: "Assets loaded at the same time.")
     var concurrency = 4
 
+    @Option(help: PrefetchOption.help)
+    var prefetch = SyncSettings.defaultPrefetchChunks
+
     /// Hours are loaded once they ended the settle delay ago, as the service loads them.
     private var settledEnd: UTCHour { SyncPlanner.settledEnd(now: clock.currentSeconds, settings: SyncSettings()) }
 
@@ -62,6 +65,7 @@ struct BackfillCommand: AsyncParsableCommand {
                     + "give an earlier --to, or none to load up to the watermark")
         }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        try PrefetchOption.validate(prefetch)
     }
 
     func run() async throws {
@@ -77,7 +81,8 @@ struct BackfillCommand: AsyncParsableCommand {
                 try await ClockCheck.verify(localNow: clock.currentSeconds, on: connection)
             }
             let runner = BackfillRunner(
-                source: resources.client, logger: logger, progress: progress, maxVanishingHours: guards.maxVanishingHours)
+                source: resources.client, logger: logger, progress: progress, maxVanishingHours: guards.maxVanishingHours,
+                prefetchChunks: prefetch)
             let pass = BackfillPass(runner: runner, pool: resources.pool, concurrency: concurrency)
             let plans = try await pass.plan(
                 AssetArgument.unique(assets), from: from.hour, to: to?.endHour, restart: restart, settledEnd: settledEnd)

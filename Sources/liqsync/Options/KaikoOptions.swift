@@ -121,17 +121,33 @@ struct SyncOptions: ParsableArguments {
     @Option(help: "Assets synced at the same time.")
     var concurrency = SyncSettings().concurrency
 
+    @Option(help: PrefetchOption.help)
+    var prefetch = SyncSettings.defaultPrefetchChunks
+
     func validate() throws {
         if let lookbackHours, !(0...100_000).contains(lookbackHours) {
             throw ValidationError("--lookback-hours must be between 0 and 100000")
         }
         guard settleDelay >= 0 else { throw ValidationError("--settle-delay cannot be negative") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        try PrefetchOption.validate(prefetch)
     }
 
     func settings(guards: GuardOptions) -> SyncSettings {
         SyncSettings(
             lookbackHours: lookbackHours, settleDelaySeconds: settleDelay, concurrency: concurrency,
-            maxVanishingHours: guards.maxVanishingHours)
+            maxVanishingHours: guards.maxVanishingHours, prefetchChunks: prefetch)
+    }
+}
+
+/// `--prefetch`, shared by sync, run and backfill.
+enum PrefetchOption {
+    static let help = ArgumentHelp(
+        "Chunks of an asset fetched while an earlier one is written (0: one after another): requests in flight "
+            + "per asset; up to this + 1 chunks of records are held in memory per asset.",
+        valueName: "chunks")
+
+    static func validate(_ value: Int) throws {
+        guard (0...16).contains(value) else { throw ValidationError("--prefetch must be between 0 and 16") }
     }
 }

@@ -1,0 +1,54 @@
+/// Fetches `elements` ahead of their consumer and hands the results to `consume` strictly in the
+/// elements' order, in the calling task. While element n is consumed, the next `ahead` are being
+/// fetched; while it is awaited, it and the `ahead - 1` after it are. So `ahead` fetches are in
+/// flight at any moment (one when `ahead` is 0, which fetches and consumes one after another)
+/// and at most `ahead + 1` results are held. `consume` returns false to stop: the fetches still
+/// in flight are cancelled and their results dropped.
+///
+/// Sync and backfill load an asset's chunks through it: the next chunks are on their way while
+/// one is written, so the API's latency hides behind the database's work, yet chunks are still
+/// committed one after another and the watermark stays contiguous. A plain loop, as
+/// `boundedConcurrentMap`.
+public func forEachPrefetched<Element: Sendable, Value: Sendable>(
+    _ elements: [Element], ahead: Int,
+    fetch: @escaping @Sendable (Element) async throws -> Value,
+    consume: (Element, Result<Value, any Error>) async -> Bool
+) async {
+    let ahead = max(0, ahead)
+    await withTaskGroup(of: (Int, Result<Value, any Error>).self) { group in
+        var arrived: [Int: Result<Value, any Error>] = [:]
+        var started = 0
+        // Inline loops, not a nested function adding to the group (see boundedConcurrentMap).
+        for index in elements.indices {
+            while started < elements.count && started <= max(index, index + ahead - 1) {
+                let (position, element) = (started, elements[started])
+                group.addTask { await fetchResult(position, element, fetch) }
+                started += 1
+            }
+            while arrived[index] == nil, let (position, result) = await group.next() {
+                arrived[position] = result
+            }
+            guard let result = arrived.removeValue(forKey: index) else { return }
+            while started < elements.count && started <= index + ahead {
+                let (position, element) = (started, elements[started])
+                group.addTask { await fetchResult(position, element, fetch) }
+                started += 1
+            }
+            guard await consume(elements[index], result) else {
+                group.cancelAll()
+                return
+            }
+        }
+    }
+}
+
+/// One fetch, its error kept as a value for the consumer to meet in order.
+private func fetchResult<Element: Sendable, Value: Sendable>(
+    _ position: Int, _ element: Element, _ fetch: @Sendable (Element) async throws -> Value
+) async -> (Int, Result<Value, any Error>) {
+    do {
+        return (position, .success(try await fetch(element)))
+    } catch {
+        return (position, .failure(error))
+    }
+}
