@@ -71,6 +71,48 @@ struct ServiceTests {
         try await expectViewsEqualTruth(database: database, fake: fake, asset: "btc")
     }
 
+    /// SIGTERM while a chunk's write waits for a lock: the stop waits for that write, /health
+    /// still answers meanwhile (the metrics server stops last), and the exit is 0. (Hummingbird's
+    /// own group once stopped the metrics server on SIGTERM by itself; the service group took
+    /// that for a failure and exited 70, whenever the scheduler was slower to stop.)
+    @Test func aStopWaitsForTheWriteInFlightWhileHealthStillAnswers() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", SyncEngineTests.t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await prepare(assets: ["btc"], since: "2025-03-25")
+        let listener = try NotifySocketListener()
+        defer { listener.stop() }
+        let metricsPort = try freePort()
+        let service = try startService(fake, database, listener, metricsPort: metricsPort, watchdogMicroseconds: 10_000_000)
+        defer { service.signal(SIGKILL) }
+        #expect(await listener.waitFor("STATUS=1 assets synced"), "\(service.text)")
+
+        // Writes to the hourly table wait; then eth is added, and its first chunk's write blocks.
+        let holder = try await PostgresConnection.connect(database.configuration)
+        try await holder.execute(script: "BEGIN; LOCK TABLE liquidations.token_interval IN EXCLUSIVE MODE;")
+        #expect(try await LiqsyncBinary.run(["assets", "add", "eth", "--since", "2025-03-25"], database: database).status == 0)
+        let blocked = await eventually(timeout: .seconds(30)) {
+            let waiting = try? await holder.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).scalar(Int64.self)
+            return waiting == 1
+        }
+        #expect(blocked, "\(service.text.suffix(2000))")
+
+        service.signal(SIGTERM)
+        #expect(await service.waitForOutput(containing: "stop requested") != nil)
+        try await Task.sleep(for: .seconds(1))
+        #expect(await service.waitForExit(timeout: .milliseconds(10)) == nil, "the write in flight holds the stop")
+        let health = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/health"), timeout: .seconds(5))
+        #expect([200, 503].contains(health.status.code), "the metrics server answers until the scheduler stopped")
+
+        try await holder.execute(script: "ROLLBACK")
+        await holder.close()
+        let status = await service.waitForExit(timeout: .seconds(15))
+        #expect(status == 0, "\(service.text.suffix(3000))")
+        #expect(await listener.waitFor("STOPPING=1", timeout: .seconds(2)))
+    }
+
     @Test func recoversFromAPostgreSQLRestartAndPicksUpNewAssets() async throws {
         try TestCluster.requireRunning()
         let script = TestCluster.repositoryRoot.appendingPathComponent("scripts/pg-cluster")

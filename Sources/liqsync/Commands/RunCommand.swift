@@ -177,7 +177,10 @@ struct MetricsServer: Service {
         let logger = self.logger
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await application.runService() }
+                // No signals of its own: by default Hummingbird's group stops on SIGTERM by
+                // itself, and the service group then saw the metrics server end before its turn
+                // and failed the stop (exit 70). The service group alone decides when it stops.
+                group.addTask { try await application.runService(gracefulShutdownSignals: []) }
                 // Hummingbird's graceful shutdown waits for every connection to close; a scraper
                 // that keeps one open (or a half-sent request) must not hold the process until
                 // the group's limit. After `closingLimit` the server is cancelled, which closes them.
