@@ -1,4 +1,5 @@
 import Foundation
+import LiquidationModel
 import LiquidationStore
 import Logging
 import Postgres
@@ -261,6 +262,58 @@ struct MigrationTests {
             #expect(watermark == "2025-03-03 00:00:00+00")
             let grant = try await SharedBudgetStore.take(ratePerSecond: 5, burst: 5, on: connection)
             #expect(grant.wait == .zero, "a new bucket is full")
+        }
+    }
+
+    @Test func version7DropsTheExchangeRowsForeignKeysAndKeepsTheData() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        let foreignKeys: PostgresQuery = """
+            SELECT string_agg(conrelid::regclass::text || '->' || confrelid::regclass::text, ',' ORDER BY conname)
+            FROM pg_constraint WHERE contype = 'f' AND conrelid IN
+                ('liquidations.token_interval'::regclass, 'liquidations.token_interval_exchange'::regclass)
+            """
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 6 }, logger: logger)
+                .migrate()
+            try await connection.execute(script: """
+                INSERT INTO liquidations.asset (asset, sync_from, watermark) VALUES ('btc', '2025-03-01', '2025-03-03'),
+                    ('eth', '2025-03-01', '2025-03-03');
+                INSERT INTO liquidations.token_interval
+                    (asset, interval_start, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
+                SELECT a, h, 2, 5, 1, 2.5, 1, 2.5
+                FROM generate_series('2025-03-01'::timestamptz, '2025-03-02 23:00', interval '1 hour') AS h,
+                     unnest(ARRAY['btc', 'eth']) AS a;
+                INSERT INTO liquidations.token_interval_exchange
+                    (asset, interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
+                SELECT asset, interval_start, x, 1, 2.5, 1, 2.5, 0, 0
+                FROM liquidations.token_interval, unnest(ARRAY['bbit', 'binc']) AS x;
+                """)
+            let before = try await connection.query(foreignKeys).scalar(String.self)
+            #expect(before.components(separatedBy: ",").count == 3, "\(before)")
+
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            #expect(plan.applied.first == "0007_exchange_rows_without_foreign_keys.sql")
+            let after = try await connection.query(foreignKeys).scalar(String.self)
+            #expect(after == "liquidations.token_interval->liquidations.asset", "only the hours' key to the asset stays")
+            let (hours, exchanges, comment) = try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM liquidations.token_interval),
+                       (SELECT count(*) FROM liquidations.token_interval_exchange),
+                       obj_description('liquidations.token_interval_exchange'::regclass, 'pg_class')
+                """
+            ).rows[0].decode(Int64.self, Int64.self, String.self)
+            #expect(hours == 96 && exchanges == 192)
+            #expect(comment.contains("liqsync verify"))
+        }
+        // Purging an asset still removes its exchange rows (the cascade did before), and only its.
+        try await database.withConnection { connection async throws in
+            let deleted = try await AssetStore(connection: connection).remove(try AssetCode(validating: "btc"), purge: true)
+            #expect(deleted == 48)
+            let left = try await connection.query(
+                "SELECT string_agg(DISTINCT asset, ',') || ' ' || count(*) FROM liquidations.token_interval_exchange"
+            ).scalar(String.self)
+            #expect(left == "eth 96")
         }
     }
 }

@@ -39,6 +39,9 @@ struct VerifyTests {
                        total_amount = 0, long_amount = 0, short_amount = 0
                  WHERE asset = 'eth' AND interval_start = '2025-03-28 00:00+00';
                 DELETE FROM liquidations.token_interval_exchange WHERE asset = 'eth' AND interval_start = '2025-03-28 00:00+00';
+                INSERT INTO liquidations.token_interval_exchange
+                    (asset, interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
+                VALUES ('eth', '2025-03-29 00:00+00', 'nowhere', 0, 0, 0, 0, 0, 0);
                 """)
         }
         let broken = try await LiqsyncBinary.run(["verify", "--json"], database: database)
@@ -52,6 +55,12 @@ struct VerifyTests {
         #expect((counts["exchange_sum_mismatch"] ?? 0) >= 2, "the edited exchange row and the eth hour")
         #expect(counts["negative_value"] == 1)
         let problems = try #require(report["problems"] as? [[String: Any]])
+        // No foreign key holds exchange rows to their hour and exchange (migration 0007): the
+        // hours deleted above left theirs behind, and an unknown exchange went in.
+        let orphans = problems.filter { $0["kind"] as? String == "orphan_exchange_row" }.compactMap { $0["detail"] as? String }
+        #expect(orphans.contains("exchange nowhere is not in liquidations.exchange"), "\(orphans)")
+        #expect(orphans.contains { $0.hasSuffix(" row without its hourly row") }, "\(orphans)")
+        #expect(counts["orphan_exchange_row"] == orphans.count)
         let gap = problems.first { $0["kind"] as? String == "gap" }
         #expect(gap?["asset"] as? String == "btc")
         #expect(gap?["start"] as? String == "2025-03-25T10:00:00Z" && gap?["end"] as? String == "2025-03-25T12:00:00Z")

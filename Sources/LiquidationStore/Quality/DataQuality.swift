@@ -15,6 +15,9 @@ public struct QualityProblem: Sendable, Equatable {
         case exchangeSumMismatch = "exchange_sum_mismatch"
         /// A count or an amount below zero.
         case negativeValue = "negative_value"
+        /// An exchange row whose hour is not in `token_interval`, or whose exchange is not in
+        /// `liquidations.exchange` (what foreign keys checked before migration 0007).
+        case orphanExchangeRow = "orphan_exchange_row"
     }
 
     public let kind: Kind
@@ -152,6 +155,16 @@ public struct DataQuality: Sendable {
             WHERE (least(x.total_trades, x.long_trades, x.short_trades) < 0
                    OR least(x.total_amount, x.long_amount, x.short_amount) < 0)
               AND \(scope)
+            ORDER BY 1, 2
+            """),
+        (.orphanExchangeRow, """
+            SELECT x.asset, x.interval_start, NULL::timestamptz,
+                   'exchange ' || x.exchange || CASE WHEN t.asset IS NULL THEN ' row without its hourly row'
+                                                     ELSE ' is not in liquidations.exchange' END
+            FROM liquidations.token_interval_exchange AS x
+            LEFT JOIN liquidations.token_interval AS t ON t.asset = x.asset AND t.interval_start = x.interval_start
+            LEFT JOIN liquidations.exchange AS d ON d.exchange = x.exchange
+            WHERE (t.asset IS NULL OR d.exchange IS NULL) AND \(scope)
             ORDER BY 1, 2
             """),
     ]
