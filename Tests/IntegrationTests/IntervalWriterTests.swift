@@ -143,6 +143,62 @@ struct IntervalWriterTests {
         }
     }
 
+    /// A window with nothing stored is copied straight into the tables; it stores exactly what
+    /// the merge stores for the same answer (here: eth, with one hour of the window already
+    /// stored, so it merges), and registers an exchange code never seen before.
+    @Test func aFreshWindowIsCopiedStraightInAndStoresWhatAMergeStores() async throws {
+        let database = try await TestDatabase.create()
+        let eth = try AssetCode(validating: "eth")
+        try await database.withConnection { connection async throws in
+            try await prepared(connection)
+            _ = try await AssetStore(connection: connection).add([eth], syncFrom: first)
+            let records = [
+                record(0, [("bbit", figures(2, 1, "100.5", "20")), ("zzzq", figures(0, 3, "0", "7.25"))]),
+                record(2, [("binc", figures(1, 0, "3", "0"))]),
+                record(5, [("bbit", figures(4, 4, "1", "2.000"))]),
+            ]
+            func chunk(_ asset: AssetCode, _ records: [IntervalRecord], _ window: HourWindow) -> ChunkWrite {
+                ChunkWrite(
+                    asset: asset, window: window, records: records, kind: .backfill, pages: 1, dataVersion: "v7",
+                    startedAt: Date(), guards: ChunkGuards(settledEnd: self.window.end))
+            }
+            let fresh = try await IntervalWriter().write(chunk(btc, records, window), on: connection)
+            #expect(fresh.hoursInserted == 6 && fresh.exchangeRowsInserted == 4 && fresh.rows.unchanged == 0)
+            #expect(fresh.watermark == window.end)
+            let staging = "SELECT to_regclass('pg_temp.liqsync_stage_interval') IS NOT NULL"
+            #expect(try await connection.query(PostgresQuery(unsafeSQL: staging)).scalar(Bool.self) == false, "nothing staged")
+
+            // eth: hour 1 stored first (an empty hour), then the same answer merges.
+            _ = try await IntervalWriter().write(
+                chunk(eth, [], HourWindow(start: first.advanced(by: 1), end: first.advanced(by: 2))), on: connection)
+            let merged = try await IntervalWriter().write(chunk(eth, records, window), on: connection)
+            #expect(merged.hoursInserted == 5 && merged.hoursUnchanged == 1 && merged.exchangeRowsInserted == 4)
+            #expect(try await connection.query(PostgresQuery(unsafeSQL: staging)).scalar(Bool.self) == true, "staged and merged")
+
+            let stored = { (asset: String) async throws -> [String] in
+                try await connection.query(
+                    """
+                    SELECT 'h ' || interval_start || ' ' || concat_ws(' ', total_trades, total_amount, long_trades, long_amount,
+                           short_trades, short_amount, content_hash, data_version) FROM liquidations.token_interval
+                    WHERE asset = \(asset)
+                    UNION ALL
+                    SELECT 'e ' || interval_start || ' ' || concat_ws(' ', exchange, total_trades, total_amount, long_trades,
+                           long_amount, short_trades, short_amount) FROM liquidations.token_interval_exchange WHERE asset = \(asset)
+                    ORDER BY 1
+                    """
+                ).rows.map { try $0.decode(String.self) }
+            }
+            let btcRows = try await stored("btc")
+            let ethRows = try await stored("eth")
+            #expect(btcRows.count == 10 && btcRows == ethRows, "\(btcRows)\n\(ethRows)")
+            let registered = try await connection.query(
+                "SELECT count(*) FROM liquidations.exchange WHERE exchange = 'zzzq'").scalar(Int64.self)
+            #expect(registered == 1)
+            let verify = try await DataQuality(connection: connection).run(assets: nil, from: nil, to: nil)
+            #expect(verify.isClean, "\(verify.problems)")
+        }
+    }
+
     @Test func anAnswerThatWouldEmptyManyStoredHoursIsRefusedAndChangesNothing() async throws {
         let database = try await TestDatabase.create()
         try await database.withConnection { connection async throws in

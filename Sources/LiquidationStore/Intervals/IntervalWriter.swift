@@ -5,7 +5,8 @@ import Postgres
 /// The one write path for hourly data, used by sync and backfill alike.
 ///
 /// Hours whose fingerprint (`HourFingerprint`) matches the stored one are left alone without
-/// further work: re-reading unchanged hours costs one indexed read. The other hours are staged
+/// further work: re-reading unchanged hours costs one indexed read. A window with nothing stored
+/// yet is copied straight into the tables. Otherwise the other hours are staged
 /// with COPY into session-local temporary tables, then merged with a few set-based statements,
 /// all in one transaction together with the watermark and the audit row: a crash at any instant
 /// leaves either the whole chunk or none of it. Rows whose values did not change are not
@@ -63,8 +64,6 @@ public struct IntervalWriter: Sendable {
         {
             throw EmptinessGuard.refuseEmptyFirstLoad(chunk)
         }
-        try connection.execute(script: stagingTables, label: "staging tables")
-
         // Every hour of the window gets a row: the API omits hours without liquidations.
         var byHour: [UTCHour: IntervalRecord] = [:]
         byHour.reserveCapacity(chunk.records.count)
@@ -100,13 +99,57 @@ public struct IntervalWriter: Sendable {
                 changed.append((hour, fingerprint))
             }
         }
-        if !changed.isEmpty {
+        if storedHours.isEmpty && !changed.isEmpty {
+            try insertFresh(changed, byHour: byHour, chunk: chunk, into: &result, connection: connection)
+        } else if !changed.isEmpty {
             let revisesStoredHours = changed.contains { storedHours.contains($0.hour) }
             try merge(
                 changed, byHour: byHour, chunk: chunk, recordingRevisions: revisesStoredHours, into: &result,
                 connection: connection)
         }
         return try finish(chunk, result: result, connection: connection)
+    }
+
+    /// A window with nothing stored yet (a first load, a backfill of new history): its rows are
+    /// copied straight into the tables. There is nothing to compare, revise or delete, so no
+    /// staging and no `ON CONFLICT`. The asset's lock keeps other liqsyncs out; a row that
+    /// appeared meanwhile anyway would fail the COPY on its key, and the chunk rolls back.
+    private static func insertFresh(
+        _ changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord], chunk: ChunkWrite,
+        into result: inout ChunkWriteResult, connection: isolated PostgresConnection
+    ) throws {
+        var exchangeCodes = Set<String>()
+        for record in byHour.values { for exchange in record.exchanges { exchangeCodes.insert(exchange.exchange) } }
+        if !exchangeCodes.isEmpty {
+            try connection.query(
+                """
+                INSERT INTO liquidations.exchange (exchange) SELECT unnest(\(exchangeCodes.sorted())::text[])
+                ON CONFLICT (exchange) DO NOTHING
+                """, name: "register exchanges")
+        }
+        result.hoursInserted = try connection.copyIn(
+            "COPY liquidations.token_interval (asset, interval_start, content_hash, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount, data_version) FROM STDIN"
+        ) { writer in
+            for (hour, fingerprint) in changed {
+                let figures = byHour[hour]?.totals ?? .zero
+                try writer.writeRow(
+                    chunk.asset, hour, fingerprint, figures.totalTrades, figures.totalAmount, figures.longTrades,
+                    figures.longAmount, figures.shortTrades, figures.shortAmount, chunk.dataVersion)
+            }
+        }
+        result.exchangeRowsInserted = try connection.copyIn(
+            "COPY liquidations.token_interval_exchange (asset, interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
+        ) { writer in
+            for (hour, _) in changed {
+                guard let record = byHour[hour] else { continue }
+                for exchange in record.exchanges {
+                    let figures = exchange.figures
+                    try writer.writeRow(
+                        chunk.asset, hour, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
+                        figures.longAmount, figures.shortTrades, figures.shortAmount)
+                }
+            }
+        }
     }
 
     /// Stages the changed hours and merges them: log what changes in hours already stored,
@@ -116,6 +159,7 @@ public struct IntervalWriter: Sendable {
         _ changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord], chunk: ChunkWrite,
         recordingRevisions: Bool, into result: inout ChunkWriteResult, connection: isolated PostgresConnection
     ) throws {
+        try connection.execute(script: stagingTables, label: "staging tables")
         let stagedExchanges = try stage(changed, byHour: byHour, connection: connection)
         if recordingRevisions { result.revisions = try recordRevisions(chunk, connection: connection) }
         let totals = try upsertTotals(chunk, connection: connection)
