@@ -140,16 +140,20 @@ public struct IntervalWriter: Sendable {
         result.exchangeRowsInserted = try connection.copyIn(
             "COPY liquidations.token_interval_exchange (asset, interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
         ) { writer in
-            for (hour, _) in changed {
-                guard let record = byHour[hour] else { continue }
-                for exchange in record.exchanges {
-                    let figures = exchange.figures
-                    try writer.writeRow(
-                        chunk.asset, hour, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
-                        figures.longAmount, figures.shortTrades, figures.shortAmount)
-                }
+            for (hour, exchange) in exchangeRows(of: changed, byHour: byHour) {
+                let figures = exchange.figures
+                try writer.writeRow(
+                    chunk.asset, hour, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
+                    figures.longAmount, figures.shortTrades, figures.shortAmount)
             }
         }
+    }
+
+    /// The exchange rows of the changed hours, hour by hour.
+    private static func exchangeRows(
+        of changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord]
+    ) -> [(hour: UTCHour, exchange: ExchangeBreakdown)] {
+        changed.flatMap { hour, _ in (byHour[hour]?.exchanges ?? []).map { (hour, $0) } }
     }
 
     /// Stages the changed hours and merges them: log what changes in hours already stored,
@@ -193,14 +197,11 @@ public struct IntervalWriter: Sendable {
         return try connection.copyIn(
             "COPY liqsync_stage_exchange (interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
         ) { writer in
-            for (hour, _) in changed {
-                guard let record = byHour[hour] else { continue }
-                for exchange in record.exchanges {
-                    let figures = exchange.figures
-                    try writer.writeRow(
-                        hour, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
-                        figures.longAmount, figures.shortTrades, figures.shortAmount)
-                }
+            for (hour, exchange) in exchangeRows(of: changed, byHour: byHour) {
+                let figures = exchange.figures
+                try writer.writeRow(
+                    hour, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
+                    figures.longAmount, figures.shortTrades, figures.shortAmount)
             }
         }
     }
