@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
+import Ingest
 import LiquidationStore
 import Postgres
 import Testing
@@ -18,6 +19,25 @@ struct CommandLineParsingTests {
     @Test func invalidAssetIsAValidationError() {
         #expect(throws: (any Error).self) { try Liqsync.parseAsRoot(["assets", "add", "BTC"]) }
         #expect(Liqsync.exitCode(for: ValidationError("x")).rawValue == 64)
+    }
+
+    @Test func prefetchIsParsedForSyncRunAndBackfillAndBounded() throws {
+        let sync = try #require(try Liqsync.parseAsRoot(["sync", "--prefetch", "0"]) as? SyncCommand)
+        #expect(sync.syncOptions.settings(guards: sync.guards).prefetchChunks == 0)
+        let run = try #require(try Liqsync.parseAsRoot(["run"]) as? RunCommand)
+        #expect(run.syncOptions.settings(guards: run.guards).prefetchChunks == SyncSettings.defaultPrefetchChunks)
+        let backfill = try #require(
+            try Liqsync.parseAsRoot(["backfill", "btc", "--from", "2025-03-01", "--prefetch", "5"]) as? BackfillCommand)
+        #expect(backfill.prefetch == 5)
+        for arguments in [["sync", "--prefetch", "17"], ["backfill", "btc", "--from", "2025-03-01", "--prefetch", "99"]] {
+            do {
+                _ = try Liqsync.parseAsRoot(arguments)
+                Issue.record("accepted \(arguments)")
+            } catch {
+                #expect(Liqsync.message(for: error).contains("--prefetch must be between 0 and 16"), "\(error)")
+                #expect(Liqsync.exitCode(for: error).rawValue == 64)
+            }
+        }
     }
 
     @Test func databaseURLOptionWinsOverTheEnvironment() throws {
