@@ -114,42 +114,32 @@ struct ServiceTests {
     }
 
     @Test func recoversFromAPostgreSQLRestartAndPicksUpNewAssets() async throws {
-        try TestCluster.requireRunning()
-        let script = TestCluster.repositoryRoot.appendingPathComponent("scripts/pg-cluster")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-svc-\(UUID().uuidString.prefix(8))")
-        let started = try await runProcess(script, ["start", directory.path])
-        try #require(started.status == 0, "\(started.stderr)")
-        defer {
-            _ = try? Process.run(script, arguments: ["stop", directory.path]).waitUntilExit()
-            try? FileManager.default.removeItem(at: directory)
-        }
-        let env = try String(contentsOf: directory.appendingPathComponent("env"), encoding: .utf8)
-        let port = try #require(env.split(separator: "\n").first { $0.contains("PGPORT") }?.split(separator: "'")[1])
-        let url = "host=\(directory.path) port=\(port) user=postgres dbname=postgres"
-        #expect(try await LiqsyncBinary.run(["migrate", "--database-url", url], database: nil).status == 0)
-        #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2025-03-01", "--database-url", url], database: nil).status == 0)
+        try await withOwnCluster(named: "liqsync-svc") { cluster in
+            let url = cluster.connectionString
+            #expect(try await LiqsyncBinary.run(["migrate", "--database-url", url], database: nil).status == 0)
+            #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2025-03-01", "--database-url", url], database: nil).status == 0)
 
-        let fake = try await FakeKaikoProcess.start(["--now", SyncEngineTests.t0, "--speed", "0"])
-        defer { fake.stop() }
-        let service = try BackgroundProcess(
-            LiqsyncBinary.url, ["run", "--poll-interval", "1", "--now", SyncEngineTests.t0, "--database-url", url] + fake.liqsyncArguments,
-            environment: fake.liqsyncEnvironment)
-        #expect(await service.waitForOutput(containing: "btc: ") != nil, "\(service.text)")
+            let fake = try await FakeKaikoProcess.start(["--now", SyncEngineTests.t0, "--speed", "0"])
+            defer { fake.stop() }
+            let service = try BackgroundProcess(
+                LiqsyncBinary.url, ["run", "--poll-interval", "1", "--now", SyncEngineTests.t0, "--database-url", url] + fake.liqsyncArguments,
+                environment: fake.liqsyncEnvironment)
+            #expect(await service.waitForOutput(containing: "btc: ") != nil, "\(service.text)")
 
-        let restarted = try await runProcess(script, ["restart", directory.path])
-        try #require(restarted.status == 0, "\(restarted.stderr)")
-        // A new asset added after the restart is synced by the same, still running, service.
-        #expect(try await LiqsyncBinary.run(["assets", "add", "eth", "--since", "2025-03-01", "--database-url", url], database: nil).status == 0)
-        let connection = try await PostgresConnection.connect(PostgresConfiguration(connectionString: url))
-        let caughtUp = await eventually(timeout: .seconds(30)) {
-            (try? await connection.query(
-                "SELECT watermark > sync_from FROM liquidations.asset WHERE asset = 'eth'").scalar(Bool.self)) == true
+            try await cluster.restart()
+            // A new asset added after the restart is synced by the same, still running, service.
+            #expect(try await LiqsyncBinary.run(["assets", "add", "eth", "--since", "2025-03-01", "--database-url", url], database: nil).status == 0)
+            let connection = try await PostgresConnection.connect(PostgresConfiguration(connectionString: url))
+            let caughtUp = await eventually(timeout: .seconds(30)) {
+                (try? await connection.query(
+                    "SELECT watermark > sync_from FROM liquidations.asset WHERE asset = 'eth'").scalar(Bool.self)) == true
+            }
+            #expect(caughtUp, "\(service.text.suffix(2000))")
+            #expect(service.isRunning, "the service survived the restart")
+            await connection.close()
+            service.signal(SIGTERM)
+            #expect(await service.waitForExit(timeout: .seconds(10)) == 0)
         }
-        #expect(caughtUp, "\(service.text.suffix(2000))")
-        #expect(service.isRunning, "the service survived the restart")
-        await connection.close()
-        service.signal(SIGTERM)
-        #expect(await service.waitForExit(timeout: .seconds(10)) == 0)
     }
 
     @Test func aPartThatFailsToStartEndsTheProcessLoudlyWithoutEverPingingTheWatchdog() async throws {

@@ -118,15 +118,7 @@ public struct IntervalWriter: Sendable {
         _ changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord], chunk: ChunkWrite,
         into result: inout ChunkWriteResult, connection: isolated PostgresConnection
     ) throws {
-        var exchangeCodes = Set<String>()
-        for record in byHour.values { for exchange in record.exchanges { exchangeCodes.insert(exchange.exchange) } }
-        if !exchangeCodes.isEmpty {
-            try connection.query(
-                """
-                INSERT INTO liquidations.exchange (exchange) SELECT unnest(\(exchangeCodes.sorted())::text[])
-                ON CONFLICT (exchange) DO NOTHING
-                """, name: "register exchanges")
-        }
+        try registerExchanges(of: changed, byHour: byHour, connection: connection)
         result.hoursInserted = try connection.copyIn(
             "COPY liquidations.token_interval (asset, interval_start, content_hash, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount, data_version) FROM STDIN"
         ) { writer in
@@ -170,7 +162,7 @@ public struct IntervalWriter: Sendable {
         result.hoursInserted = totals.inserted
         result.hoursUpdated = totals.updated
         result.hoursUnchanged += changed.count - totals.inserted - totals.updated
-        try registerExchanges(connection: connection)
+        try registerExchanges(of: changed, byHour: byHour, connection: connection)
         result.exchangeRowsDeleted = try deleteVanishedExchanges(chunk, connection: connection)
         let exchanges = try upsertExchangeRows(chunk, connection: connection)
         result.exchangeRowsInserted = exchanges.inserted
@@ -307,12 +299,17 @@ public struct IntervalWriter: Sendable {
         ).rows[0].decode(Int.self, Int.self)
     }
 
-    /// New exchange codes get a row (named later, or by the shipped list).
-    private static func registerExchanges(connection: isolated PostgresConnection) throws {
+    /// New exchange codes get a row (named later, or by the shipped list), in the chunk's
+    /// transaction and before the rows that use them.
+    private static func registerExchanges(
+        of changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord],
+        connection: isolated PostgresConnection
+    ) throws {
+        let codes = Set(exchangeRows(of: changed, byHour: byHour).map(\.exchange.exchange))
+        guard !codes.isEmpty else { return }
         try connection.query(
             """
-            INSERT INTO liquidations.exchange (exchange)
-            SELECT DISTINCT exchange FROM liqsync_stage_exchange
+            INSERT INTO liquidations.exchange (exchange) SELECT unnest(\(codes.sorted())::text[])
             ON CONFLICT (exchange) DO NOTHING
             """, name: "register exchanges")
     }
