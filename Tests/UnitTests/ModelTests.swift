@@ -1,3 +1,4 @@
+import Foundation
 import LiquidationModel
 import Testing
 
@@ -43,6 +44,21 @@ struct TimeTests {
         #expect(UTCHour(exactly: 7200) != nil)
         #expect(UTCHour(exactly: 7201) == nil)
         #expect(UTCHour(containing: 1_740_697_200).description == "2025-02-27T23:00:00Z")
+    }
+
+    /// The hand-written printer (every stored hour goes through it) against Foundation's, over
+    /// the years liqsync can meet and the end of the four-digit range, and back through `parse`.
+    @Test func timestampsPrintAsFoundationPrintsThemAndParseBack() throws {
+        let reference = ISO8601DateFormatter()
+        reference.formatOptions = [.withInternetDateTime]
+        var generator = SystemRandomNumberGenerator()
+        let edges: [Int64] = [0, -1, 3599, 951_782_400, 4_107_542_399, 253_402_300_799]
+        let samples = edges + (0..<2_000).map { _ in Int64.random(in: -2_208_988_800...4_102_444_800, using: &generator) }
+        for seconds in samples {
+            let printed = UTCTimestamp.format(secondsSinceEpoch: seconds)
+            #expect(printed == reference.string(from: Date(timeIntervalSince1970: TimeInterval(seconds))), "\(seconds)")
+            #expect(try UTCTimestamp.parse(printed) == seconds)
+        }
     }
 
     @Test func windowsSplitIntoChunksThatCoverThemExactly() {

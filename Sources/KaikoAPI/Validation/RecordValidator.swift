@@ -33,12 +33,14 @@ struct RecordValidator {
 
         let totals = record.figures
         try Self.check(totals, hour: hour, exchange: nil)
-        var codes: Set<String> = []
         var exchanges: [ExchangeBreakdown] = []
         exchanges.reserveCapacity(record.exchanges.count)
         for exchange in record.exchanges {
             guard !exchange.exchange.isEmpty else { throw .emptyExchangeCode(hour) }
-            guard codes.insert(exchange.exchange).inserted else { throw .duplicateExchange(hour, exchange: exchange.exchange) }
+            // An hour lists a handful of exchanges: a scan beats building a set per hour.
+            guard !exchanges.contains(where: { $0.exchange == exchange.exchange }) else {
+                throw .duplicateExchange(hour, exchange: exchange.exchange)
+            }
             let figures = exchange.figures
             try Self.check(figures, hour: hour, exchange: exchange.exchange)
             exchanges.append(ExchangeBreakdown(exchange: exchange.exchange, figures: figures))
@@ -47,14 +49,19 @@ struct RecordValidator {
     }
 
     private static func check(_ figures: LiquidationFigures, hour: UTCHour, exchange: String?) throws(RecordProblem) {
-        let prefix = exchange.map { "\($0)." } ?? ""
-        for (field, value) in [("total_trades", figures.totalTrades), ("long_trades", figures.longTrades),
-                               ("short_trades", figures.shortTrades)] where value < 0 {
-            throw .negativeCount(hour, field: prefix + field, value: value)
+        // Checked field by field, without building lists: this runs for every hour and exchange.
+        func field(_ name: String) -> String { exchange.map { "\($0).\(name)" } ?? name }
+        if figures.totalTrades < 0 { throw .negativeCount(hour, field: field("total_trades"), value: figures.totalTrades) }
+        if figures.longTrades < 0 { throw .negativeCount(hour, field: field("long_trades"), value: figures.longTrades) }
+        if figures.shortTrades < 0 { throw .negativeCount(hour, field: field("short_trades"), value: figures.shortTrades) }
+        if figures.totalAmount.isNegative {
+            throw .negativeAmount(hour, field: field("total_amount"), value: figures.totalAmount.text)
         }
-        for (field, value) in [("total_amount", figures.totalAmount), ("long_amount", figures.longAmount),
-                               ("short_amount", figures.shortAmount)] where value.isNegative {
-            throw .negativeAmount(hour, field: prefix + field, value: value.text)
+        if figures.longAmount.isNegative {
+            throw .negativeAmount(hour, field: field("long_amount"), value: figures.longAmount.text)
+        }
+        if figures.shortAmount.isNegative {
+            throw .negativeAmount(hour, field: field("short_amount"), value: figures.shortAmount.text)
         }
         let (sum, overflow) = figures.longTrades.addingReportingOverflow(figures.shortTrades)
         guard !overflow, sum == figures.totalTrades else {

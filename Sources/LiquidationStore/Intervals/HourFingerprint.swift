@@ -19,9 +19,12 @@ enum HourFingerprint {
     static func of(totals: LiquidationFigures, exchanges: [ExchangeBreakdown]) -> Int64 {
         var hash = FNV1a()
         hash.add(totals)
-        for exchange in exchanges.sorted(by: { $0.exchange < $1.exchange }) {
-            hash.add(field: exchange.exchange)
-            hash.add(exchange.figures)
+        // In code order, whatever order the API sent; the order is sorted as positions, so the
+        // exchanges themselves are not copied.
+        let order = exchanges.indices.sorted { exchanges[$0].exchange < exchanges[$1].exchange }
+        for index in order {
+            hash.add(field: exchanges[index].exchange)
+            hash.add(exchanges[index].figures)
         }
         return Int64(bitPattern: hash.value)
     }
@@ -31,7 +34,7 @@ extension FNV1a {
     /// A text field, then a byte no decimal text or exchange code contains, so that fields
     /// cannot run together.
     fileprivate mutating func add(field text: String) {
-        add(bytes: text.utf8)
+        add(utf8: text)
         add(byte: 0x1f)
     }
 

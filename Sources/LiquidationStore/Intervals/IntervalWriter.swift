@@ -132,20 +132,27 @@ public struct IntervalWriter: Sendable {
         result.exchangeRowsInserted = try connection.copyIn(
             "COPY liquidations.token_interval_exchange (asset, interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
         ) { writer in
-            for (hour, exchange) in exchangeRows(of: changed, byHour: byHour) {
+            try forEachExchangeRow(of: changed, byHour: byHour) { hourText, exchange in
                 let figures = exchange.figures
                 try writer.writeRow(
-                    chunk.asset, hour, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
+                    chunk.asset, hourText, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
                     figures.longAmount, figures.shortTrades, figures.shortAmount)
             }
         }
     }
 
-    /// The exchange rows of the changed hours, hour by hour.
-    private static func exchangeRows(
-        of changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord]
-    ) -> [(hour: UTCHour, exchange: ExchangeBreakdown)] {
-        changed.flatMap { hour, _ in (byHour[hour]?.exchanges ?? []).map { (hour, $0) } }
+    /// The exchange rows of the changed hours, hour by hour (visited in place: a chunk has some
+    /// 5,000 of them, and a list of copies cost more than the COPY encoding), with the hour's
+    /// text for COPY printed once for all of its rows.
+    private static func forEachExchangeRow(
+        of changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord],
+        _ body: (_ hourText: String, borrowing ExchangeBreakdown) throws -> Void
+    ) rethrows {
+        for (hour, _) in changed {
+            guard let exchanges = byHour[hour]?.exchanges, !exchanges.isEmpty else { continue }
+            let hourText = hour.description
+            for index in exchanges.indices { try body(hourText, exchanges[index]) }
+        }
     }
 
     /// Stages the changed hours and merges them: log what changes in hours already stored,
@@ -189,10 +196,10 @@ public struct IntervalWriter: Sendable {
         return try connection.copyIn(
             "COPY liqsync_stage_exchange (interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount) FROM STDIN"
         ) { writer in
-            for (hour, exchange) in exchangeRows(of: changed, byHour: byHour) {
+            try forEachExchangeRow(of: changed, byHour: byHour) { hourText, exchange in
                 let figures = exchange.figures
                 try writer.writeRow(
-                    hour, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
+                    hourText, exchange.exchange, figures.totalTrades, figures.totalAmount, figures.longTrades,
                     figures.longAmount, figures.shortTrades, figures.shortAmount)
             }
         }
@@ -305,7 +312,8 @@ public struct IntervalWriter: Sendable {
         of changed: [(hour: UTCHour, fingerprint: Int64)], byHour: [UTCHour: IntervalRecord],
         connection: isolated PostgresConnection
     ) throws {
-        let codes = Set(exchangeRows(of: changed, byHour: byHour).map(\.exchange.exchange))
+        var codes: Set<String> = []
+        forEachExchangeRow(of: changed, byHour: byHour) { _, exchange in codes.insert(exchange.exchange) }
         guard !codes.isEmpty else { return }
         try connection.query(
             """
