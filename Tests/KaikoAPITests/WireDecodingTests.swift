@@ -39,6 +39,31 @@ struct WireDecodingTests {
         #expect(wire.nextURL == "https://x/é/p?a=1")
     }
 
+    /// Names and texts are read as JSON means them, whatever their spelling: escapes resolved,
+    /// non-ASCII kept, and of a repeated member the last one counts.
+    @Test func escapedNamesAndRepeatedMembersReadAsJSONMeansThem() throws {
+        let wire = try parse(
+            #"{"res\u0075lt":"success","data":null,"data":[{\#(figures("2")),"exch\u0061nges":[{"exchange":"b\u0062it",\#(figures("2"))},{"exchange":"\u00e9x",\#(figures("2"))}]}],"next_url":"a","next_url":null}"#)
+        let record = try #require(wire.data.first)
+        #expect(record.exchanges.map(\.exchange) == ["bbit", "éx"])
+        #expect(wire.nextURL == nil)
+        #expect(throws: NotADataPage.self) { try parse(#"{"result":"success","data":[],"data":{}}"#) }
+    }
+
+    @Test(arguments: [
+        #"{"a":"\ud800"}"#, #"{"a":"\udc00"}"#, #"{"a":"\ud800\u0041"}"#, "{\"a\":\"\u{7}\"}",
+    ])
+    func brokenEscapesAndControlCharactersAreSyntaxErrors(_ text: String) {
+        #expect(throws: JSONSyntaxError.self) { try parse(text) }
+    }
+
+    @Test func bytesThatAreNotUTF8AreASyntaxError() {
+        for bytes: [UInt8] in [[0xC3], [0xFF, 0x41], [0xED, 0xA0, 0x80]] {
+            let body = Array(#"{"result":"success","data":[],"x":""#.utf8) + bytes + Array(#""}"#.utf8)
+            #expect(throws: JSONSyntaxError.self) { try body.withUnsafeBytes { try WireResponse.parse($0) } }
+        }
+    }
+
     @Test(arguments: [
         #"{"data":[{"total_trades":1"#, #"{"data":[]"#, "", #"{"a":01}"#, #"{"a":1.}"#, #"{"a":"\x"}"#, #"{"a":tru}"#,
         #"{"a":1} x"#, String(repeating: "[", count: 100) + String(repeating: "]", count: 100),

@@ -1,32 +1,130 @@
-/// A parsed JSON document whose numbers keep their source text.
+/// A parsed JSON document: the bytes it was parsed from and a flat tape with one entry per
+/// value, each naming its kind and its bytes. Numbers keep their source text.
 ///
 /// Why not `JSONDecoder`: it offers a number only as a binary value, so an exact amount had to
-/// go through `Decimal` (38 significant digits at most) and back to text, which took most of
-/// the ingest path's CPU time (see the benchmark notes). Here an amount is the digits Kaiko
-/// sent, checked against JSON's grammar, and nothing else.
-enum JSONValue: Sendable {
-    case object([(key: String, value: JSONValue)])
-    case array([JSONValue])
-    case string(String)
-    /// The number's text, as it appeared: `474520.3599480028`, `0`, `1e-7`.
-    case number(String)
-    case bool(Bool)
-    case null
-
-    /// The member `key` of an object (objects here have a dozen keys: a scan beats hashing).
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let members) = self else { return nil }
-        return members.last { $0.key == key }?.value
+/// go through `Decimal` (38 significant digits at most) and back to text. Why a tape rather
+/// than a tree of values: a page holds some 6,000 objects and 40,000 numbers; a tree allocated
+/// each of them (and each amount's text) and took a third of the ingest path's CPU time and
+/// most of its memory (scripts/bench). Here parsing appends to one array, and text is made only
+/// for what the reader asks for.
+///
+/// The whole document is checked against RFC 8259 before anything reads it (`parse` throws
+/// `JSONSyntaxError` for a truncated or malformed body), so a page is judged as a whole.
+/// A document is only valid while the bytes it was parsed from are.
+struct JSONDocument {
+    enum Kind: UInt8 {
+        case object, array, string, number, `true`, `false`, null
     }
 
+    struct Entry {
+        var kind: Kind
+        /// For a string: it holds no escape and no byte above 0x7F, so its bytes are its text.
+        var plain: Bool
+        /// The value's bytes (a string's without its quotes).
+        var start: UInt32
+        var end: UInt32
+        /// The tape index just after this value (and everything inside it).
+        var next: UInt32
+    }
+
+    let bytes: UnsafeRawBufferPointer
+    let tape: [Entry]
+
+    var root: JSONNode { JSONNode(document: self, index: 0) }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONDocument {
+        guard bytes.count < Int(UInt32.max) else { throw JSONSyntaxError(offset: 0, reason: "document too large") }
+        var parser = JSONTapeParser(bytes: bytes)
+        try parser.value()
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.error("unexpected content after the document") }
+        return JSONDocument(bytes: bytes, tape: parser.tape)
+    }
+
+    /// The text of the string at `entry` (escapes resolved; validated when parsed).
+    fileprivate func text(of entry: Entry) -> String {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[Int(entry.start)..<Int(entry.end)])
+        if entry.plain { return String(decoding: slice, as: UTF8.self) }
+        return String(decoding: JSONTapeParser.unescaped(slice), as: UTF8.self)
+    }
+
+    fileprivate func sourceText(of entry: Entry) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[Int(entry.start)..<Int(entry.end)]), as: UTF8.self)
+    }
+}
+
+/// One value of a `JSONDocument`.
+struct JSONNode {
+    let document: JSONDocument
+    let index: Int
+
+    private var entry: JSONDocument.Entry { document.tape[index] }
+
     var kind: String {
-        switch self {
+        switch entry.kind {
         case .object: "an object"
         case .array: "an array"
         case .string: "a string"
         case .number: "a number"
-        case .bool: "a boolean"
+        case .true, .false: "a boolean"
         case .null: "null"
+        }
+    }
+
+    var isObject: Bool { entry.kind == .object }
+    var isArray: Bool { entry.kind == .array }
+    var isNull: Bool { entry.kind == .null }
+
+    /// The member `key` of an object, the last one if it repeats (objects here have a dozen
+    /// keys: a scan beats hashing).
+    subscript(key: String) -> JSONNode? {
+        let object = entry
+        guard object.kind == .object else { return nil }
+        var found: Int?
+        var keyIndex = index + 1
+        while keyIndex < Int(object.next) {
+            let valueIndex = keyIndex + 1
+            if matches(document.tape[keyIndex], key) { found = valueIndex }
+            keyIndex = Int(document.tape[valueIndex].next)
+        }
+        return found.map { JSONNode(document: document, index: $0) }
+    }
+
+    private func matches(_ keyEntry: JSONDocument.Entry, _ key: String) -> Bool {
+        guard keyEntry.plain else { return document.text(of: keyEntry) == key }
+        let candidate = UnsafeRawBufferPointer(rebasing: document.bytes[Int(keyEntry.start)..<Int(keyEntry.end)])
+        var key = key
+        return key.withUTF8 { wanted in
+            wanted.count == candidate.count && wanted.elementsEqual(candidate)
+        }
+    }
+
+    /// The elements of an array, in order (nil for anything else).
+    var elements: [JSONNode]? {
+        let array = entry
+        guard array.kind == .array else { return nil }
+        var nodes: [JSONNode] = []
+        var elementIndex = index + 1
+        while elementIndex < Int(array.next) {
+            nodes.append(JSONNode(document: document, index: elementIndex))
+            elementIndex = Int(document.tape[elementIndex].next)
+        }
+        return nodes
+    }
+
+    /// A string's text (nil for anything else).
+    var string: String? {
+        let value = entry
+        return value.kind == .string ? document.text(of: value) : nil
+    }
+
+    /// A number's text as it appeared (`474520.3599480028`, `0`, `1e-7`), or a string's text.
+    var numberOrStringText: String? {
+        let value = entry
+        switch value.kind {
+        case .number: return document.sourceText(of: value)
+        case .string: return document.text(of: value)
+        default: return nil
         }
     }
 }
@@ -39,27 +137,24 @@ struct JSONSyntaxError: Error, CustomStringConvertible {
     var description: String { "\(reason) at byte \(offset)" }
 }
 
-/// A single-pass parser over UTF-8 bytes.
-struct JSONParser: ~Copyable {
-    private let bytes: UnsafeRawBufferPointer
-    private var index = 0
-    private var depth = 0
+/// A single-pass parser over UTF-8 bytes that writes the tape.
+private struct JSONTapeParser {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+    var depth = 0
+    var tape: [JSONDocument.Entry] = []
     /// Nesting deeper than this is refused rather than risking the stack.
-    private static let maximumDepth = 64
+    static let maximumDepth = 64
 
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
-        let value = try parser.value()
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.error("unexpected content after the document") }
-        return value
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        // About one value per 8 bytes in a liquidation page: one allocation, seldom two.
+        tape.reserveCapacity(bytes.count / 8 + 4)
     }
 
-    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
 
-    private func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
-
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -68,17 +163,29 @@ struct JSONParser: ~Copyable {
         }
     }
 
-    private mutating func value() throws(JSONSyntaxError) -> JSONValue {
+    /// Appends an entry; containers and their `next` are completed by `close`.
+    private mutating func append(_ kind: JSONDocument.Kind, plain: Bool = false, _ range: Range<Int>) {
+        tape.append(JSONDocument.Entry(
+            kind: kind, plain: plain, start: UInt32(range.lowerBound), end: UInt32(range.upperBound),
+            next: UInt32(tape.count + 1)))
+    }
+
+    private mutating func close(_ container: Int) {
+        tape[container].end = UInt32(index)
+        tape[container].next = UInt32(tape.count)
+    }
+
+    mutating func value() throws(JSONSyntaxError) {
         skipWhitespace()
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try object()
-        case UInt8(ascii: "["): return try array()
-        case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "{"): try object()
+        case UInt8(ascii: "["): try array()
+        case UInt8(ascii: "\""): try string()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+        case UInt8(ascii: "t"): try literal("true", .true)
+        case UInt8(ascii: "f"): try literal("false", .false)
+        case UInt8(ascii: "n"): try literal("null", .null)
         default: throw error("unexpected character")
         }
     }
@@ -89,23 +196,25 @@ struct JSONParser: ~Copyable {
         index += 1
     }
 
-    private mutating func object() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func object() throws(JSONSyntaxError) {
+        let container = tape.count
+        append(.object, index..<index)
         try nest()
-        var members: [(key: String, value: JSONValue)] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return .object(members)
+            close(container)
+            return
         }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let key = try string()
+            try string()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
-            members.append((key, try value()))
+            try value()
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -113,24 +222,27 @@ struct JSONParser: ~Copyable {
             } else if bytes[index] == UInt8(ascii: "}") {
                 index += 1
                 depth -= 1
-                return .object(members)
+                close(container)
+                return
             } else {
                 throw error("expected ',' or '}'")
             }
         }
     }
 
-    private mutating func array() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func array() throws(JSONSyntaxError) {
+        let container = tape.count
+        append(.array, index..<index)
         try nest()
-        var elements: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
             depth -= 1
-            return .array(elements)
+            close(container)
+            return
         }
         while true {
-            elements.append(try value())
+            try value()
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -138,24 +250,26 @@ struct JSONParser: ~Copyable {
             } else if bytes[index] == UInt8(ascii: "]") {
                 index += 1
                 depth -= 1
-                return .array(elements)
+                close(container)
+                return
             } else {
                 throw error("expected ',' or ']'")
             }
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+    private mutating func literal(_ word: StaticString, _ kind: JSONDocument.Kind) throws(JSONSyntaxError) {
         let length = word.utf8CodeUnitCount
         guard index + length <= bytes.count else { throw error("unexpected end of input") }
         for offset in 0..<length where bytes[index + offset] != word.utf8Start[offset] {
             throw error("unexpected character")
         }
+        append(kind, index..<index + length)
         index += length
     }
 
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, returned as text.
-    private mutating func number() throws(JSONSyntaxError) -> String {
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    private mutating func number() throws(JSONSyntaxError) {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected a digit") }
@@ -175,7 +289,7 @@ struct JSONParser: ~Copyable {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected an exponent") }
             skipDigits()
         }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        append(.number, start..<index)
     }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
@@ -184,58 +298,76 @@ struct JSONParser: ~Copyable {
         while index < bytes.count, isDigit(bytes[index]) { index += 1 }
     }
 
-    private mutating func string() throws(JSONSyntaxError) -> String {
+    /// Checks a string (escapes, UTF-8, no control characters) and records its bytes.
+    private mutating func string() throws(JSONSyntaxError) {
         index += 1  // the opening quote
         let start = index
-        // Fast path: no escapes, the common case for codes and timestamps.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let text = try validUTF8(start..<index)
-                index += 1
-                return text
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            guard byte >= 0x20 else { throw error("control character in a string") }
-            index += 1
-        }
-        guard index < bytes.count else { throw error("unterminated string") }
-        var utf8 = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        var plain = true
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
+                let range = start..<index
+                if !plain { try checkText(range) }
+                append(.string, plain: plain, range)
                 index += 1
-                guard let text = String(validating: utf8, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
-                return text
+                return
             case UInt8(ascii: "\\"):
+                plain = false
                 index += 1
                 guard index < bytes.count else { throw error("unterminated string") }
                 let escaped = bytes[index]
                 index += 1
                 switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escaped)
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0C)
-                case UInt8(ascii: "n"): utf8.append(0x0A)
-                case UInt8(ascii: "r"): utf8.append(0x0D)
-                case UInt8(ascii: "t"): utf8.append(0x09)
-                case UInt8(ascii: "u"): utf8.append(contentsOf: try unicodeEscape())
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    break
+                case UInt8(ascii: "u"): _ = try unicodeEscape()
                 default: throw error("invalid escape")
                 }
             default:
                 guard byte >= 0x20 else { throw error("control character in a string") }
-                utf8.append(byte)
+                if byte >= 0x80 { plain = false }
                 index += 1
             }
         }
         throw error("unterminated string")
     }
 
-    private func validUTF8(_ range: Range<Int>) throws(JSONSyntaxError) -> String {
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[range])
-        guard let text = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
-        return text
+    /// A string with escapes or non-ASCII bytes must be valid UTF-8 once its escapes are resolved.
+    private func checkText(_ range: Range<Int>) throws(JSONSyntaxError) {
+        let text = Self.unescaped(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        guard String(validating: text, as: UTF8.self) != nil else {
+            throw JSONSyntaxError(offset: range.upperBound, reason: "invalid UTF-8 in a string")
+        }
+    }
+
+    /// The UTF-8 of a string's source bytes with escapes resolved; only for strings `string()`
+    /// accepted (escapes well formed, surrogates paired).
+    static func unescaped(_ source: UnsafeRawBufferPointer) -> [UInt8] {
+        var parser = JSONTapeParser(bytes: source)
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(source.count)
+        while parser.index < source.count {
+            let byte = source[parser.index]
+            parser.index += 1
+            guard byte == UInt8(ascii: "\\"), parser.index < source.count else {
+                utf8.append(byte)
+                continue
+            }
+            let escaped = source[parser.index]
+            parser.index += 1
+            switch escaped {
+            case UInt8(ascii: "b"): utf8.append(0x08)
+            case UInt8(ascii: "f"): utf8.append(0x0C)
+            case UInt8(ascii: "n"): utf8.append(0x0A)
+            case UInt8(ascii: "r"): utf8.append(0x0D)
+            case UInt8(ascii: "t"): utf8.append(0x09)
+            case UInt8(ascii: "u"): utf8.append(contentsOf: (try? parser.unicodeEscape()) ?? [])
+            default: utf8.append(escaped)
+            }
+        }
+        return utf8
     }
 
     /// After `\u`: four hex digits, and a second escape for a surrogate pair.

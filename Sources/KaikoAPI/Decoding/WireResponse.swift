@@ -20,39 +20,39 @@ struct WireResponse {
     /// short), `NotADataPage` when it is JSON but not a data page, `WireShapeError` when a data
     /// page holds values of the wrong form.
     static func parse(_ bytes: UnsafeRawBufferPointer) throws -> WireResponse {
-        try WireResponse(try JSONParser.parse(bytes))
+        try WireResponse(try JSONDocument.parse(bytes).root)
     }
 
-    init(_ json: JSONValue) throws {
+    init(_ json: JSONNode) throws {
         let root = WirePath.root
-        guard case .object = json else { throw NotADataPage(reason: "the body is \(json.kind), not an object") }
+        guard json.isObject else { throw NotADataPage(reason: "the body is \(json.kind), not an object") }
         switch json["result"] {
-        case .string("success")?:
+        case let result? where result.string == "success":
             break
-        case .string(let result)?:
-            let message = (try? json.optionalString("message", at: root)).flatMap { $0 }
+        case let result? where result.string != nil:
+            let message = (try? json.optionalString("message")).flatMap { $0 }
             throw NotADataPage(
-                reason: "\"result\" is \"\(result.prefix(40))\"" + (message.map { ": \($0.prefix(200))" } ?? ""))
+                reason: "\"result\" is \"\(result.string!.prefix(40))\"" + (message.map { ": \($0.prefix(200))" } ?? ""))
         case nil:
             throw NotADataPage(reason: "no \"result\": \"success\"")
         case let other?:
             throw NotADataPage(reason: "\"result\" is \(other.kind)")
         }
-        let records: [JSONValue]
+        let records: [JSONNode]
         switch json["data"] {
-        case .array(let elements)?: records = elements
+        case let data? where data.isArray: records = data.elements ?? []
         case nil: throw NotADataPage(reason: "no \"data\" array")
         case let other?: throw NotADataPage(reason: "\"data\" is \(other.kind), not an array")
         }
-        query = try json["query"].flatMap { value throws(WireShapeError) in
-            guard case .object = value else { return nil }
-            return WireQuery(dataVersion: try value.optionalString("data_version", at: root.appending("query")))
+        query = try json["query"].flatMap { value throws(WireShapeError) -> WireQuery? in
+            guard value.isObject else { return nil }
+            do throws(WireShapeError) { return WireQuery(dataVersion: try value.optionalString("data_version")) } catch { throw error.inside(root.appending("query")) }
         }
         data = try records.enumerated().map { offset, element throws(WireShapeError) in
-            try WireRecord(element, at: root.appending("data").appending(offset))
+            do throws(WireShapeError) { return try WireRecord(element) } catch { throw error.inside(root.appending("data").appending(offset)) }
         }
-        continuationToken = try json.optionalString("continuation_token", at: root)
-        nextURL = try json.optionalString("next_url", at: root)
+        continuationToken = try json.optionalString("continuation_token")
+        nextURL = try json.optionalString("next_url")
     }
 }
 
@@ -72,18 +72,18 @@ struct WireError {
     let message: String?
 
     static func parse(_ bytes: UnsafeRawBufferPointer) -> WireError? {
-        guard let json = try? JSONParser.parse(bytes), case .string(let message)? = json["message"] else { return nil }
+        guard let json = try? JSONDocument.parse(bytes).root, let message = json["message"]?.string else { return nil }
         return WireError(message: message)
     }
 }
 
 extension LiquidationFigures {
     /// The six figures of a record or of one of its exchanges.
-    init(wire json: JSONValue, at path: WirePath) throws(WireShapeError) {
+    init(wire json: JSONNode) throws(WireShapeError) {
         self.init(
-            totalTrades: try json.count("total_trades", at: path), totalAmount: try json.amount("total_amount", at: path),
-            longTrades: try json.count("long_trades", at: path), longAmount: try json.amount("long_amount", at: path),
-            shortTrades: try json.count("short_trades", at: path), shortAmount: try json.amount("short_amount", at: path))
+            totalTrades: try json.count("total_trades"), totalAmount: try json.amount("total_amount"),
+            longTrades: try json.count("long_trades"), longAmount: try json.amount("long_amount"),
+            shortTrades: try json.count("short_trades"), shortAmount: try json.amount("short_amount"))
     }
 }
 
@@ -93,14 +93,14 @@ struct WireRecord {
     let figures: LiquidationFigures
     let exchanges: [WireExchange]
 
-    init(_ json: JSONValue, at path: WirePath) throws(WireShapeError) {
-        guard case .object = json else { throw WireShapeError(path: path, message: "expected an object, found \(json.kind)") }
-        intervalTime = try json.optionalString("interval_time", at: path)
-        intervalTimestamp = json["interval_timestamp"]?.isNull == false
-            ? try json.count("interval_timestamp", at: path) : nil
-        figures = try LiquidationFigures(wire: json, at: path)
-        exchanges = try (json.optionalArray("exchanges", at: path) ?? []).enumerated().map { offset, element throws(WireShapeError) in
-            try WireExchange(element, at: path.appending("exchanges").appending(offset))
+    /// Errors name where they are relative to the record; the page prefixes its own place.
+    init(_ json: JSONNode) throws(WireShapeError) {
+        guard json.isObject else { throw WireShapeError(path: .root, message: "expected an object, found \(json.kind)") }
+        intervalTime = try json.optionalString("interval_time")
+        intervalTimestamp = json["interval_timestamp"]?.isNull == false ? try json.count("interval_timestamp") : nil
+        figures = try LiquidationFigures(wire: json)
+        exchanges = try (json.optionalArray("exchanges") ?? []).enumerated().map { offset, element throws(WireShapeError) in
+            do throws(WireShapeError) { return try WireExchange(element) } catch { throw error.inside(WirePath.root.appending("exchanges").appending(offset)) }
         }
     }
 }
@@ -109,86 +109,117 @@ struct WireExchange {
     let exchange: String
     let figures: LiquidationFigures
 
-    init(_ json: JSONValue, at path: WirePath) throws(WireShapeError) {
-        guard case .object = json else { throw WireShapeError(path: path, message: "expected an object, found \(json.kind)") }
-        guard case .string(let code)? = json["exchange"] else {
+    init(_ json: JSONNode) throws(WireShapeError) {
+        guard json.isObject else { throw WireShapeError(path: .root, message: "expected an object, found \(json.kind)") }
+        guard let code = json["exchange"]?.string else {
             throw json["exchange"] == nil
-                ? WireShapeError(path: path, missing: "exchange")
-                : WireShapeError(path: path.appending("exchange"), message: "expected a string")
+                ? WireShapeError(path: .root, missing: "exchange")
+                : WireShapeError(path: WirePath.root.appending("exchange"), message: "expected a string")
         }
         exchange = code
-        figures = try LiquidationFigures(wire: json, at: path)
+        figures = try LiquidationFigures(wire: json)
     }
 }
 
-/// Where in the document a value sits: `data[3].exchanges[1].long_amount`.
+/// Where in the document a value sits: `data[3].exchanges[1].long_amount`. Decoders name a
+/// place relative to what they decode and the caller prefixes its own (`inside`), so a path is
+/// only spelled out for an error, not for each of a page's 6,000 objects.
 struct WirePath: CustomStringConvertible {
     let description: String
     static let root = WirePath(description: "")
     func appending(_ key: String) -> WirePath { WirePath(description: description.isEmpty ? key : "\(description).\(key)") }
     func appending(_ offset: Int) -> WirePath { WirePath(description: "\(description)[\(offset)]") }
+
+    /// `inner`, a path relative to this one, as a path from the root.
+    func appending(_ inner: WirePath) -> WirePath {
+        guard !inner.description.isEmpty else { return self }
+        guard !description.isEmpty else { return inner }
+        return WirePath(description: description + (inner.description.hasPrefix("[") ? "" : ".") + inner.description)
+    }
 }
 
 /// JSON of the wrong shape; `summary` reads like `data[3].exchanges[1].long_amount: expected a
 /// decimal amount` or `missing field 'total_trades' in data[3]`.
 struct WireShapeError: Error {
-    let summary: String
+    private enum Problem {
+        case message(String)
+        case missing(String)
+    }
+
+    private let path: WirePath
+    private let problem: Problem
 
     init(path: WirePath, message: String) {
-        summary = path.description.isEmpty ? message : "\(path): \(message)"
+        self.path = path
+        problem = .message(message)
     }
 
     init(path: WirePath, missing key: String) {
-        summary = "missing field '\(key)'" + (path.description.isEmpty ? "" : " in \(path)")
+        self.path = path
+        problem = .missing(key)
+    }
+
+    /// The same error, placed under `outer`.
+    func inside(_ outer: WirePath) -> WireShapeError {
+        switch problem {
+        case .message(let message): WireShapeError(path: outer.appending(path), message: message)
+        case .missing(let key): WireShapeError(path: outer.appending(path), missing: key)
+        }
+    }
+
+    var summary: String {
+        switch problem {
+        case .message(let message): path.description.isEmpty ? message : "\(path): \(message)"
+        case .missing(let key): "missing field '\(key)'" + (path.description.isEmpty ? "" : " in \(path)")
+        }
     }
 }
 
-extension JSONValue {
-    var isNull: Bool {
-        if case .null = self { return true }
-        return false
-    }
-
-    func optionalString(_ key: String, at path: WirePath) throws(WireShapeError) -> String? {
+extension JSONNode {
+    func optionalString(_ key: String) throws(WireShapeError) -> String? {
         switch self[key] {
-        case nil, .null?: return nil
-        case .string(let text)?: return text
-        case let other?: throw WireShapeError(path: path.appending(key), message: "expected a string, found \(other.kind)")
+        case nil: return nil
+        case let value? where value.isNull: return nil
+        case let value? where value.string != nil: return value.string
+        case let other?: throw WireShapeError(path: WirePath.root.appending(key), message: "expected a string, found \(other.kind)")
         }
     }
 
     /// An array that may also be missing or null (nil then).
-    func optionalArray(_ key: String, at path: WirePath) throws(WireShapeError) -> [JSONValue]? {
+    func optionalArray(_ key: String) throws(WireShapeError) -> [JSONNode]? {
         switch self[key] {
-        case nil, .null?: return nil
-        case .array(let elements)?: return elements
-        case let other?: throw WireShapeError(path: path.appending(key), message: "expected an array, found \(other.kind)")
+        case nil: return nil
+        case let value? where value.isNull: return nil
+        case let value? where value.isArray: return value.elements
+        case let other?: throw WireShapeError(path: WirePath.root.appending(key), message: "expected an array, found \(other.kind)")
         }
     }
 
     /// An integer count: a JSON integer, or a string of digits.
-    func count(_ key: String, at path: WirePath) throws(WireShapeError) -> Int64 {
+    func count(_ key: String) throws(WireShapeError) -> Int64 {
         switch self[key] {
-        case nil: throw WireShapeError(path: path, missing: key)
-        case .number(let text)?, .string(let text)?:
+        case nil: throw WireShapeError(path: .root, missing: key)
+        case let value? where value.numberOrStringText != nil:
+            let text = value.numberOrStringText!
             guard let value = Int64(text) else {
-                throw WireShapeError(path: path.appending(key), message: "expected an integer count, found '\(text.prefix(40))'")
+                throw WireShapeError(path: WirePath.root.appending(key), message: "expected an integer count, found '\(text.prefix(40))'")
             }
             return value
-        case let other?: throw WireShapeError(path: path.appending(key), message: "expected an integer count, found \(other.kind)")
+        case let other?: throw WireShapeError(path: WirePath.root.appending(key), message: "expected an integer count, found \(other.kind)")
         }
     }
 
     /// A USD amount, exactly: a JSON number's own digits, or a numeric string kept verbatim.
-    func amount(_ key: String, at path: WirePath) throws(WireShapeError) -> DecimalAmount {
+    func amount(_ key: String) throws(WireShapeError) -> DecimalAmount {
         switch self[key] {
-        case nil: throw WireShapeError(path: path, missing: key)
-        case .number(let text)?, .string(let text)?:
+        case nil: throw WireShapeError(path: .root, missing: key)
+        case let value? where value.numberOrStringText != nil:
+            let text = value.numberOrStringText!
             guard let amount = DecimalAmount(text) else {
-                throw WireShapeError(path: path.appending(key), message: "'\(text.prefix(40))' is not a decimal number")
+                throw WireShapeError(path: WirePath.root.appending(key), message: "'\(text.prefix(40))' is not a decimal number")
             }
             return amount
-        case let other?: throw WireShapeError(path: path.appending(key), message: "expected a decimal amount, found \(other.kind)")
+        case let other?: throw WireShapeError(path: WirePath.root.appending(key), message: "expected a decimal amount, found \(other.kind)")
         }
     }
 }

@@ -64,20 +64,20 @@ public struct ReferenceData: Sendable {
     /// `[{code, name, ...}]` or `{"data": [...]}`; entries without a usable code or name are
     /// left out (the shipped names stay for them).
     static func parseExchanges(_ bytes: UnsafeRawBufferPointer) throws -> [ExchangeReference] {
-        let json = try JSONParser.parse(bytes)
-        let elements: [JSONValue]
-        switch json {
-        case .array(let list): elements = list
-        case .object:
-            guard case .array(let list)? = json["data"] else {
+        let json = try JSONDocument.parse(bytes).root
+        let elements: [JSONNode]
+        if let list = json.elements {
+            elements = list
+        } else if json.isObject {
+            guard let list = json["data"]?.elements else {
                 throw WireShapeError(path: .root, message: "expected a list of exchanges, or one under \"data\"")
             }
             elements = list
-        default:
+        } else {
             throw WireShapeError(path: .root, message: "expected a list of exchanges, found \(json.kind)")
         }
         return elements.compactMap { element in
-            guard case .string(let code)? = element["code"], case .string(let name)? = element["name"],
+            guard let code = element["code"]?.string, let name = element["name"]?.string,
                   (1...64).contains(code.count), (1...200).contains(name.count),
                   !code.unicodeScalars.contains(where: { $0.value < 0x20 }), !name.unicodeScalars.contains(where: { $0.value < 0x20 })
             else { return nil }
