@@ -22,6 +22,7 @@ public final class FakeKaiko: Sendable {
     private let arrivals = Mutex<[Double]>([])
     static let maxArrivals = 100_000
     private let endlessTokens = Mutex(0)
+    private let pageCache = PageCache()
 
     public init(configuration: FakeKaikoConfiguration = FakeKaikoConfiguration(), clock: FakeClock = FakeClock()) {
         self.configuration = configuration
@@ -172,6 +173,12 @@ public final class FakeKaiko: Sendable {
             break
         }
 
+        // A page served before at this same frozen instant is the same bytes again.
+        let cacheKey = fault == nil && clock.isFrozen
+            ? PageCache.key(authority: authority, target: request.uri.string, now: now) : nil
+        if let cacheKey, let cached = pageCache.page(cacheKey) {
+            return Self.json(.ok, cached)
+        }
         var page = known && fault != .emptyData ? PageBuilder(dataset: dataset).page(for: query, now: Int64(now))
             : PageBuilder.Page(intervals: [], next: nil)
         var nextURL = page.next.map { prefix + $0.continuationToken }
@@ -219,7 +226,9 @@ public final class FakeKaiko: Sendable {
             response.headers[.contentType] = "application/json"
             return response
         default:
-            return Self.json(.ok, body)
+            let bytes = ByteBuffer(string: body)
+            if let cacheKey { pageCache.store(bytes, for: cacheKey) }
+            return Self.json(.ok, bytes)
         }
     }
 
@@ -302,7 +311,11 @@ public final class FakeKaiko: Sendable {
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
-        var response = Response(status: status, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        json(status, ByteBuffer(string: body))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: ByteBuffer) -> Response {
+        var response = Response(status: status, body: ResponseBody(byteBuffer: body))
         response.headers[.contentType] = "application/json"
         return response
     }

@@ -157,6 +157,24 @@ struct FakeKaikoBehaviourTests {
         #expect(published.count == 1)
     }
 
+    /// With the clock frozen a page is served again from memory (the benchmark's warm API):
+    /// the same bytes, while faults, a moved clock and other requests still get their own answer.
+    @Test func aFrozenClockServesAPageAgainAsTheSameBytesAndFaultsStillComeThrough() async throws {
+        let harness = try await FakeKaikoHarness.start()
+        defer { harness.stop() }
+        let path = "/v2/data/liquidation.v1/token/btc?start_time=2025-02-01T00:00:00Z&end_time=2025-02-03T00:00:00Z"
+        let first = try await get(harness, path)
+        #expect(first.status == 200 && first.data.count > 10)
+        harness.fake.script([.serverError(status: 503), .emptyObject])
+        #expect(try await get(harness, path).status == 503)
+        #expect(try await get(harness, path).text == "{}")
+        #expect(try await get(harness, path).text == first.text)
+        harness.setClock(Date(timeIntervalSince1970: 1_743_768_595 + 3600))
+        let later = try await get(harness, path)
+        #expect(later.status == 200 && later.text != first.text, "a new request_time")
+        #expect(try await get(harness, path + "&page_size=5").data.count == 5)
+    }
+
     @Test func theSameSeedGivesTheSameData() async throws {
         let one = try await FakeKaikoHarness.start()
         let two = try await FakeKaikoHarness.start()

@@ -28,6 +28,10 @@ public final class FakeClock: Sendable {
         return state.withLock { $0.anchorFake + (real - $0.anchorReal) * $0.speed }
     }
 
+    /// True while fake time stands still (speed 0): answers that depend only on the request and
+    /// the time may be reused.
+    public var isFrozen: Bool { state.withLock { $0.speed == 0 } }
+
     public func set(_ date: Date) {
         let real = realNow()
         state.withLock {
