@@ -24,6 +24,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case emptyFirstLoad(asset: AssetCode, window: HourWindow, hours: Int, limit: Int)
     /// A chunk reaching past the last settled hour (a clock or planning error, never written).
     case unsettledWindow(asset: AssetCode, window: HourWindow, settledEnd: UTCHour)
+    /// The session holding the asset's lock for a sync pass ended before a chunk committed.
+    case lockLost(AssetCode)
     /// Any other database error, with what we were doing.
     case database(operation: String, PostgresError)
 
@@ -63,6 +65,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .unsettledWindow(let asset, let window, let settledEnd):
             return "refused to write \(asset) \(window): it reaches past the last settled hour (hours before "
                 + "\(settledEnd)); an hour is stored only once it has ended and settled"
+        case .lockLost(let asset):
+            return "the lock on \(asset) was lost before the chunk committed (its database session ended); nothing of "
+                + "the chunk was written, the next pass takes the asset up again"
         case .database(let operation, let error):
             return "\(operation): \(error)"
         }

@@ -15,13 +15,18 @@ struct FleetTests {
     /// work, sets the pace.
     static let since = "2025-04-03"
 
+    /// Assets one instance has in progress at once. An instance locks the assets it has in
+    /// progress; with the default (32) two instances could hold all sixty between them and the
+    /// third find nothing to do, which is fine in production but would not show three sharing.
+    static let requestsInFlight = 8
+
     /// `liqsync run` number `index`, known to PostgreSQL as `fleet-<index>`.
     func startInstance(_ index: Int, fake: FakeKaikoProcess, database: TestDatabase) throws -> BackgroundProcess {
         try BackgroundProcess(
             LiqsyncBinary.url,
             [
                 "run", "--poll-interval", String(Self.pollInterval), "--now", SyncEngineTests.t0,
-                "--max-requests-per-second", String(Self.rate),
+                "--max-requests-per-second", String(Self.rate), "--requests-in-flight", String(Self.requestsInFlight),
             ] + fake.liqsyncArguments,
             environment: fake.liqsyncEnvironment.merging([
                 "DATABASE_URL": "\(database.connectionString) application_name=fleet-\(index)"

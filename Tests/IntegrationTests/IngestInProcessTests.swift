@@ -19,14 +19,23 @@ struct IngestInProcessTests {
     /// Every hour of a window with one liquidation on one exchange; fails the windows told to.
     final class ScriptedSource: WindowSource {
         let failures: @Sendable (AssetCode, HourWindow) -> (any Error)?
+        let latency: Duration
         let requests = Mutex<[HourWindow]>([])
+        /// Requests in flight now, and the most seen at once.
+        let inFlight = Mutex((now: 0, most: 0))
 
-        init(failing failures: @escaping @Sendable (AssetCode, HourWindow) -> (any Error)? = { _, _ in nil }) {
+        init(
+            latency: Duration = .zero, failing failures: @escaping @Sendable (AssetCode, HourWindow) -> (any Error)? = { _, _ in nil }
+        ) {
+            self.latency = latency
             self.failures = failures
         }
 
         func fetchWindow(asset: AssetCode, window: HourWindow) async throws -> FetchedWindow {
             requests.withLock { $0.append(window) }
+            inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            defer { inFlight.withLock { $0.now -= 1 } }
+            if latency > .zero { try await Task.sleep(for: latency) }
             if let error = failures(asset, window) { throw error }
             var fetched = FetchedWindow(asset: asset, window: window)
             let figures = LiquidationFigures(
@@ -61,6 +70,26 @@ struct IngestInProcessTests {
                 return count
             }
             if number == failOnChunk { throw error }
+            return try await IntervalWriter().write(chunk, on: connection, alsoInTransaction: alsoInTransaction)
+        }
+    }
+
+    /// The real writer; counts the writes in progress at once, and may do something first.
+    final class WatchedWriter: ChunkWriting {
+        let before: @Sendable (PostgresConnection) async throws -> Void
+        let inProgress = Mutex((now: 0, most: 0))
+
+        init(before: @escaping @Sendable (PostgresConnection) async throws -> Void = { _ in }) {
+            self.before = before
+        }
+
+        func write(
+            _ chunk: ChunkWrite, on connection: PostgresConnection,
+            alsoInTransaction: (@Sendable (isolated PostgresConnection) throws -> Void)?
+        ) async throws -> ChunkWriteResult {
+            inProgress.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            defer { inProgress.withLock { $0.now -= 1 } }
+            try await before(connection)
             return try await IntervalWriter().write(chunk, on: connection, alsoInTransaction: alsoInTransaction)
         }
     }
@@ -103,6 +132,65 @@ struct IngestInProcessTests {
         }
         #expect(watermark == Self.start.advanced(by: 1000), "the committed chunk stays")
         #expect(lastError?.contains("HTTP 503") == true)
+    }
+
+    /// Assets in the steady state: the last settled hour is the only new one.
+    func upToDate(_ database: TestDatabase, _ assets: [String]) async throws {
+        try await database.withConnection { connection async throws in
+            try await connection.query(
+                "UPDATE liquidations.asset SET watermark = \(Self.start.advanced(by: 2499)) WHERE asset = ANY(\(assets)::text[])")
+        }
+    }
+
+    /// Waiting for the API holds no connection: with two writers, twenty assets have their
+    /// request in flight at once, and no more than two chunks are written at a time.
+    @Test func requestsInFlightAreNotBoundByDatabaseConnections() async throws {
+        let names = (0..<40).map { String(format: "a%02d", $0) }
+        let (database, pool) = try await prepared(names)
+        try await upToDate(database, names)
+        let source = ScriptedSource(latency: .milliseconds(200))
+        let writer = WatchedWriter()
+        let syncer = AssetSyncer(
+            source: source, writer: writer, settings: SyncSettings(concurrency: 2, requestsInFlight: 20), logger: logger, now: now)
+        let outcomes = await SyncPass(syncer: syncer, pool: pool).run(try names.map { try AssetCode(validating: $0) })
+        await pool.closeAll()
+        #expect(outcomes.allSatisfy { $0.status == .synced && $0.chunks == 1 && $0.watermark == Self.start.advanced(by: 2500) })
+        #expect(source.requests.withLock { $0.count } == 40, "one request per asset")
+        let requests = source.inFlight.withLock { $0.most }
+        let writes = writer.inProgress.withLock { $0.most }
+        #expect(requests > 2 && requests <= 20, "\(requests) requests in flight at most")
+        #expect(writes <= 2, "\(writes) writes at once")
+    }
+
+    /// A chunk commits only while the pass's lock session holds the asset's lock: once that
+    /// session is gone (another liqsync may have the asset by then), the chunk is refused.
+    @Test func aChunkIsRefusedOnceThePassHasLostTheAssetsLock() async throws {
+        let (database, pool) = try await prepared(["btc"])
+        try await upToDate(database, ["btc"])
+        let writer = WatchedWriter(before: { connection in
+            // The lock session dies (a dropped connection, an idle timeout) while the chunk is written.
+            try await connection.query(
+                """
+                SELECT pg_terminate_backend(pid) FROM pg_locks
+                WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)
+            try await Task.sleep(for: .milliseconds(200))
+        })
+        let syncer = AssetSyncer(source: ScriptedSource(), writer: writer, settings: SyncSettings(), logger: logger, now: now)
+        let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
+        await pool.closeAll()
+        #expect(outcome.failureKind == FailureKind.temporary && outcome.chunks == 0)
+        let (watermark, lastError, hours) = try await database.withConnection { connection async throws in
+            try await connection.query(
+                """
+                SELECT watermark, last_error, (SELECT count(*) FROM liquidations.token_interval)
+                FROM liquidations.asset WHERE asset = 'btc'
+                """
+            ).rows[0].decode(UTCHour.self, String?.self, Int64.self)
+        }
+        #expect(watermark == Self.start.advanced(by: 2499) && hours == 0, "nothing of the chunk was written")
+        #expect(lastError?.contains("lock on btc was lost") == true, "\(lastError ?? "no error recorded")")
     }
 
     @Test(arguments: [("42501", FailureKind.access), ("40P01", .temporary), ("23514", .internalError)])

@@ -40,6 +40,22 @@ struct CommandLineParsingTests {
         }
     }
 
+    @Test func requestsInFlightIsParsedForSyncAndRunAndBounded() throws {
+        let sync = try #require(try Liqsync.parseAsRoot(["sync", "--requests-in-flight", "64"]) as? SyncCommand)
+        #expect(sync.syncOptions.settings(guards: sync.guards).requestsInFlight == 64)
+        let run = try #require(try Liqsync.parseAsRoot(["run"]) as? RunCommand)
+        #expect(run.syncOptions.settings(guards: run.guards).requestsInFlight == SyncSettings.defaultRequestsInFlight)
+        for arguments in [["sync", "--requests-in-flight", "0"], ["run", "--requests-in-flight", "257"]] {
+            do {
+                _ = try Liqsync.parseAsRoot(arguments)
+                Issue.record("accepted \(arguments)")
+            } catch {
+                #expect(Liqsync.message(for: error).contains("--requests-in-flight must be between 1 and 256"), "\(error)")
+                #expect(Liqsync.exitCode(for: error).rawValue == 64)
+            }
+        }
+    }
+
     @Test func databaseURLOptionWinsOverTheEnvironment() throws {
         let command = try Liqsync.parseAsRoot(["migrate", "--database-url", "dbname=a", "--dry-run"])
         let migrate = try #require(command as? MigrateCommand)

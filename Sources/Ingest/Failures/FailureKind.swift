@@ -56,6 +56,7 @@ public enum FailureKind: Sendable, Hashable, CaseIterable {
         case .database(_, let underlying), .migrationFailed(_, let underlying): return kind(of: underlying)
         case .assetNotTracked, .assetHasData: return .usage
         case .vanishingHours, .emptyFirstLoad: return .badData
+        case .lockLost: return .temporary
         case .invalidMigrationFile, .unsettledWindow: return .internalError
         }
     }

@@ -18,13 +18,24 @@ public struct SyncSettings: Sendable, Equatable {
     /// hides the API's latency behind the database's work. The requests in flight per asset;
     /// up to one more chunk of records than this is held in memory.
     public var prefetchChunks: Int
+    /// Assets of a sync pass in progress at once (see `PassConnections`): waiting for the API
+    /// costs no connection, so this, not `concurrency`, bounds the requests in flight. Sized to
+    /// Kaiko's budget: 100 requests a second at some 300 ms a request need about 30 in flight.
+    public var requestsInFlight: Int
 
     public static let defaultPrefetchChunks = 2
+    public static let defaultRequestsInFlight = 32
+    /// An asset whose pass plans more hours than this (or more than one chunk) is catching up:
+    /// at most `concurrency` of those are in progress at once, which bounds the memory their
+    /// long chunks take. Fewer hours (one new hour and the lookback) is the steady state.
+    public static let catchingUpAboveHours = 72
 
     public init(
         lookbackHours: Int? = nil, settleDelaySeconds: Int64 = 600, maxChunkHours: Int = 1000, concurrency: Int = 4,
-        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours, prefetchChunks: Int = defaultPrefetchChunks
+        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours, prefetchChunks: Int = defaultPrefetchChunks,
+        requestsInFlight: Int = defaultRequestsInFlight
     ) {
+        self.requestsInFlight = requestsInFlight
         self.prefetchChunks = prefetchChunks
         self.maxVanishingHours = maxVanishingHours
         self.lookbackHours = lookbackHours

@@ -5,10 +5,11 @@ import LiquidationStore
 import Logging
 import Postgres
 
-/// Keeps one asset current: takes its lock, plans the windows, and for each chunk fetches,
-/// validates and writes in one transaction. A failure stops the asset (later chunks would
-/// leave a gap below the watermark), records `last_error` once the lock is released, and leaves
-/// the watermark where the last committed chunk put it.
+/// Keeps one asset current: takes its lock (on the pass's lock session), plans the windows, and
+/// for each chunk fetches, validates and writes in one transaction on a writer connection. A
+/// failure stops the asset (later chunks would leave a gap below the watermark), records
+/// `last_error` once the lock is released, and leaves the watermark where the last committed
+/// chunk put it. No connection is held while a request is in flight.
 public struct AssetSyncer: Sendable {
     public let source: any WindowSource
     public let writer: any ChunkWriting
@@ -33,45 +34,56 @@ public struct AssetSyncer: Sendable {
         self.onProgress = onProgress
     }
 
-    public func sync(_ asset: AssetCode, on connection: PostgresConnection) async -> AssetSyncOutcome {
+    public func sync(_ asset: AssetCode, using connections: PassConnections) async -> AssetSyncOutcome {
         let started = ContinuousClock.now
-        var outcome = await syncLocked(asset, on: connection)
+        var outcome = await syncLocked(asset, using: connections)
         outcome.seconds = started.duration(to: .now).inSeconds
         metrics.recordPass(outcome)
         return outcome
     }
 
-    private func syncLocked(_ asset: AssetCode, on connection: PostgresConnection) async -> AssetSyncOutcome {
+    private func syncLocked(_ asset: AssetCode, using connections: PassConnections) async -> AssetSyncOutcome {
         var logger = self.logger
         logger[metadataKey: "asset"] = "\(asset)"
         let startedAt = now()
         do {
-            guard try await AssetLocks.tryLock(asset, on: connection) else {
+            guard try await AssetLocks.tryLock(asset, on: connections.locks) else {
                 logger.info("skipping: another liqsync holds this asset's lock")
                 return AssetSyncOutcome(asset: asset, status: .skippedLocked)
             }
         } catch {
             logger.error("cannot take the asset's lock", metadata: ["error": "\(error)"])
-            await AssetFailure(window: nil, startedAt: startedAt, underlying: error)
-                .record(asset: asset, kind: .sync, on: connection, logger: logger)
+            await record(AssetFailure(window: nil, startedAt: startedAt, underlying: error), of: asset, using: connections, logger: logger)
             return AssetSyncOutcome(asset: asset, status: .failed("\(error)", FailureKind(classifying: error)))
         }
         var outcome = AssetSyncOutcome(asset: asset, status: .synced)
-        let failure = await syncHoldingLock(into: &outcome, on: connection, logger: logger)
-        await AssetLocks.unlock(asset, on: connection)
-        await failure?.record(asset: asset, kind: .sync, on: connection, logger: logger)
+        let failure = await syncHoldingLock(into: &outcome, using: connections, logger: logger)
+        await AssetLocks.unlock(asset, on: connections.locks)
+        if let failure { await record(failure, of: asset, using: connections, logger: logger) }
         return outcome
     }
 
+    /// Records a failure on a writer connection: the lock session is shared by the whole pass,
+    /// and recording may reset the connection it uses.
+    private func record(_ failure: AssetFailure, of asset: AssetCode, using connections: PassConnections, logger: Logger) async {
+        do {
+            try await connections.withWriter { connection in
+                await failure.record(asset: asset, kind: .sync, on: connection, logger: logger)
+            }
+        } catch {
+            logger.error("cannot record the failure: no database connection", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Syncs the chunks the planner gives, in order, until one fails; returns that failure.
-    private func syncHoldingLock(into outcome: inout AssetSyncOutcome, on connection: PostgresConnection, logger: Logger)
-        async -> AssetFailure?
-    {
+    private func syncHoldingLock(
+        into outcome: inout AssetSyncOutcome, using connections: PassConnections, logger: Logger
+    ) async -> AssetFailure? {
         let asset = outcome.asset
         // Read the asset under the lock: another process may have moved its watermark.
         let tracked: TrackedAsset
         do {
-            guard let found = try await AssetStore(connection: connection).asset(asset), found.enabled else {
+            guard let found = try await AssetStore(connection: connections.locks).asset(asset), found.enabled else {
                 outcome.status = .skippedNotTracked
                 return nil
             }
@@ -87,13 +99,18 @@ public struct AssetSyncer: Sendable {
         let guards = ChunkGuards(
             settledEnd: SyncPlanner.settledEnd(now: nowSeconds, settings: settings), maxVanishingHours: settings.maxVanishingHours)
 
+        let plan = SyncPlanner.plan(tracked, now: nowSeconds, settings: settings)
+        // An asset catching up holds up to `prefetchChunks + 1` long chunks: as many such assets
+        // at once as there are writers, as when each held a connection. One new hour or a few
+        // (the steady state) is small, and as many assets as `requestsInFlight` may wait for it.
+        let catchingUp = plan.count > 1 || (plan.first?.hourCount ?? 0) > SyncSettings.catchingUpAboveHours
+        if catchingUp { await connections.catchingUp.acquire() }
         // The next chunks are fetched while one is written; they are committed in order.
         var failure: AssetFailure?
         let source = self.source
-        await forEachPrefetched(
-            SyncPlanner.plan(tracked, now: nowSeconds, settings: settings), ahead: settings.prefetchChunks,
-            fetch: { window in try await source.fetchWindow(asset: asset, window: window) }
-        ) { window, fetch in
+        await forEachPrefetched(plan, ahead: settings.prefetchChunks, fetch: { window in
+            try await source.fetchWindow(asset: asset, window: window)
+        }) { window, fetch in
             guard !Task.isCancelled else {
                 outcome.status = .interrupted
                 return false
@@ -101,8 +118,11 @@ public struct AssetSyncer: Sendable {
             let startedAt = now()
             do {
                 let fetched = try fetch.get()
-                let result = try await writeChunk(
-                    fetched, window: window, of: asset, guards: guards, startedAt: startedAt, on: connection, logger: logger)
+                let result = try await connections.withWriter { [lockSession = connections.lockSession] connection in
+                    try await writeChunk(
+                        fetched, window: window, of: asset, guards: guards, startedAt: startedAt, lockSession: lockSession,
+                        on: connection, logger: logger)
+                }
                 outcome.chunks += 1
                 outcome.hours += window.hourCount
                 outcome.requests += fetched.requests
@@ -121,20 +141,24 @@ public struct AssetSyncer: Sendable {
                 return false
             }
         }
+        if catchingUp { await connections.catchingUp.release() }
         return failure
     }
 
-    /// One fetched chunk: validated and written in one transaction with the watermark.
+    /// One fetched chunk: validated and written in one transaction with the watermark, which
+    /// commits only if the pass's lock session still holds the asset's lock.
     private func writeChunk(
         _ fetched: FetchedWindow, window: HourWindow, of asset: AssetCode, guards: ChunkGuards, startedAt: Date,
-        on connection: PostgresConnection, logger: Logger
+        lockSession: Int32, on connection: PostgresConnection, logger: Logger
     ) async throws -> ChunkWriteResult {
         let chunkStarted = ContinuousClock.now
         var chunk = ChunkWrite(
             asset: asset, window: window, records: fetched.records, kind: .sync, pages: fetched.pages,
             dataVersion: fetched.dataVersion, startedAt: startedAt, guards: guards)
         chunk.lookbackHours = settings.lookbackHours
-        let result = try await writer.write(chunk, on: connection, alsoInTransaction: nil)
+        let result = try await writer.write(chunk, on: connection) { connection in
+            try AssetLocks.verifyHeld(asset, bySession: lockSession, on: connection)
+        }
         metrics.recordChunk(asset: asset, result: result, requests: fetched.requests)
         metrics.recordLag(asset: asset, watermark: result.watermark, now: Int64(now().timeIntervalSince1970))
         onProgress()

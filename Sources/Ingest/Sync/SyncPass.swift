@@ -3,8 +3,8 @@ import LiquidationModel
 import LiquidationStore
 import Logging
 
-/// One pass over the tracked assets: each enabled asset synced once, at most `concurrency`
-/// at a time, each on its own connection. One asset's failure does not stop the others.
+/// One pass over the tracked assets: each enabled asset synced once. One asset's failure does not
+/// stop the others.
 public struct SyncPass: Sendable {
     public let syncer: AssetSyncer
     public let pool: ConnectionPool
@@ -25,25 +25,29 @@ public struct SyncPass: Sendable {
         }
     }
 
-    /// Syncs `assets`, at most `settings.concurrency` at a time; an asset not started before
-    /// shutdown is reported interrupted.
+    /// Syncs `assets`: up to `settings.requestsInFlight` in progress at once, their locks held
+    /// on one session of the pass, their chunks written at most `settings.concurrency` at a time
+    /// (see `PassConnections`). An asset not started before shutdown is reported interrupted.
     public func run(_ assets: [AssetCode]) async -> [AssetSyncOutcome] {
-        let outcomes = await boundedConcurrentMap(assets, limit: syncer.settings.concurrency) { asset in
-            await self.syncOne(asset)
+        guard !assets.isEmpty else { return [] }
+        let settings = syncer.settings
+        let outcomes: [AssetSyncOutcome?]
+        do {
+            outcomes = try await pool.withConnection { [syncer, pool] locks in
+                let connections = try await PassConnections(locks: locks, pool: pool, writers: settings.concurrency)
+                let outcomes = await boundedConcurrentMap(assets, limit: max(settings.concurrency, settings.requestsInFlight)) {
+                    asset in await syncer.sync(asset, using: connections)
+                }
+                await connections.releaseAll()
+                return outcomes
+            }
+        } catch {
+            syncer.logger.error("no database connection for the pass", metadata: ["error": "\(error)"])
+            let failed = AssetSyncOutcome.Status.failed("\(error)", FailureKind(classifying: error))
+            return assets.map { AssetSyncOutcome(asset: $0, status: failed) }.sorted { $0.asset < $1.asset }
         }
         return zip(assets, outcomes).map { asset, outcome in
             outcome ?? AssetSyncOutcome(asset: asset, status: .interrupted)
         }.sorted { $0.asset < $1.asset }
-    }
-
-    private func syncOne(_ asset: AssetCode) async -> AssetSyncOutcome {
-        do {
-            return try await pool.withConnection { connection in
-                await syncer.sync(asset, on: connection)
-            }
-        } catch {
-            syncer.logger.error("no database connection for the asset", metadata: ["asset": "\(asset)", "error": "\(error)"])
-            return AssetSyncOutcome(asset: asset, status: .failed("\(error)", FailureKind(classifying: error)))
-        }
     }
 }

@@ -19,6 +19,23 @@ public enum AssetLocks {
         try await storeOperation("locking \(asset)") { try await connection.advisoryLock(key(for: asset)) }
     }
 
+    /// Inside a chunk's transaction on a connection other than the one holding the asset's lock
+    /// (a sync pass holds its assets' locks on one session and writes on others): refuses the
+    /// chunk unless that session, `holder`, still holds the lock. A lock session that ended
+    /// (a dropped connection, an idle timeout) released its locks, and another liqsync may
+    /// already be writing the asset.
+    public static func verifyHeld(
+        _ asset: AssetCode, bySession holder: Int32, on connection: isolated PostgresConnection
+    ) throws(StoreError) {
+        let held: Bool
+        do {
+            held = try connection.advisoryLockIsHeld(key(for: asset), bySession: holder)
+        } catch {
+            throw StoreError.wrap(error, "checking the lock of \(asset)")
+        }
+        guard held else { throw .lockLost(asset) }
+    }
+
     public static func unlock(_ asset: AssetCode, on connection: PostgresConnection) async {
         _ = try? await connection.advisoryUnlock(key(for: asset))
     }

@@ -18,6 +18,30 @@ extension PostgresConnection {
         }
     }
 
+    /// Whether the session `holder` (a server process id, `sessionID`) holds the lock now: a
+    /// writer on another connection asks this inside its transaction. (A bigint key shows in
+    /// `pg_locks` as its high half in `classid`, its low half in `objid`, with `objsubid` 1.)
+    public func advisoryLockIsHeld(_ key: Int64, bySession holder: Int32) throws(PostgresError) -> Bool {
+        try query(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_locks
+                WHERE locktype = 'advisory' AND granted AND pid = \(holder) AND objsubid = 1
+                  AND ((classid::bigint << 32) | objid::bigint) = \(key))
+            """, name: "advisory lock held"
+        ).scalar(Bool.self)
+    }
+
+    /// This session's server process id, as `pg_locks` names it.
+    public func sessionID() throws(PostgresError) -> Int32 {
+        try query("SELECT pg_backend_pid()", name: "session id").scalar(Int32.self)
+    }
+
+    /// Releases every advisory lock this session holds.
+    public func advisoryUnlockAll() throws(PostgresError) {
+        try query("SELECT pg_advisory_unlock_all()", name: "advisory unlock all")
+    }
+
     /// Releases a lock this session holds; returns false if it did not hold it.
     @discardableResult
     public func advisoryUnlock(_ key: Int64) throws(PostgresError) -> Bool {

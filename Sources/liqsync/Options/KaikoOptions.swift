@@ -118,8 +118,14 @@ struct SyncOptions: ParsableArguments {
     @Option(help: "Seconds after an hour ends before it is asked for.")
     var settleDelay: Int64 = SyncSettings().settleDelaySeconds
 
-    @Option(help: "Assets synced at the same time.")
+    @Option(help: "Assets written at the same time (each on a database connection of its own).")
     var concurrency = SyncSettings().concurrency
+
+    @Option(help: ArgumentHelp(
+        "Assets of a pass whose first request may be in flight at once, before they take a database connection "
+            + "(the default uses Kaiko's 100 requests/s at ~300 ms a request).",
+        valueName: "requests"))
+    var requestsInFlight = SyncSettings.defaultRequestsInFlight
 
     @Option(help: PrefetchOption.help)
     var prefetch = SyncSettings.defaultPrefetchChunks
@@ -130,13 +136,16 @@ struct SyncOptions: ParsableArguments {
         }
         guard settleDelay >= 0 else { throw ValidationError("--settle-delay cannot be negative") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        guard (1...256).contains(requestsInFlight) else {
+            throw ValidationError("--requests-in-flight must be between 1 and 256")
+        }
         try PrefetchOption.validate(prefetch)
     }
 
     func settings(guards: GuardOptions) -> SyncSettings {
         SyncSettings(
             lookbackHours: lookbackHours, settleDelaySeconds: settleDelay, concurrency: concurrency,
-            maxVanishingHours: guards.maxVanishingHours, prefetchChunks: prefetch)
+            maxVanishingHours: guards.maxVanishingHours, prefetchChunks: prefetch, requestsInFlight: requestsInFlight)
     }
 }
 
