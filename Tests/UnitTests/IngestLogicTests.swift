@@ -35,6 +35,8 @@ struct IngestLogicTests {
             (StoreError.database(operation: "writing", server("42501")), .access),
             (StoreError.schemaNotMigrated(pending: []), .configuration),
             (StoreError.assetNotTracked(btc), .usage),
+            // The pass's lock session ended: the next pass takes the asset up again.
+            (StoreError.lockLost(btc), .temporary),
             (StoreError.vanishingHours(asset: btc, window: window, count: 30, first: window.start, last: window.start, limit: 24), .badData),
             (KaikoError.retriesExhausted(asset: btc, window: window, attempts: 8, lastFailure: "x"), .temporary),
             (KaikoError.unauthorized(host: "h", message: nil), .access),
