@@ -77,13 +77,37 @@ struct WireError {
     }
 }
 
+/// The members a record or an exchange may have, found in one pass over the object.
+struct WireFields {
+    static let names: InlineArray<10, StaticString> = [
+        "total_trades", "total_amount", "long_trades", "long_amount", "short_trades", "short_amount",
+        "exchange", "exchanges", "interval_time", "interval_timestamp",
+    ]
+    enum Name: Int {
+        case totalTrades, totalAmount, longTrades, longAmount, shortTrades, shortAmount
+        case exchange, exchanges, intervalTime, intervalTimestamp
+    }
+
+    let object: JSONNode
+    private let positions: InlineArray<10, Int>
+
+    init(_ object: JSONNode) {
+        self.object = object
+        positions = object.memberPositions(named: Self.names)
+    }
+
+    subscript(name: Name) -> WireMember {
+        WireMember(key: Self.names[name.rawValue], value: object.node(at: positions[name.rawValue]))
+    }
+}
+
 extension LiquidationFigures {
     /// The six figures of a record or of one of its exchanges.
-    init(wire json: JSONNode) throws(WireShapeError) {
+    init(wire fields: WireFields) throws(WireShapeError) {
         self.init(
-            totalTrades: try json.count("total_trades"), totalAmount: try json.amount("total_amount"),
-            longTrades: try json.count("long_trades"), longAmount: try json.amount("long_amount"),
-            shortTrades: try json.count("short_trades"), shortAmount: try json.amount("short_amount"))
+            totalTrades: try fields[.totalTrades].count(), totalAmount: try fields[.totalAmount].amount(),
+            longTrades: try fields[.longTrades].count(), longAmount: try fields[.longAmount].amount(),
+            shortTrades: try fields[.shortTrades].count(), shortAmount: try fields[.shortAmount].amount())
     }
 }
 
@@ -96,10 +120,12 @@ struct WireRecord {
     /// Errors name where they are relative to the record; the page prefixes its own place.
     init(_ json: JSONNode) throws(WireShapeError) {
         guard json.isObject else { throw WireShapeError(path: .root, message: "expected an object, found \(json.kind)") }
-        intervalTime = try json.optionalString("interval_time")
-        intervalTimestamp = json["interval_timestamp"]?.isNull == false ? try json.count("interval_timestamp") : nil
-        figures = try LiquidationFigures(wire: json)
-        exchanges = try (json.optionalArray("exchanges") ?? []).enumerated().map { offset, element throws(WireShapeError) in
+        let fields = WireFields(json)
+        intervalTime = try fields[.intervalTime].optionalString()
+        let stamp = fields[.intervalTimestamp]
+        intervalTimestamp = stamp.value?.isNull == false ? try stamp.count() : nil
+        figures = try LiquidationFigures(wire: fields)
+        exchanges = try (fields[.exchanges].optionalArray() ?? []).enumerated().map { offset, element throws(WireShapeError) in
             do throws(WireShapeError) { return try WireExchange(element) } catch { throw error.inside(WirePath.root.appending("exchanges").appending(offset)) }
         }
     }
@@ -111,13 +137,15 @@ struct WireExchange {
 
     init(_ json: JSONNode) throws(WireShapeError) {
         guard json.isObject else { throw WireShapeError(path: .root, message: "expected an object, found \(json.kind)") }
-        guard let code = json["exchange"]?.string else {
-            throw json["exchange"] == nil
+        let fields = WireFields(json)
+        let code = fields[.exchange].value
+        guard let text = code?.string else {
+            throw code == nil
                 ? WireShapeError(path: .root, missing: "exchange")
                 : WireShapeError(path: WirePath.root.appending("exchange"), message: "expected a string")
         }
-        exchange = code
-        figures = try LiquidationFigures(wire: json)
+        exchange = text
+        figures = try LiquidationFigures(wire: fields)
     }
 }
 
@@ -176,50 +204,63 @@ struct WireShapeError: Error {
 }
 
 extension JSONNode {
-    func optionalString(_ key: String) throws(WireShapeError) -> String? {
-        switch self[key] {
+    /// The member `key`, to be read as what a page holds there.
+    func member(_ key: StaticString) -> WireMember { WireMember(key: key, value: self[key.description]) }
+
+    func optionalString(_ key: StaticString) throws(WireShapeError) -> String? { try member(key).optionalString() }
+}
+
+/// A member of an object, found by name (nil `value`: the object lacks it), read as what a page
+/// holds there; errors name the member.
+struct WireMember {
+    /// A literal: the name is spelled out only for an error.
+    let key: StaticString
+    let value: JSONNode?
+
+    func optionalString() throws(WireShapeError) -> String? {
+        switch value {
         case nil: return nil
         case let value? where value.isNull: return nil
         case let value? where value.string != nil: return value.string
-        case let other?: throw WireShapeError(path: WirePath.root.appending(key), message: "expected a string, found \(other.kind)")
+        case let other?: throw WireShapeError(path: WirePath.root.appending(key.description), message: "expected a string, found \(other.kind)")
         }
     }
 
     /// An array that may also be missing or null (nil then).
-    func optionalArray(_ key: String) throws(WireShapeError) -> [JSONNode]? {
-        switch self[key] {
+    func optionalArray() throws(WireShapeError) -> [JSONNode]? {
+        switch value {
         case nil: return nil
         case let value? where value.isNull: return nil
         case let value? where value.isArray: return value.elements
-        case let other?: throw WireShapeError(path: WirePath.root.appending(key), message: "expected an array, found \(other.kind)")
+        case let other?: throw WireShapeError(path: WirePath.root.appending(key.description), message: "expected an array, found \(other.kind)")
         }
     }
 
     /// An integer count: a JSON integer, or a string of digits.
-    func count(_ key: String) throws(WireShapeError) -> Int64 {
-        switch self[key] {
-        case nil: throw WireShapeError(path: .root, missing: key)
+    func count() throws(WireShapeError) -> Int64 {
+        switch value {
+        case nil: throw WireShapeError(path: .root, missing: key.description)
         case let value? where value.numberOrStringText != nil:
             let text = value.numberOrStringText!
             guard let value = Int64(text) else {
-                throw WireShapeError(path: WirePath.root.appending(key), message: "expected an integer count, found '\(text.prefix(40))'")
+                throw WireShapeError(path: WirePath.root.appending(key.description), message: "expected an integer count, found '\(text.prefix(40))'")
             }
             return value
-        case let other?: throw WireShapeError(path: WirePath.root.appending(key), message: "expected an integer count, found \(other.kind)")
+        case let other?: throw WireShapeError(path: WirePath.root.appending(key.description), message: "expected an integer count, found \(other.kind)")
         }
     }
 
     /// A USD amount, exactly: a JSON number's own digits, or a numeric string kept verbatim.
-    func amount(_ key: String) throws(WireShapeError) -> DecimalAmount {
-        switch self[key] {
-        case nil: throw WireShapeError(path: .root, missing: key)
+    func amount() throws(WireShapeError) -> DecimalAmount {
+        switch value {
+        case nil: throw WireShapeError(path: .root, missing: key.description)
         case let value? where value.numberOrStringText != nil:
             let text = value.numberOrStringText!
             guard let amount = DecimalAmount(text) else {
-                throw WireShapeError(path: WirePath.root.appending(key), message: "'\(text.prefix(40))' is not a decimal number")
+                throw WireShapeError(path: WirePath.root.appending(key.description), message: "'\(text.prefix(40))' is not a decimal number")
             }
             return amount
-        case let other?: throw WireShapeError(path: WirePath.root.appending(key), message: "expected a decimal amount, found \(other.kind)")
+        case let other?: throw WireShapeError(path: WirePath.root.appending(key.description), message: "expected a decimal amount, found \(other.kind)")
         }
     }
 }
