@@ -78,3 +78,29 @@ struct PostgresConfigurationTests {
         #expect(advisoryLockKey("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325))
     }
 }
+
+@Suite("COPY fields: what each value writes")
+struct CopyFieldTests {
+    func field(_ value: some PostgresEncodable) -> String {
+        var buffer: [UInt8] = []
+        value.appendCopyField(to: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Integers write their digits directly; they must read as `String(n)` does.
+    @Test func integersWriteTheirDecimalDigits() {
+        var generator = SystemRandomNumberGenerator()
+        let edges: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, .max, .min, .max - 1, .min + 1, 1_000_000_007]
+        for value in edges + (0..<1_000).map({ _ in Int64.random(in: .min ... .max, using: &generator) }) {
+            #expect(field(value) == String(value))
+        }
+        #expect(field(Int64?.none) == "\\N")
+        #expect(field(Int64?.some(-42)) == "-42")
+    }
+
+    @Test func textIsEscapedAndNullIsBackslashN() {
+        #expect(field("a\tb\nc\\d\re") == "a\\tb\\nc\\\\d\\re")
+        #expect(field("plain") == "plain")
+        #expect(field(String?.none) == "\\N")
+    }
+}

@@ -22,14 +22,15 @@ public struct PostgresCopyWriter: ~Copyable {
         for value in repeat each values {
             if !first { buffer.append(UInt8(ascii: "\t")) }
             first = false
-            appendField(value.postgresText)
+            value.appendCopyField(to: &buffer)
         }
         buffer.append(UInt8(ascii: "\n"))
         rowCount += 1
         if buffer.count >= Self.flushThreshold { try flush() }
     }
 
-    private mutating func appendField(_ text: String?) {
+    /// Appends `text` as one COPY field: escaped, or `\N` for nil.
+    static func appendField(_ text: String?, to buffer: inout [UInt8]) {
         guard var text else {
             buffer.append(UInt8(ascii: "\\"))
             buffer.append(UInt8(ascii: "N"))
@@ -37,7 +38,7 @@ public struct PostgresCopyWriter: ~Copyable {
         }
         text.withUTF8 { bytes in
             // Numbers, timestamps and codes have nothing to escape: copied in one go.
-            guard bytes.contains(where: Self.needsEscape) else {
+            guard bytes.contains(where: needsEscape) else {
                 buffer.append(contentsOf: bytes)
                 return
             }
