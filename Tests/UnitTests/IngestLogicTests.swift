@@ -82,6 +82,35 @@ struct IngestLogicTests {
         #expect(results.compactMap { $0 }.count == started.withLock { $0 })
     }
 
+    // MARK: - Writers: at most N at a time
+
+    /// No more bodies than permits run at once, each waiter gets its turn, and a body that
+    /// throws gives its permit back.
+    @Test(.timeLimit(.minutes(1))) func aSemaphoreRunsAtMostItsPermitsAtOnceAndAThrowReleases() async {
+        final class Running: Sendable {
+            let state = Mutex((now: 0, most: 0, done: 0))
+            func withLock<T>(_ body: (inout (now: Int, most: Int, done: Int)) -> T) -> T { state.withLock { body(&$0) } }
+        }
+        let semaphore = AsyncSemaphore(permits: 3)
+        let running = Running()
+        struct Failure: Error {}
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    _ = try? await semaphore.withPermit {
+                        running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                        try? await Task.sleep(for: .milliseconds(2))
+                        running.withLock { $0.now -= 1; $0.done += 1 }
+                        if index % 4 == 0 { throw Failure() }
+                    }
+                }
+            }
+        }
+        let state = running.withLock { $0 }
+        #expect(state.most == 3, "at most three at once, and three did run together")
+        #expect(state.done == 40, "every waiter ran, also after bodies that threw")
+    }
+
     // MARK: - Chunks fetched ahead, consumed in order
 
     /// Fetches that finish out of order are consumed in order; while one is consumed the next
