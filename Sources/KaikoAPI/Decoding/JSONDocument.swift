@@ -10,9 +10,9 @@ import Darwin
 /// Why not `JSONDecoder`: it offers a number only as a binary value, so an exact amount had to
 /// go through `Decimal` (38 significant digits at most) and back to text. Why a tape rather
 /// than a tree of values: a page holds some 6,000 objects and 40,000 numbers; a tree allocated
-/// each of them (and each amount's text) and took a third of the ingest path's CPU time and
-/// most of its memory (scripts/bench). Here parsing appends to one array, and text is made only
-/// for what the reader asks for.
+/// each of them (and each amount's text) and took a third of liqsync's CPU time in the bench
+/// backfill. Here parsing appends to one array, and text is made only for what the reader asks
+/// for.
 ///
 /// The whole document is checked against RFC 8259 before anything reads it (`parse` throws
 /// `JSONSyntaxError` for a truncated or malformed body), so a page is judged as a whole.
@@ -99,7 +99,7 @@ struct JSONNode {
 
     /// The member `key` of an object, the last one if it repeats (objects here have a dozen
     /// keys: a scan beats hashing).
-    subscript(key: String) -> JSONNode? {
+    subscript(key: StaticString) -> JSONNode? {
         let object = entry
         guard object.kind == .object else { return nil }
         var found: Int?
@@ -136,6 +136,8 @@ struct JSONNode {
         position < 0 ? nil : JSONNode(document: document, index: position)
     }
 
+    /// Whether a member name is `key` (names are literals here: compared byte for byte, or as
+    /// text when the name in the document holds escapes or non-ASCII bytes).
     private func matches(_ keyEntry: JSONDocument.Entry, _ key: StaticString) -> Bool {
         let length = Int(keyEntry.end - keyEntry.start)
         guard keyEntry.plain else {
@@ -143,15 +145,6 @@ struct JSONNode {
         }
         guard length == key.utf8CodeUnitCount else { return false }
         return memcmp(document.bytes.baseAddress! + Int(keyEntry.start), key.utf8Start, length) == 0
-    }
-
-    private func matches(_ keyEntry: JSONDocument.Entry, _ key: String) -> Bool {
-        guard keyEntry.plain else { return document.text(of: keyEntry) == key }
-        let candidate = UnsafeRawBufferPointer(rebasing: document.bytes[Int(keyEntry.start)..<Int(keyEntry.end)])
-        var key = key
-        return key.withUTF8 { wanted in
-            wanted.count == candidate.count && (wanted.isEmpty || memcmp(wanted.baseAddress!, candidate.baseAddress!, wanted.count) == 0)
-        }
     }
 
     /// The elements of an array, in order (nil for anything else).

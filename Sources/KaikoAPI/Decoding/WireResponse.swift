@@ -26,30 +26,29 @@ struct WireResponse {
     init(_ json: JSONNode) throws {
         let root = WirePath.root
         guard json.isObject else { throw NotADataPage(reason: "the body is \(json.kind), not an object") }
-        switch json["result"] {
-        case let result? where result.string == "success":
-            break
-        case let result? where result.string != nil:
+        guard let result = json["result"] else { throw NotADataPage(reason: "no \"result\": \"success\"") }
+        guard let outcome = result.string else { throw NotADataPage(reason: "\"result\" is \(result.kind)") }
+        guard outcome == "success" else {
             let message = (try? json.optionalString("message")).flatMap { $0 }
             throw NotADataPage(
-                reason: "\"result\" is \"\(result.string!.prefix(40))\"" + (message.map { ": \($0.prefix(200))" } ?? ""))
-        case nil:
-            throw NotADataPage(reason: "no \"result\": \"success\"")
-        case let other?:
-            throw NotADataPage(reason: "\"result\" is \(other.kind)")
+                reason: "\"result\" is \"\(outcome.prefix(40))\"" + (message.map { ": \($0.prefix(200))" } ?? ""))
         }
-        let records: [JSONNode]
-        switch json["data"] {
-        case let data? where data.isArray: records = data.elements ?? []
-        case nil: throw NotADataPage(reason: "no \"data\" array")
-        case let other?: throw NotADataPage(reason: "\"data\" is \(other.kind), not an array")
-        }
+        guard let data = json["data"] else { throw NotADataPage(reason: "no \"data\" array") }
+        guard let records = data.elements else { throw NotADataPage(reason: "\"data\" is \(data.kind), not an array") }
         query = try json["query"].flatMap { value throws(WireShapeError) -> WireQuery? in
             guard value.isObject else { return nil }
-            do throws(WireShapeError) { return WireQuery(dataVersion: try value.optionalString("data_version")) } catch { throw error.inside(root.appending("query")) }
+            do throws(WireShapeError) {
+                return WireQuery(dataVersion: try value.optionalString("data_version"))
+            } catch {
+                throw error.inside(root.appending("query"))
+            }
         }
-        data = try records.enumerated().map { offset, element throws(WireShapeError) in
-            do throws(WireShapeError) { return try WireRecord(element) } catch { throw error.inside(root.appending("data").appending(offset)) }
+        self.data = try records.enumerated().map { offset, element throws(WireShapeError) in
+            do throws(WireShapeError) {
+                return try WireRecord(element)
+            } catch {
+                throw error.inside(root.appending("data").appending(offset))
+            }
         }
         continuationToken = try json.optionalString("continuation_token")
         nextURL = try json.optionalString("next_url")
@@ -126,7 +125,11 @@ struct WireRecord {
         intervalTimestamp = stamp.value?.isNull == false ? try stamp.count() : nil
         figures = try LiquidationFigures(wire: fields)
         exchanges = try (fields[.exchanges].optionalArray() ?? []).enumerated().map { offset, element throws(WireShapeError) in
-            do throws(WireShapeError) { return try WireExchange(element) } catch { throw error.inside(WirePath.root.appending("exchanges").appending(offset)) }
+            do throws(WireShapeError) {
+                return try WireExchange(element)
+            } catch {
+                throw error.inside(WirePath.root.appending("exchanges").appending(offset))
+            }
         }
     }
 }
@@ -205,7 +208,7 @@ struct WireShapeError: Error {
 
 extension JSONNode {
     /// The member `key`, to be read as what a page holds there.
-    func member(_ key: StaticString) -> WireMember { WireMember(key: key, value: self[key.description]) }
+    func member(_ key: StaticString) -> WireMember { WireMember(key: key, value: self[key]) }
 
     func optionalString(_ key: StaticString) throws(WireShapeError) -> String? { try member(key).optionalString() }
 }
