@@ -75,3 +75,34 @@ struct TimeTests {
         #expect(KaikoDataset.firstHour.description == "2025-01-08T00:00:00Z")
     }
 }
+
+@Suite("DecimalAmount: exact text, kept inline up to 30 bytes")
+struct DecimalAmountTests {
+    /// Texts either side of the inline limit: the same text back, equal and hashed alike
+    /// however it was made (from a string or from bytes), signs and zeros read the same.
+    @Test(arguments: [
+        "0", "-0", "0.000", "1e7", "-1.5E-7", "474520.3599480028", String(repeating: "9", count: 30),
+        String(repeating: "9", count: 31), "-" + String(repeating: "0", count: 29) + "1",
+        "123456789012345678901234567890123456789012.123456789012345678901",
+    ])
+    func keepsItsTextWhateverItsLength(_ text: String) throws {
+        let fromString = try #require(DecimalAmount(text))
+        let fromBytes = try #require(Array(text.utf8).withUnsafeBytes { DecimalAmount(utf8: $0) })
+        #expect(fromString.text == text && fromBytes.text == text)
+        #expect(fromString == fromBytes && fromString.hashValue == fromBytes.hashValue)
+        #expect(fromString.withUTF8 { Array($0) } == Array(text.utf8))
+        let mantissa = text.split(whereSeparator: { $0 == "e" || $0 == "E" }).first ?? ""
+        #expect(fromString.isZero == !mantissa.contains(where: { ("1"..."9").contains($0) }))
+        #expect(fromString.isNegative == (text.hasPrefix("-") && !fromString.isZero))
+    }
+
+    @Test func differentSpellingsAreDifferentTextsAndNonNumbersAreRefused() {
+        #expect(DecimalAmount("1.50") != DecimalAmount("1.5"))
+        #expect(DecimalAmount(String(repeating: "1", count: 30)) != DecimalAmount(String(repeating: "1", count: 31)))
+        for text in ["", "-", "1.", ".5", "1e", "+1", "1,5", "0x1", " 1", "NaN"] {
+            #expect(DecimalAmount(text) == nil, "\(text)")
+            #expect(Array(text.utf8).withUnsafeBytes { DecimalAmount(utf8: $0) } == nil, "\(text)")
+        }
+        #expect(DecimalAmount.zero.text == "0" && DecimalAmount.zero.isZero)
+    }
+}

@@ -166,6 +166,14 @@ struct JSONNode {
         return value.kind == .string ? document.text(of: value) : nil
     }
 
+    /// The bytes of a number, or of a string that holds no escape and no byte above 0x7F: its
+    /// text as it is, read in place (valid while the document is). Nil for anything else.
+    var plainBytes: UnsafeRawBufferPointer? {
+        let value = entry
+        guard value.kind == .number || (value.kind == .string && value.plain) else { return nil }
+        return UnsafeRawBufferPointer(rebasing: document.bytes[Int(value.start)..<Int(value.end)])
+    }
+
     /// A number's text as it appeared (`474520.3599480028`, `0`, `1e-7`), or a string's text.
     var numberOrStringText: String? {
         let value = entry

@@ -255,6 +255,8 @@ struct WireMember {
 
     /// A USD amount, exactly: a JSON number's own digits, or a numeric string kept verbatim.
     func amount() throws(WireShapeError) -> DecimalAmount {
+        // The common case, a number or a plain numeric string, straight from the page's bytes.
+        if let bytes = value?.plainBytes, let amount = DecimalAmount(utf8: bytes) { return amount }
         switch value {
         case nil: throw WireShapeError(path: .root, missing: key.description)
         case let value? where value.numberOrStringText != nil:

@@ -22,4 +22,9 @@ extension AssetCode: PostgresEncodable, PostgresNonNullDecodable {
 extension DecimalAmount: PostgresEncodable {
     /// Handed to `numeric` as the exact text the API sent.
     public var postgresText: String? { text }
+
+    /// The text's bytes, as they are: a decimal literal has nothing COPY would escape.
+    public func appendCopyField(to buffer: inout [UInt8]) {
+        withUTF8 { buffer.append(contentsOf: $0) }
+    }
 }

@@ -38,12 +38,18 @@ extension FNV1a {
         add(byte: 0x1f)
     }
 
+    /// An amount's text, as a field (its bytes read in place).
+    fileprivate mutating func add(field amount: DecimalAmount) {
+        amount.withUTF8 { add(bytes: $0) }
+        add(byte: 0x1f)
+    }
+
     fileprivate mutating func add(_ figures: LiquidationFigures) {
         add(UInt64(bitPattern: figures.totalTrades))
-        add(field: figures.totalAmount.text)
+        add(field: figures.totalAmount)
         add(UInt64(bitPattern: figures.longTrades))
-        add(field: figures.longAmount.text)
+        add(field: figures.longAmount)
         add(UInt64(bitPattern: figures.shortTrades))
-        add(field: figures.shortAmount.text)
+        add(field: figures.shortAmount)
     }
 }
