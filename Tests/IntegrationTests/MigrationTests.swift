@@ -292,7 +292,8 @@ struct MigrationTests {
             let before = try await connection.query(foreignKeys).scalar(String.self)
             #expect(before.components(separatedBy: ",").count == 3, "\(before)")
 
-            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 7 }, logger: logger)
+                .migrate()
             #expect(plan.applied.first == "0007_exchange_rows_without_foreign_keys.sql")
             let after = try await connection.query(foreignKeys).scalar(String.self)
             #expect(after == "liquidations.token_interval->liquidations.asset", "only the hours' key to the asset stays")
@@ -314,6 +315,57 @@ struct MigrationTests {
                 "SELECT string_agg(DISTINCT asset, ',') || ' ' || count(*) FROM liquidations.token_interval_exchange"
             ).scalar(String.self)
             #expect(left == "eth 96")
+        }
+    }
+
+    @Test func version8DropsTheHourlyRowsForeignKeyAndKeepsTheData() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        let foreignKeys: PostgresQuery = """
+            SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN
+                ('liquidations.token_interval'::regclass, 'liquidations.token_interval_exchange'::regclass)
+            """
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 7 }, logger: logger)
+                .migrate()
+            try await connection.execute(script: """
+                INSERT INTO liquidations.asset (asset, sync_from, watermark) VALUES ('btc', '2025-03-01', '2025-03-03'),
+                    ('eth', '2025-03-01', '2025-03-03');
+                INSERT INTO liquidations.token_interval
+                    (asset, interval_start, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
+                SELECT a, h, 2, 5, 1, 2.5, 1, 2.5
+                FROM generate_series('2025-03-01'::timestamptz, '2025-03-02 23:00', interval '1 hour') AS h,
+                     unnest(ARRAY['btc', 'eth']) AS a;
+                INSERT INTO liquidations.token_interval_exchange
+                    (asset, interval_start, exchange, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
+                SELECT asset, interval_start, 'bbit', 2, 5, 1, 2.5, 1, 2.5 FROM liquidations.token_interval;
+                """)
+            #expect(try await connection.query(foreignKeys).scalar(Int64.self) == 1)
+
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            #expect(plan.applied == ["0008_hourly_rows_without_asset_foreign_key.sql"])
+            #expect(try await connection.query(foreignKeys).scalar(Int64.self) == 0)
+            let (hours, exchanges, comment) = try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM liquidations.token_interval),
+                       (SELECT count(*) FROM liquidations.token_interval_exchange),
+                       obj_description('liquidations.token_interval'::regclass, 'pg_class')
+                """
+            ).rows[0].decode(Int64.self, Int64.self, String.self)
+            #expect(hours == 96 && exchanges == 96)
+            #expect(comment.contains("liqsync verify"))
+        }
+        // Purging an asset still removes its hourly rows (the cascade did before), and only its.
+        try await database.withConnection { connection async throws in
+            let deleted = try await AssetStore(connection: connection).remove(try AssetCode(validating: "btc"), purge: true)
+            #expect(deleted == 48)
+            let left = try await connection.query(
+                """
+                SELECT (SELECT string_agg(DISTINCT asset, ',') || ' ' || count(*) FROM liquidations.token_interval) || ' / '
+                    || (SELECT string_agg(DISTINCT asset, ',') || ' ' || count(*) FROM liquidations.token_interval_exchange)
+                """
+            ).scalar(String.self)
+            #expect(left == "eth 48 / eth 48")
         }
     }
 }

@@ -121,10 +121,11 @@ public struct AssetStore: Sendable {
                     "SELECT count(*) FROM liquidations.token_interval WHERE asset = \(asset)", name: "assets.remove"
                 ).scalar(Int64.self)
                 if hours > 0 && !purge { return .failure(.assetHasData(asset, storedHours: hours)) }
-                // Exchange rows have no foreign key (migration 0007): deleted here. The asset's
-                // foreign keys cascade to the hourly rows and the run history.
+                // The data tables have no foreign key to the asset (migrations 0007 and 0008): their
+                // rows are deleted here. The asset's foreign keys cascade to the run history.
                 try connection.query(
                     "DELETE FROM liquidations.token_interval_exchange WHERE asset = \(asset)", name: "assets.remove")
+                try connection.query("DELETE FROM liquidations.token_interval WHERE asset = \(asset)", name: "assets.remove")
                 try connection.query("DELETE FROM liquidations.asset WHERE asset = \(asset)", name: "assets.remove")
                 return .success(hours)
             }

@@ -18,6 +18,9 @@ public struct QualityProblem: Sendable, Equatable {
         /// An exchange row whose hour is not in `token_interval`, or whose exchange is not in
         /// `liquidations.exchange` (what foreign keys checked before migration 0007).
         case orphanExchangeRow = "orphan_exchange_row"
+        /// An hourly row whose asset is not in `liquidations.asset` (what a foreign key checked
+        /// before migration 0008).
+        case orphanHour = "orphan_hour"
     }
 
     public let kind: Kind
@@ -165,6 +168,12 @@ public struct DataQuality: Sendable {
             LEFT JOIN liquidations.token_interval AS t ON t.asset = x.asset AND t.interval_start = x.interval_start
             LEFT JOIN liquidations.exchange AS d ON d.exchange = x.exchange
             WHERE (t.asset IS NULL OR d.exchange IS NULL) AND \(scope)
+            ORDER BY 1, 2
+            """),
+        (.orphanHour, """
+            SELECT x.asset, x.interval_start, NULL::timestamptz, 'hourly row of an asset that is not tracked'
+            FROM liquidations.token_interval AS x
+            WHERE NOT EXISTS (SELECT 1 FROM liquidations.asset AS a WHERE a.asset = x.asset) AND \(scope)
             ORDER BY 1, 2
             """),
     ]
