@@ -103,11 +103,14 @@ struct SharedBudgetTests {
         let first = SharedRequestBudget(configuration: database.configuration, requestsPerSecond: 50, logger: logger)
         let second = SharedRequestBudget(configuration: database.configuration, requestsPerSecond: 50, logger: logger)
         try await first.acquire()
-        await first.pause(for: .milliseconds(1500))
+        // Timed from before the pause is set: the pause ends 1.5 s after the server set it, and
+        // that was no earlier than this. (Timed from after `pause` returned, a return delayed
+        // half a second while forty suites started at once left 0.97 s to measure.)
         let started = ContinuousClock.now
+        await first.pause(for: .milliseconds(1500))
         try await second.acquire()
         let waited = started.duration(to: .now)
-        #expect(waited >= .milliseconds(1000), "the other process waited \(waited)")
+        #expect(waited >= .milliseconds(1400), "the other process waited \(waited)")
         #expect(await second.isPaused == false, "the pause is over once acquire returns")
         await first.close()
         await second.close()
