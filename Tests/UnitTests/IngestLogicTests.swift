@@ -324,9 +324,11 @@ struct RateLimiterAndFingerprintTests {
         // Four more at 20 a second take at least 150 ms (a loaded machine only adds to it).
         #expect(started.duration(to: .now) >= .milliseconds(150))
 
+        // Timed from before the pause is set, so that a delay in returning from it (a loaded
+        // machine) cannot eat into what is measured.
+        let paused = ContinuousClock.now
         await limiter.pause(for: .milliseconds(200))
         #expect(await limiter.isPaused)
-        let paused = ContinuousClock.now
         try await limiter.acquire()
         #expect(paused.duration(to: .now) >= .milliseconds(180))
         #expect(await !limiter.isPaused)
