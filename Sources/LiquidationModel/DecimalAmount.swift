@@ -120,6 +120,8 @@ private struct InlineText: Hashable, Sendable {
     init?(_ utf8: UnsafeRawBufferPointer) {
         guard utf8.count <= Self.capacity else { return nil }
         withUnsafeMutableBytes(of: &self) { words in
+            // Four UInt64 fields lie in 32 contiguous bytes (the count goes in the last one).
+            precondition(words.count == 32, "InlineText is not 32 bytes")
             words.copyMemory(from: utf8)
             words[31] = UInt8(utf8.count)
         }
