@@ -29,12 +29,19 @@ struct CommandLineParsingTests {
         let backfill = try #require(
             try Liqsync.parseAsRoot(["backfill", "btc", "--from", "2025-03-01", "--prefetch", "5"]) as? BackfillCommand)
         #expect(backfill.prefetch == 5)
-        for arguments in [["sync", "--prefetch", "17"], ["backfill", "btc", "--from", "2025-03-01", "--prefetch", "99"]] {
+        expectRefused(
+            [["sync", "--prefetch", "17"], ["backfill", "btc", "--from", "2025-03-01", "--prefetch", "99"]],
+            saying: "--prefetch must be between 0 and 16")
+    }
+
+    /// Each command line is refused as a usage error (exit 64) whose message says `message`.
+    func expectRefused(_ commandLines: [[String]], saying message: String) {
+        for arguments in commandLines {
             do {
                 _ = try Liqsync.parseAsRoot(arguments)
                 Issue.record("accepted \(arguments)")
             } catch {
-                #expect(Liqsync.message(for: error).contains("--prefetch must be between 0 and 16"), "\(error)")
+                #expect(Liqsync.message(for: error).contains(message), "\(error)")
                 #expect(Liqsync.exitCode(for: error).rawValue == 64)
             }
         }
@@ -45,15 +52,9 @@ struct CommandLineParsingTests {
         #expect(sync.syncOptions.settings(guards: sync.guards).requestsInFlight == 64)
         let run = try #require(try Liqsync.parseAsRoot(["run"]) as? RunCommand)
         #expect(run.syncOptions.settings(guards: run.guards).requestsInFlight == SyncSettings.defaultRequestsInFlight)
-        for arguments in [["sync", "--requests-in-flight", "0"], ["run", "--requests-in-flight", "257"]] {
-            do {
-                _ = try Liqsync.parseAsRoot(arguments)
-                Issue.record("accepted \(arguments)")
-            } catch {
-                #expect(Liqsync.message(for: error).contains("--requests-in-flight must be between 1 and 256"), "\(error)")
-                #expect(Liqsync.exitCode(for: error).rawValue == 64)
-            }
-        }
+        expectRefused(
+            [["sync", "--requests-in-flight", "0"], ["run", "--requests-in-flight", "257"]],
+            saying: "--requests-in-flight must be between 1 and 256")
     }
 
     @Test func databaseURLOptionWinsOverTheEnvironment() throws {

@@ -100,16 +100,7 @@ struct JSONNode {
     /// The member `key` of an object, the last one if it repeats (objects here have a dozen
     /// keys: a scan beats hashing).
     subscript(key: StaticString) -> JSONNode? {
-        let object = entry
-        guard object.kind == .object else { return nil }
-        var found: Int?
-        var keyIndex = index + 1
-        while keyIndex < Int(object.next) {
-            let valueIndex = keyIndex + 1
-            if matches(document.tape[keyIndex], key) { found = valueIndex }
-            keyIndex = Int(document.tape[valueIndex].next)
-        }
-        return found.map { JSONNode(document: document, index: $0) }
+        node(at: memberPositions(named: [key])[0])
     }
 
     /// The tape positions of the values of the members named `keys`, in one pass over the
@@ -236,8 +227,8 @@ private struct JSONTapeParser {
         skipWhitespace()
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): try object()
-        case UInt8(ascii: "["): try array()
+        case UInt8(ascii: "{"): try container(.object)
+        case UInt8(ascii: "["): try container(.array)
         case UInt8(ascii: "\""): try string()
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
         case UInt8(ascii: "t"): try literal("true", .true)
@@ -253,64 +244,41 @@ private struct JSONTapeParser {
         index += 1
     }
 
-    private mutating func object() throws(JSONSyntaxError) {
+    /// An object (members: a name, ':' and a value each) or an array (values), through its
+    /// closing bracket; `close` then records where it ends.
+    private mutating func container(_ kind: JSONDocument.Kind) throws(JSONSyntaxError) {
+        let closing = kind == .object ? UInt8(ascii: "}") : UInt8(ascii: "]")
         let container = tape.count
-        append(.object, index..<index)
+        append(kind, index..<index)
         try nest()
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+        if index < bytes.count, bytes[index] == closing {
             index += 1
             depth -= 1
             close(container)
             return
         }
         while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            try string()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            index += 1
-            try value()
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
+            if kind == .object {
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                try string()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
-            } else if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                depth -= 1
-                close(container)
-                return
-            } else {
-                throw error("expected ',' or '}'")
             }
-        }
-    }
-
-    private mutating func array() throws(JSONSyntaxError) {
-        let container = tape.count
-        append(.array, index..<index)
-        try nest()
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            depth -= 1
-            close(container)
-            return
-        }
-        while true {
             try value()
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
-            } else if bytes[index] == UInt8(ascii: "]") {
+            } else if bytes[index] == closing {
                 index += 1
                 depth -= 1
                 close(container)
                 return
             } else {
-                throw error("expected ',' or ']'")
+                throw error(kind == .object ? "expected ',' or '}'" : "expected ',' or ']'")
             }
         }
     }
