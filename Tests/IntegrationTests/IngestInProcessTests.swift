@@ -136,10 +136,12 @@ struct IngestInProcessTests {
 
     /// Assets in the steady state: the last settled hour is the only new one.
     func upToDate(_ database: TestDatabase, _ assets: [String]) async throws {
-        try await database.withConnection { connection async throws in
+        let updated = try await database.withConnection { connection async throws in
             try await connection.query(
-                "UPDATE liquidations.asset SET watermark = \(Self.start.advanced(by: 2499)) WHERE asset = ANY(\(assets)::text[])")
+                "UPDATE liquidations.asset SET watermark = \(Self.start.advanced(by: 2499)) WHERE asset = ANY(\(assets)::text[])"
+            ).affectedRows
         }
+        #expect(updated == assets.count)
     }
 
     /// Waiting for the API holds no connection: with two writers, twenty assets have their
