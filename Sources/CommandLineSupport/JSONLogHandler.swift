@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
+import LiquidationModel
 import Logging
 import Synchronization
 
@@ -16,8 +18,8 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var object: [String: Any] = [
-            "time": ISO8601DateFormatter().string(from: Date()),
+        var object: [String: String] = [
+            "time": UTCTimestamp.format(Date()),
             "level": event.level.rawValue,
             "logger": label,
             "message": "\(event.message)",
@@ -25,11 +27,15 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = "\(value)"
         }
-        guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return }
-        line.append(UInt8(ascii: "\n"))
-        FileHandle.standardError.write(line)
+        guard let line = try? Self.encoder.encode(object) else { return }
+        Console.write(String(decoding: line, as: UTF8.self) + "\n", to: STDERR_FILENO)
     }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 }
 
 /// How logs are written on stderr: lines of text, or one JSON object per line.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import LiquidationModel
 import LiquidationStore
 
 /// `liqsync status` as a table for a terminal (the demo shows the same).
@@ -9,7 +10,7 @@ public enum StatusTable {
         for status in statuses {
             let asset = status.asset
             let lastRun = status.lastRunFinishedAt.map {
-                "\(status.lastRunStatus ?? "?") \(ISO8601DateFormatter().string(from: $0))"
+                "\(status.lastRunStatus ?? "?") \(UTCTimestamp.format($0))"
             } ?? "never"
             table.rows.append([
                 asset.asset.rawValue, asset.enabled ? "yes" : "no", asset.syncFrom.description, asset.watermark.description,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The `liqsync` command line.
 struct Liqsync: AsyncParsableCommand {

@@ -204,6 +204,17 @@ struct CommandLineTests {
         #expect(outcome.stderr.contains("run 'liqsync migrate' first"))
     }
 
+    @Test func anUnreadableAPIKeyFileExits78WithTheSystemsReason() async throws {
+        let database = try await TestDatabase.create()
+        _ = try await LiqsyncBinary.run(["migrate"], database: database)
+        let directory = FileManager.default.temporaryDirectory.path
+        for (path, reason) in [("/nonexistent/kaiko-key", "No such file or directory"), (directory, "Is a directory")] {
+            let outcome = try await LiqsyncBinary.run(["sync", "--api-key-file", path], database: database)
+            #expect(outcome.status == 78, "\(outcome.stderr)")
+            #expect(outcome.stderr.contains("cannot read the API key from --api-key-file \(path): \(reason)"), "\(outcome.stderr)")
+        }
+    }
+
     @Test func missingDatabaseExits78() async throws {
         try TestCluster.requireRunning()
         let outcome = try await LiqsyncBinary.run(

@@ -39,6 +39,27 @@ struct KaikoUnitTests {
         #expect(RetryAfter.parse(nil, now: now) == nil)
     }
 
+    /// IMF-fixdate only, every field checked (the obsolete RFC 850 and asctime forms, which RFC
+    /// 9110 no longer lets senders use, are not read).
+    @Test func httpDatesAreReadFieldByField() {
+        #expect(RetryAfter.httpDate("Sun, 06 Nov 1994 08:49:37 GMT") == Date(timeIntervalSince1970: 784_111_777))
+        #expect(RetryAfter.httpDate("Thu, 29 Feb 2024 23:59:59 GMT") == Date(timeIntervalSince1970: 1_709_251_199))
+        for unreadable in [
+            "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+            "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 nov 1994 08:49:37 GMT", "Sun, 30 Feb 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:49 GMT", "Dim, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994  08:49:37 GMT", "",
+        ] {
+            #expect(RetryAfter.httpDate(unreadable) == nil, "\(unreadable)")
+        }
+    }
+
+    @Test func aContinuationTokenIsPercentEncodedAsAQueryValue() {
+        #expect(KaikoClient.percentEncoded("4AQYBmrXFXrf-._~") == "4AQYBmrXFXrf-._~")
+        #expect(KaikoClient.percentEncoded("a+b/c=d&e f") == "a%2Bb%2Fc%3Dd%26e%20f")
+        #expect(KaikoClient.percentEncoded("é%") == "%C3%A9%25")
+    }
+
     @Test func regionsAndBaseURLs() throws {
         #expect(KaikoEndpoint(region: .us).origin == "https://us.market-api.kaiko.io")
         #expect(KaikoEndpoint(region: .eu).origin == "https://eu.market-api.kaiko.io")

@@ -53,5 +53,17 @@ struct ConnectionStringTests {
         #expect(Set(words) == ["abc def", "abc", "def"])
         #expect(ConnectionString.writtenPasswords("password = one password = two", isURL: false).contains("one"))
         #expect(!ConnectionString.writtenPasswords("password = one password = two", isURL: false).contains("password"))
+        let shouted = ConnectionString.writtenPasswords("HOST=x PassWord =ab cd\tUSER_name = y", isURL: false)
+        #expect(Set(shouted) == ["ab cd", "ab", "cd"], "any case; the value ends before the next keyword=, tabs too")
+        #expect(Set(ConnectionString.writtenPasswords("password=a=b", isURL: false)) == ["a=b"], "an = inside a word")
+    }
+
+    @Test func percentEscapesAreDecodedOnlyWhenWellFormed() {
+        #expect(ConnectionString.percentDecoded("S3cr%40tP4ss%2f%C3%A9") == "S3cr@tP4ss/é")
+        #expect(ConnectionString.percentDecoded("plain") == "plain")
+        #expect(ConnectionString.percentDecoded("50%") == nil)
+        #expect(ConnectionString.percentDecoded("%4") == nil)
+        #expect(ConnectionString.percentDecoded("%zz") == nil)
+        #expect(ConnectionString.percentDecoded("%FF") == nil, "not UTF-8")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LiquidationModel
 import Synchronization
 
@@ -55,8 +55,9 @@ public final class BackfillProgress: Sendable {
         } else if hoursPerSecond > 0 {
             eta = "ETA \(Int((Double(entry.totalHours - entry.doneHours) / hoursPerSecond).rounded()))s"
         }
-        let name = entry.asset.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-        return "\(name) [\(bar)] \(String(format: "%3d", Int(fraction * 100)))%  \(entry.doneHours)/\(entry.totalHours) h  "
+        let name = entry.asset.rawValue.padded(toWidth: 8)
+        let percent = String(Int(fraction * 100)).padded(toWidthFromLeft: 3)
+        return "\(name) [\(bar)] \(percent)%  \(entry.doneHours)/\(entry.totalHours) h  "
             + "\(Int(rate)) rows/s  \(eta)" + (entry.note.map { "  (\($0))" } ?? "")
     }
 }

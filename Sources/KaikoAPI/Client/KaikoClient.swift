@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import CoreMetrics
-import Foundation
+import FoundationEssentials
 import LiquidationModel
 import Logging
 import NIOCore
-import NIOFoundationCompat
+import NIOFoundationEssentialsCompat
 
 /// The client for Kaiko's token-level liquidation volumes endpoint.
 ///
@@ -93,13 +93,27 @@ public final class KaikoClient: Sendable {
     /// token without a `next_url` ("calling the endpoint again with it returns the next page").
     func continuationURL(asset: AssetCode, token: String) -> String {
         let endpoint = configuration.endpoint
-        let encoded = token.addingPercentEncoding(withAllowedCharacters: Self.tokenCharacters) ?? ""
-        return endpoint.origin + endpoint.basePath + Self.path + asset.rawValue + "?continuation_token=" + encoded
+        return endpoint.origin + endpoint.basePath + Self.path + asset.rawValue + "?continuation_token="
+            + Self.percentEncoded(token)
     }
 
-    /// What a query value may hold unencoded (RFC 3986 unreserved characters).
-    private static let tokenCharacters = CharacterSet(
-        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    /// `text` as a query value: every byte but RFC 3986's unreserved characters percent-encoded.
+    static func percentEncoded(_ text: String) -> String {
+        let hexDigits = Array("0123456789ABCDEF".utf8)
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                 UInt8(ascii: "~"):
+                encoded.append(byte)
+            default:
+                encoded += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: encoded, as: UTF8.self)
+    }
 
     // MARK: - One page, with retries
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LiquidationModel
 
 /// One validated page of records.

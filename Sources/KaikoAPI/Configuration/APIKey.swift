@@ -1,4 +1,4 @@
-import Foundation
+import LiquidationModel
 
 /// The Kaiko API key. Its `description` and `debugDescription` are masked, so the key cannot
 /// reach a log line, an error message or a crash report by being printed; the only way to read
@@ -7,7 +7,7 @@ public struct APIKey: Sendable, Equatable, CustomStringConvertible, CustomDebugS
     private let value: String
 
     public init?(_ value: String) {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmingWhitespace()
         guard !trimmed.isEmpty, !trimmed.contains(where: { $0.isNewline || $0 == "\r" }) else { return nil }
         self.value = trimmed
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where the API lives: `https://{eu|us}.market-api.kaiko.io`, or a stand-in's base URL.
 public struct KaikoEndpoint: Sendable, Equatable, CustomStringConvertible {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The start of a response body, fit for one line of an error message: what an operator needs
 /// to recognise a proxy's page or a gateway's JSON, and nothing that could break a log line.
 enum BodyExcerpt {
@@ -19,7 +17,7 @@ enum BodyExcerpt {
             text.unicodeScalars.append(isSpace ? " " : scalar)
             lastWasSpace = isSpace
         }
-        if let secret, !secret.isEmpty { text = text.replacingOccurrences(of: secret, with: "****") }
+        if let secret, !secret.isEmpty { text = text.replacing(secret, with: "****") }
         guard text.count > limit || window.count < bytes.count else { return text }
         return "\(text.prefix(limit))… (\(bytes.count) bytes)"
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LiquidationModel
 
 /// An asset liqsync keeps current, as stored in `liquidations.asset`.

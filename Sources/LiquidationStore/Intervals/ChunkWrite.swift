@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LiquidationModel
 
 /// Why a chunk is being written: the service keeping current, or a backfill of history.

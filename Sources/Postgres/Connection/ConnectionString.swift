@@ -1,5 +1,4 @@
 import CLibPQ
-import Foundation
 
 /// A connection string as libpq will read it, looked at before libpq is given it: whether it
 /// means what it says, and which parts of it are secret.
@@ -135,7 +134,7 @@ public struct ConnectionString: Sendable {
             cursor = range.upperBound
         }
         if cursor < characters.count { result += String(characters[cursor...]) }
-        return result.trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.trimmingWhitespace()
     }
 
     // MARK: - Reading the string
@@ -146,7 +145,7 @@ public struct ConnectionString: Sendable {
     /// follows before the query (or one comes after a `/`), the password holds a character that
     /// needed percent-encoding, and libpq would take a piece of it for the host.
     static func urlAmbiguity(_ text: String) -> String? {
-        guard let schemeEnd = text.range(of: "://") else { return nil }
+        guard let schemeEnd = text.firstRange(of: "://") else { return nil }
         let rest = text[schemeEnd.upperBound...]
         var credentialsEnd = rest.startIndex
         if let stop = rest.firstIndex(where: { $0 == "@" || $0 == "/" }), rest[stop] == "@" {
@@ -190,9 +189,9 @@ public struct ConnectionString: Sendable {
         func add(_ value: Substring) {
             let raw = String(value)
             found.append(raw)
-            if let decoded = raw.removingPercentEncoding { found.append(decoded) }
+            if let decoded = percentDecoded(raw) { found.append(decoded) }
         }
-        if isURL, let schemeEnd = text.range(of: "://") {
+        if isURL, let schemeEnd = text.firstRange(of: "://") {
             let beforeQuery = text[schemeEnd.upperBound...].prefix { $0 != "?" }
             if let lastAt = beforeQuery.lastIndex(of: "@") {
                 let credentials = beforeQuery[..<lastAt]
@@ -202,7 +201,7 @@ public struct ConnectionString: Sendable {
             }
         }
         var searchFrom = text.startIndex
-        while let match = text.range(of: "password", options: .caseInsensitive, range: searchFrom..<text.endIndex) {
+        while let match = firstCaseInsensitive("password", in: text[searchFrom...]) {
             searchFrom = match.upperBound
             var index = match.upperBound
             while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }
@@ -216,14 +215,77 @@ public struct ConnectionString: Sendable {
             }
             // Up to the next `keyword=` or `keyword =` (what a person meant), and each word on its own.
             var value = text[index...].prefix { $0 != "&" }
-            if let next = value.range(of: #"\s+[A-Za-z_]+\s*="#, options: .regularExpression) {
-                value = value[..<next.lowerBound]
-            }
+            if let next = nextKeyword(in: value) { value = value[..<next] }
             let words = value.split(whereSeparator: \.isWhitespace)
             guard let first = words.first, let last = words.last else { continue }
             add(value[first.startIndex..<last.endIndex])
             words.forEach(add)
         }
         return found
+    }
+
+    /// Where `word` (lowercase ASCII) first occurs in `text`, in any case.
+    static func firstCaseInsensitive(_ word: String, in text: Substring) -> Range<String.Index>? {
+        var start = text.startIndex
+        while start < text.endIndex {
+            var cursor = start
+            var matched = true
+            for expected in word {
+                guard cursor < text.endIndex, text[cursor].lowercased() == String(expected) else {
+                    matched = false
+                    break
+                }
+                cursor = text.index(after: cursor)
+            }
+            if matched { return start..<cursor }
+            start = text.index(after: start)
+        }
+        return nil
+    }
+
+    /// Where whitespace before the next `keyword=` (or `keyword =`) starts in `value`.
+    static func nextKeyword(in value: Substring) -> String.Index? {
+        var start = value.startIndex
+        while start < value.endIndex {
+            defer { start = value.index(after: start) }
+            guard value[start].isWhitespace else { continue }
+            var cursor = start
+            while cursor < value.endIndex, value[cursor].isWhitespace { cursor = value.index(after: cursor) }
+            let name = cursor
+            while cursor < value.endIndex, value[cursor].isASCII, value[cursor].isLetter || value[cursor] == "_" {
+                cursor = value.index(after: cursor)
+            }
+            guard cursor > name else { continue }
+            while cursor < value.endIndex, value[cursor].isWhitespace { cursor = value.index(after: cursor) }
+            if cursor < value.endIndex, value[cursor] == "=" { return start }
+        }
+        return nil
+    }
+
+    /// `text` with its `%XX` escapes decoded; nil when an escape is malformed or the result is
+    /// not UTF-8 (as Foundation's `removingPercentEncoding`).
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                return nil
+            }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
-import Foundation
 import Synchronization
+
+import Glibc
 
 /// A serial executor backed by one dedicated OS thread.
 ///
@@ -18,10 +19,17 @@ final class ConnectionThread: SerialExecutor, Sendable {
     private let state = Mutex(State())
     private let wakeUp = DispatchSemaphore(value: 0)
 
-    init(name: String) {
-        let thread = Thread { [self] in self.runLoop() }
-        thread.name = name
-        thread.start()
+    init() {
+        // A plain POSIX thread (Foundation's `Thread` would load the whole of Foundation). The
+        // thread holds a reference to the executor until its loop ends.
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { context in
+            Unmanaged<ConnectionThread>.fromOpaque(context!).takeRetainedValue().runLoop()
+            return nil
+        }, context)
+        precondition(status == 0, "could not start a thread for a database connection (pthread_create: \(status))")
+        pthread_detach(thread)
     }
 
     func enqueue(_ job: consuming ExecutorJob) {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Removes passwords from text that is about to reach a log line or an error message: the
 /// connection string's (see `ConnectionString.redact`) and `PGPASSWORD`'s.

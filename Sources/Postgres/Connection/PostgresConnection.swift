@@ -26,7 +26,7 @@ public actor PostgresConnection {
     private init(configuration: PostgresConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.thread = ConnectionThread(name: "postgres-connection")
+        self.thread = ConnectionThread()
         self.noticeSink = NoticeSink(logger: logger)
         self.redactor = PasswordRedactor(connectionString: configuration.connectionString)
     }
@@ -284,7 +284,7 @@ public actor PostgresConnection {
 
     private func lastErrorMessage(_ connection: OpaquePointer) -> String {
         let raw = PQerrorMessage(connection).map { String(cString: $0) } ?? ""
-        let trimmed = raw.trimmingTrailingWhitespace()
+        let trimmed = raw.trimmingWhitespace()
         return redactor.redact(trimmed.isEmpty ? "unknown libpq error" : trimmed)
     }
 
@@ -323,7 +323,7 @@ extension PostgresError {
             PQresultErrorField(result, Int32(code.asciiValue!)).map { redactor.redact(String(cString: $0)) }
         }
         let message = field("M")
-            ?? PQresultErrorMessage(result).map { redactor.redact(String(cString: $0)).trimmingTrailingWhitespace() }
+            ?? PQresultErrorMessage(result).map { redactor.redact(String(cString: $0)).trimmingWhitespace() }
             ?? "unknown error"
         self.init(
             code: .server, message: message, sqlState: field("C"), detail: field("D"), hint: field("H"),
@@ -331,9 +331,12 @@ extension PostgresError {
     }
 }
 
-extension String {
-    func trimmingTrailingWhitespace() -> String {
-        var text = Substring(self)
+extension StringProtocol {
+    /// The text without whitespace (newlines included) at either end: libpq ends its messages
+    /// with a newline. (Foundation's `trimmingCharacters(in:)` is not loaded; see README, "Memory".)
+    func trimmingWhitespace() -> String {
+        var text = self[...]
+        while let first = text.first, first.isWhitespace { text = text.dropFirst() }
         while let last = text.last, last.isWhitespace { text = text.dropLast() }
         return String(text)
     }

@@ -69,7 +69,7 @@ public struct PostgresCopyWriter: ~Copyable {
             let message = PQerrorMessage(connection).map { String(cString: $0) } ?? "unknown error"
             throw PostgresError(
                 code: PQstatus(connection) == CONNECTION_OK ? .protocolViolation : .connectionLost,
-                message: "COPY data could not be sent: \(message.trimmingTrailingWhitespace())", statement: label)
+                message: "COPY data could not be sent: \(message.trimmingWhitespace())", statement: label)
         }
         buffer.removeAll(keepingCapacity: true)
     }

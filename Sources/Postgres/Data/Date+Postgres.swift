@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `Date` as `timestamptz`, to the microsecond (PostgreSQL's resolution).
 extension Date: PostgresEncodable, PostgresNonNullDecodable {

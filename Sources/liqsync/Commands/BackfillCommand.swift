@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
+import Glibc
 import Ingest
 import KaikoAPI
 import LiquidationModel
@@ -133,7 +134,7 @@ struct BackfillCommand: AsyncParsableCommand {
             }
         }
         Console.print(
-            "Backfill finished in \(String(format: "%.1f", seconds)) s: \(hours) hours, \(rows.inserted) rows inserted, "
+            "Backfill finished in \((seconds * 10).rounded() / 10) s: \(hours) hours, \(rows.inserted) rows inserted, "
                 + "\(rows.updated) updated, \(rows.unchanged) unchanged, \(requests) requests, \(requests - pages) retries.")
         if let firstError { throw firstError }
     }
@@ -159,7 +160,7 @@ struct ProgressReporter: Sendable {
         if terminal {
             var text = previousLines > 0 ? "\u{1B}[\(previousLines)A" : ""
             for entry in entries { text += "\r\u{1B}[2K" + BackfillProgress.line(entry) + "\n" }
-            FileHandle.standardError.write(Data(text.utf8))
+            Console.write(text, to: STDERR_FILENO)
             return entries.count
         }
         for entry in entries where !entry.finished {

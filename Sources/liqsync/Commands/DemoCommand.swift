@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `liqsync demo`: hands over to the `liqsync-demo` program built beside this binary, which
 /// carries the stand-in API (production binaries do not).

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
 import Ingest
 import LiquidationModel
 import LiquidationStore
@@ -89,8 +89,8 @@ enum ReconcileReport {
             if repaired && found > 0 { line += "; \(report.repairedHours) hours rewritten, \(report.revisions) revisions logged" }
             lines.append(line)
             for difference in report.differences.prefix(50) {
-                let scope = (difference.exchange ?? "totals").padding(toLength: 8, withPad: " ", startingAt: 0)
-                var text = "  \(difference.hour)  \(scope)  \(difference.kind.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))"
+                let scope = (difference.exchange ?? "totals").padded(toWidth: 8)
+                var text = "  \(difference.hour)  \(scope)  \(difference.kind.rawValue.padded(toWidth: 7))"
                 if let stored = difference.stored { text += "  stored \(Self.figures(stored))" }
                 if let source = difference.source { text += "  source \(Self.figures(source))" }
                 lines.append(text)
@@ -115,36 +115,34 @@ enum ReconcileReport {
     }
 
     static func json(_ reports: [Reconciler.Report], repaired: Bool) throws -> String {
-        func figures(_ figures: LiquidationFigures?) -> Any {
-            guard let figures else { return NSNull() }
-            return [
-                "total_trades": figures.totalTrades, "total_amount_usd": figures.totalAmount.text,
-                "long_trades": figures.longTrades, "long_amount_usd": figures.longAmount.text,
-                "short_trades": figures.shortTrades, "short_amount_usd": figures.shortAmount.text,
-            ] as [String: Any]
+        func figures(_ figures: LiquidationFigures?) -> JSONValue {
+            guard let figures else { return .null }
+            return .object([
+                "total_trades": .number(figures.totalTrades), "total_amount_usd": .string(figures.totalAmount.text),
+                "long_trades": .number(figures.longTrades), "long_amount_usd": .string(figures.longAmount.text),
+                "short_trades": .number(figures.shortTrades), "short_amount_usd": .string(figures.shortAmount.text),
+            ])
         }
-        let object: [String: Any] = [
-            "ok": reports.allSatisfy { $0.differences.isEmpty },
-            "repaired": repaired,
-            "assets": reports.map { report -> [String: Any] in
-                [
-                    "asset": report.asset.rawValue,
-                    "from": report.window.map { $0.start.description } ?? NSNull(),
-                    "to": report.window.map { $0.end.description } ?? NSNull(),
-                    "hours_compared": report.hoursCompared,
-                    "differences": report.differences.count,
-                    "repaired_hours": report.repairedHours,
-                ]
-            },
-            "differences": reports.flatMap(\.differences).map { difference -> [String: Any] in
-                [
-                    "asset": difference.asset.rawValue, "interval_start": difference.hour.description,
-                    "exchange": difference.exchange ?? NSNull(), "kind": difference.kind.rawValue,
+        return try JSONValue.object([
+            "ok": .bool(reports.allSatisfy { $0.differences.isEmpty }),
+            "repaired": .bool(repaired),
+            "assets": .array(reports.map { report in
+                .object([
+                    "asset": .string(report.asset.rawValue),
+                    "from": .text(report.window.map { $0.start.description }),
+                    "to": .text(report.window.map { $0.end.description }),
+                    "hours_compared": .number(report.hoursCompared),
+                    "differences": .number(report.differences.count),
+                    "repaired_hours": .number(report.repairedHours),
+                ])
+            }),
+            "differences": .array(reports.flatMap(\.differences).map { difference in
+                .object([
+                    "asset": .string(difference.asset.rawValue), "interval_start": .string(difference.hour.description),
+                    "exchange": .text(difference.exchange), "kind": .string(difference.kind.rawValue),
                     "stored": figures(difference.stored), "source": figures(difference.source),
-                ]
-            },
-        ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+                ])
+            }),
+        ]).rendered()
     }
 }

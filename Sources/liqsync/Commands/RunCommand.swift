@@ -1,6 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
 import Hummingbird
 import Ingest
 import LiquidationStore
@@ -133,8 +133,9 @@ struct MetricsAddress: Sendable {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
               (0...65535).contains(port)
         else { throw ValidationError("--metrics-address must be host:port, e.g. 127.0.0.1:9464") }
-        let host = String(text[..<colon])
-        self.host = host.isEmpty ? "127.0.0.1" : host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        var host = text[..<colon]
+        if host.first == "[", host.last == "]" { host = host.dropFirst().dropLast() }  // [::1]:9464
+        self.host = host.isEmpty ? "127.0.0.1" : String(host)
         self.port = port
     }
 }

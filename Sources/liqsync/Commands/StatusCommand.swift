@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
+import LiquidationModel
 import LiquidationStore
 
 struct StatusCommand: AsyncParsableCommand {
@@ -32,28 +33,26 @@ struct StatusCommand: AsyncParsableCommand {
 /// `status --json`: an array of objects; every key always present, null when empty.
 enum StatusJSON {
     static func render(_ statuses: [AssetStatus]) throws -> String {
-        let formatter = ISO8601DateFormatter()
-        let objects: [[String: Any]] = statuses.map { status in
+        let objects: [JSONValue] = statuses.map { status in
             let asset = status.asset
-            return [
-                "asset": asset.asset.rawValue,
-                "enabled": asset.enabled,
-                "sync_from": asset.syncFrom.description,
-                "watermark": asset.watermark.description,
-                "lag_seconds": status.lagSeconds,
-                "stored_hours": asset.storedHours,
-                "lookback_hours": asset.lookbackHours,
-                "final_before": asset.finalBefore.description,
-                "revisions_24h": status.revisionsLastDay,
-                "last_synced_at": asset.lastSyncedAt.map { formatter.string(from: $0) } ?? NSNull(),
-                "last_run_status": status.lastRunStatus ?? NSNull(),
-                "last_run_finished_at": status.lastRunFinishedAt.map { formatter.string(from: $0) } ?? NSNull(),
-                "last_run_rows_written": status.lastRunRowsWritten ?? NSNull(),
-                "last_error": asset.lastError ?? NSNull(),
-                "last_error_at": asset.lastErrorAt.map { formatter.string(from: $0) } ?? NSNull(),
-            ]
+            return .object([
+                "asset": .string(asset.asset.rawValue),
+                "enabled": .bool(asset.enabled),
+                "sync_from": .string(asset.syncFrom.description),
+                "watermark": .string(asset.watermark.description),
+                "lag_seconds": .number(status.lagSeconds),
+                "stored_hours": .number(asset.storedHours),
+                "lookback_hours": .number(asset.lookbackHours),
+                "final_before": .string(asset.finalBefore.description),
+                "revisions_24h": .number(status.revisionsLastDay),
+                "last_synced_at": .text(asset.lastSyncedAt.map { UTCTimestamp.format($0) }),
+                "last_run_status": .text(status.lastRunStatus),
+                "last_run_finished_at": .text(status.lastRunFinishedAt.map { UTCTimestamp.format($0) }),
+                "last_run_rows_written": .number(status.lastRunRowsWritten),
+                "last_error": .text(asset.lastError),
+                "last_error_at": .text(asset.lastErrorAt.map { UTCTimestamp.format($0) }),
+            ])
         }
-        let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        return try JSONValue.array(objects).rendered()
     }
 }

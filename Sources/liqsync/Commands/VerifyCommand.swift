@@ -1,6 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
 import LiquidationModel
 import LiquidationStore
 
@@ -51,7 +51,6 @@ struct VerifyCommand: AsyncParsableCommand {
 enum VerifyText {
     static func render(_ report: DataQuality.Report) -> String {
         if report.isClean { return "OK: \(report.hoursChecked) stored hours checked, no problem found." }
-        let formatter = ISO8601DateFormatter()
         var lines = ["PROBLEMS FOUND (\(report.hoursChecked) stored hours checked):"]
         for kind in QualityProblem.Kind.allCases {
             let count = report.counts[kind] ?? 0
@@ -59,7 +58,7 @@ enum VerifyText {
             lines.append("")
             lines.append("\(kind.rawValue): \(count)")
             for problem in report.problems where problem.kind == kind {
-                let range = formatter.string(from: problem.start) + (problem.end.map { " .. " + formatter.string(from: $0) } ?? "")
+                let range = UTCTimestamp.format(problem.start) + (problem.end.map { " .. " + UTCTimestamp.format($0) } ?? "")
                 lines.append("  \(problem.asset)  \(range)  \(problem.detail)")
             }
             let shown = report.problems.filter { $0.kind == kind }.count
@@ -71,19 +70,18 @@ enum VerifyText {
 
 enum VerifyJSON {
     static func render(_ report: DataQuality.Report) throws -> String {
-        let formatter = ISO8601DateFormatter()
-        let object: [String: Any] = [
-            "ok": report.isClean,
-            "hours_checked": report.hoursChecked,
-            "counts": Dictionary(uniqueKeysWithValues: QualityProblem.Kind.allCases.map { ($0.rawValue, report.counts[$0] ?? 0) }),
-            "problems": report.problems.map { problem -> [String: Any] in
-                [
-                    "kind": problem.kind.rawValue, "asset": problem.asset, "start": formatter.string(from: problem.start),
-                    "end": problem.end.map { formatter.string(from: $0) } ?? NSNull(), "detail": problem.detail,
-                ]
-            },
-        ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        try JSONValue.object([
+            "ok": .bool(report.isClean),
+            "hours_checked": .number(report.hoursChecked),
+            "counts": .object(
+                Dictionary(uniqueKeysWithValues: QualityProblem.Kind.allCases.map { ($0.rawValue, .number(report.counts[$0] ?? 0)) })),
+            "problems": .array(report.problems.map { problem in
+                .object([
+                    "kind": .string(problem.kind.rawValue), "asset": .string(problem.asset),
+                    "start": .string(UTCTimestamp.format(problem.start)),
+                    "end": .text(problem.end.map { UTCTimestamp.format($0) }), "detail": .string(problem.detail),
+                ])
+            }),
+        ]).rendered()
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
 import LiquidationModel
 
 /// The one clock of a command: the real one, or a pretended current time (hidden; tests and

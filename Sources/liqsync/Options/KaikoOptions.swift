@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
+import Glibc
 import Ingest
 import KaikoAPI
 import LiquidationModel
@@ -95,15 +96,43 @@ struct KaikoOptions: ParsableArguments {
 
     private func readKey(at path: String, origin: String) throws -> APIKey {
         let contents: String
-        do {
-            contents = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CommandFailure("cannot read the API key from \(origin) \(path): \(error.localizedDescription)", status: .configuration)
+        switch Self.readSmallTextFile(at: path) {
+        case .success(let text): contents = text
+        case .failure(let reason):
+            throw CommandFailure("cannot read the API key from \(origin) \(path): \(reason.text)", status: .configuration)
         }
         guard let key = APIKey(contents) else {
             throw CommandFailure("the API key file \(path) (\(origin)) is empty or has several lines", status: .configuration)
         }
         return key
+    }
+
+    struct UnreadableFile: Error {
+        let text: String
+    }
+
+    /// A file of at most 64 KiB as UTF-8 text, or why not in the system's words ("No such file or
+    /// directory", "Is a directory").
+    static func readSmallTextFile(at path: String) -> Result<String, UnreadableFile> {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return .failure(UnreadableFile(text: String(cString: strerror(errno)))) }
+        defer { close(descriptor) }
+        let limit = 64 * 1024
+        var bytes: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 4096)
+        while bytes.count <= limit {
+            let count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { return .failure(UnreadableFile(text: String(cString: strerror(errno)))) }
+            if count == 0 {
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    return .failure(UnreadableFile(text: "it is not UTF-8 text"))
+                }
+                return .success(text)
+            }
+            bytes += block[..<count]
+        }
+        return .failure(UnreadableFile(text: "it is larger than 64 KiB, which no API key is"))
     }
 }
 
