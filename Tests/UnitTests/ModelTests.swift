@@ -76,13 +76,14 @@ struct TimeTests {
     }
 }
 
-@Suite("DecimalAmount: exact text, kept inline up to 30 bytes")
+@Suite("DecimalAmount: exact text, packed up to 32 characters")
 struct DecimalAmountTests {
     /// Texts either side of the inline limit: the same text back, equal and hashed alike
     /// however it was made (from a string or from bytes), signs and zeros read the same.
     @Test(arguments: [
-        "0", "-0", "0.000", "1e7", "-1.5E-7", "474520.3599480028", String(repeating: "9", count: 30),
-        String(repeating: "9", count: 31), "-" + String(repeating: "0", count: 29) + "1",
+        "0", "-0", "0.000", "1e7", "-1.5E-7", "474520.3599480028", "-0123456789.5e+7", "-10123456789.5E+7", "-1234567890.123456",
+        String(repeating: "9", count: 32), String(repeating: "9", count: 33), "-" + String(repeating: "0", count: 30) + "1",
+        "-1.25e+10", "9" + String(repeating: "0", count: 31),
         "123456789012345678901234567890123456789012.123456789012345678901",
     ])
     func keepsItsTextWhateverItsLength(_ text: String) throws {
@@ -98,7 +99,9 @@ struct DecimalAmountTests {
 
     @Test func differentSpellingsAreDifferentTextsAndNonNumbersAreRefused() {
         #expect(DecimalAmount("1.50") != DecimalAmount("1.5"))
-        #expect(DecimalAmount(String(repeating: "1", count: 30)) != DecimalAmount(String(repeating: "1", count: 31)))
+        #expect(DecimalAmount(String(repeating: "1", count: 32)) != DecimalAmount(String(repeating: "1", count: 33)))
+        #expect(DecimalAmount(String(repeating: "1", count: 16)) != DecimalAmount(String(repeating: "1", count: 17)))
+        #expect(DecimalAmount("10") != DecimalAmount("1") && DecimalAmount("1.0") != DecimalAmount("10"))
         for text in ["", "-", "1.", ".5", "1e", "+1", "1,5", "0x1", " 1", "NaN"] {
             #expect(DecimalAmount(text) == nil, "\(text)")
             #expect(Array(text.utf8).withUnsafeBytes { DecimalAmount(utf8: $0) } == nil, "\(text)")
