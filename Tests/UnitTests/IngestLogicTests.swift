@@ -188,6 +188,38 @@ struct IngestLogicTests {
         #expect(cancelled.withLock { $0 } == 2, "4 and 5 were cancelled, not awaited for 2 s")
     }
 
+    /// Loops sharing a budget hold at most one element each plus the budget, however far each
+    /// would fetch ahead alone; every share comes back, also from a loop that stopped early.
+    @Test func aSharedBudgetBoundsWhatSeveralLoopsHoldAhead() async {
+        final class Held: Sendable {
+            let count = Mutex((now: 0, most: 0))
+        }
+        func mostHeld(loops: Int, budget: PrefetchBudget?, stopAt: Int? = nil) async -> Int {
+            let held = Held()
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<loops {
+                    group.addTask {
+                        await forEachPrefetched(Array(0..<12), ahead: 2, budget: budget, fetch: { value in
+                            held.count.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                            return value  // an API that answers at once
+                        }) { value, _ in
+                            try? await Task.sleep(for: .milliseconds(3))  // a writer that sets the pace
+                            held.count.withLock { $0.now -= 1 }
+                            return value != stopAt
+                        }
+                    }
+                }
+            }
+            return held.count.withLock { $0.most }
+        }
+        let budget = PrefetchBudget(chunks: 2)
+        #expect(await mostHeld(loops: 4, budget: budget) <= 4 + 2)
+        #expect(await mostHeld(loops: 4, budget: nil) > 4 + 2, "unshared, each loop holds up to 3")
+        #expect(await mostHeld(loops: 1, budget: budget) == 3, "a lone loop still fetches two ahead")
+        #expect(await mostHeld(loops: 3, budget: budget, stopAt: 4) <= 3 + 2)
+        #expect(budget.availableChunks == 2, "every share came back")
+    }
+
     // MARK: - Back-off and health
 
     @Test func aFailingAssetBacksOffExponentiallyUpToTheCapAndIsDueAgainAfterSuccess() {

@@ -15,8 +15,10 @@ public struct BackfillRunner: Sendable {
     public let maxChunkHours: Int
     /// Stored hours with liquidations one chunk may empty (see `ChunkGuards`).
     public let maxVanishingHours: Int
-    /// Chunks fetched while an earlier one is being written (see `SyncSettings.prefetchChunks`).
+    /// Chunks fetched while an earlier one is being written (see `SyncSettings.prefetchChunks`),
+    /// shared by the assets this runner loads at once.
     public let prefetchChunks: Int
+    let prefetchBudget: PrefetchBudget
 
     public init(
         source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), logger: Logger, progress: BackfillProgress,
@@ -24,6 +26,7 @@ public struct BackfillRunner: Sendable {
         prefetchChunks: Int = SyncSettings.defaultPrefetchChunks
     ) {
         self.prefetchChunks = prefetchChunks
+        self.prefetchBudget = PrefetchBudget(chunks: prefetchChunks)
         self.source = source
         self.writer = writer
         self.logger = logger
@@ -153,7 +156,7 @@ public struct BackfillRunner: Sendable {
         var stop: (any Error)?
         let source = self.source
         await forEachPrefetched(
-            job.remaining.chunks(ofAtMost: maxChunkHours), ahead: prefetchChunks,
+            job.remaining.chunks(ofAtMost: maxChunkHours), ahead: prefetchChunks, budget: prefetchBudget,
             fetch: { window in try await source.fetchWindow(asset: plan.asset, window: window) }
         ) { window, fetch in
             if Task.isCancelled {

@@ -5,22 +5,42 @@
 /// and at most `ahead + 1` results are held. `consume` returns false to stop: the fetches still
 /// in flight are cancelled and their results dropped.
 ///
+/// Given a `budget` shared with other loops, a fetch ahead of the element needed next also needs
+/// a share of it, taken without waiting and given back once that element has been consumed: when
+/// none is free, the loop fetches the element it needs when it needs it (as with `ahead` 0) and
+/// tries again after the next one. The element needed next never needs a share, so no loop waits
+/// for another.
+///
 /// Sync and backfill load an asset's chunks through it: the next chunks are on their way while
 /// one is written, so the API's latency hides behind the database's work, yet chunks are still
 /// committed one after another and the watermark stays contiguous. A plain loop, as
 /// `boundedConcurrentMap`.
 public func forEachPrefetched<Element: Sendable, Value: Sendable>(
-    _ elements: [Element], ahead: Int,
+    _ elements: [Element], ahead: Int, budget: PrefetchBudget? = nil,
     fetch: @escaping @Sendable (Element) async throws -> Value,
     consume: (Element, Result<Value, any Error>) async -> Bool
 ) async {
     let ahead = max(0, ahead)
+    // Positions whose fetch holds a share of the budget, until they are consumed.
+    var shared = Set<Int>()
+    defer { budget?.giveBack(shared.count) }
+    func mayFetchAhead(_ position: Int) -> Bool {
+        guard let budget else { return true }
+        guard budget.tryTake() else { return false }
+        shared.insert(position)
+        return true
+    }
     await withTaskGroup(of: (Int, Result<Value, any Error>).self) { group in
         var arrived: [Int: Result<Value, any Error>] = [:]
         var started = 0
         // Inline loops, not a nested function adding to the group (see boundedConcurrentMap).
         for index in elements.indices {
-            while started < elements.count && started <= max(index, index + ahead - 1) {
+            if started == index {
+                let element = elements[index]
+                group.addTask { await fetchResult(index, element, fetch) }
+                started += 1
+            }
+            while started < elements.count && started <= index + ahead - 1 && mayFetchAhead(started) {
                 let (position, element) = (started, elements[started])
                 group.addTask { await fetchResult(position, element, fetch) }
                 started += 1
@@ -29,12 +49,14 @@ public func forEachPrefetched<Element: Sendable, Value: Sendable>(
                 arrived[position] = result
             }
             guard let result = arrived.removeValue(forKey: index) else { return }
-            while started < elements.count && started <= index + ahead {
+            while started < elements.count && started <= index + ahead && mayFetchAhead(started) {
                 let (position, element) = (started, elements[started])
                 group.addTask { await fetchResult(position, element, fetch) }
                 started += 1
             }
-            guard await consume(elements[index], result) else {
+            let proceed = await consume(elements[index], result)
+            if shared.remove(index) != nil { budget?.giveBack() }
+            guard proceed else {
                 group.cancelAll()
                 return
             }

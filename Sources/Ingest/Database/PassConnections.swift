@@ -21,13 +21,16 @@ public struct PassConnections: Sendable {
     /// Assets catching up (many chunks) in progress at once: what they hold in memory is bounded
     /// as it was with a connection per asset.
     let catchingUp: AsyncSemaphore
+    /// Chunks fetched ahead, shared by the assets catching up (`--prefetch`).
+    let prefetch: PrefetchBudget
 
-    init(locks: PostgresConnection, pool: ConnectionPool, writers: Int) async throws {
+    init(locks: PostgresConnection, pool: ConnectionPool, writers: Int, prefetchChunks: Int) async throws {
         self.locks = locks
         self.lockSession = try await locks.sessionID()
         self.pool = pool
         self.writers = AsyncSemaphore(permits: writers)
         self.catchingUp = AsyncSemaphore(permits: writers)
+        self.prefetch = PrefetchBudget(chunks: prefetchChunks)
     }
 
     /// Runs `body` on a pooled connection, once one of the `writers` permits is free.

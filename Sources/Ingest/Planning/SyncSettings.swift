@@ -14,9 +14,9 @@ public struct SyncSettings: Sendable, Equatable {
     public var concurrency: Int
     /// Stored hours with liquidations one chunk may empty (see `ChunkGuards`).
     public var maxVanishingHours: Int
-    /// Chunks of an asset fetched while an earlier one is being written (`forEachPrefetched`):
-    /// hides the API's latency behind the database's work. The requests in flight per asset;
-    /// up to one more chunk of records than this is held in memory.
+    /// Chunks fetched ahead while earlier ones are being written (`forEachPrefetched`): hides the
+    /// API's latency behind the database's work. Shared by the assets loaded at once
+    /// (`PrefetchBudget`): at most `concurrency` + this many chunks of records are held.
     public var prefetchChunks: Int
     /// Assets of a sync pass in progress at once (see `PassConnections`): waiting for the API
     /// costs no connection, so this, not `concurrency`, bounds the requests in flight. Sized to

@@ -100,15 +100,16 @@ public struct AssetSyncer: Sendable {
             settledEnd: SyncPlanner.settledEnd(now: nowSeconds, settings: settings), maxVanishingHours: settings.maxVanishingHours)
 
         let plan = SyncPlanner.plan(tracked, now: nowSeconds, settings: settings)
-        // An asset catching up holds up to `prefetchChunks + 1` long chunks: as many such assets
-        // at once as there are writers, as when each held a connection. One new hour or a few
-        // (the steady state) is small, and as many assets as `requestsInFlight` may wait for it.
+        // An asset catching up holds a long chunk, and those fetched ahead on the pass's shared
+        // budget: as many such assets at once as there are writers, as when each held a
+        // connection. One new hour or a few (the steady state) is small, and as many assets as
+        // `requestsInFlight` may wait for it.
         let catchingUp = plan.count > 1 || (plan.first?.hourCount ?? 0) > SyncSettings.catchingUpAboveHours
         if catchingUp { await connections.catchingUp.acquire() }
         // The next chunks are fetched while one is written; they are committed in order.
         var failure: AssetFailure?
         let source = self.source
-        await forEachPrefetched(plan, ahead: settings.prefetchChunks, fetch: { window in
+        await forEachPrefetched(plan, ahead: settings.prefetchChunks, budget: connections.prefetch, fetch: { window in
             try await source.fetchWindow(asset: asset, window: window)
         }) { window, fetch in
             guard !Task.isCancelled else {

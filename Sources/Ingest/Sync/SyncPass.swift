@@ -34,7 +34,8 @@ public struct SyncPass: Sendable {
         let outcomes: [AssetSyncOutcome?]
         do {
             outcomes = try await pool.withConnection { [syncer, pool] locks in
-                let connections = try await PassConnections(locks: locks, pool: pool, writers: settings.concurrency)
+                let connections = try await PassConnections(
+                    locks: locks, pool: pool, writers: settings.concurrency, prefetchChunks: settings.prefetchChunks)
                 let outcomes = await boundedConcurrentMap(assets, limit: max(settings.concurrency, settings.requestsInFlight)) {
                     asset in await syncer.sync(asset, using: connections)
                 }

@@ -181,8 +181,8 @@ struct SyncOptions: ParsableArguments {
 /// `--prefetch`, shared by sync, run and backfill.
 enum PrefetchOption {
     static let help = ArgumentHelp(
-        "Chunks of an asset fetched while an earlier one is written (0: one after another): requests in flight "
-            + "per asset; up to this + 1 chunks of records are held in memory per asset.",
+        "Chunks fetched ahead while earlier ones are written (0: one after another), shared by the assets loaded at "
+            + "once; at most --concurrency + this many chunks of records are held in memory.",
         valueName: "chunks")
 
     static func validate(_ value: Int) throws {
