@@ -43,7 +43,7 @@ public struct DecimalAmount: Hashable, Sendable, CustomStringConvertible {
     public var text: String {
         switch storage {
         case .string(let text): text
-        case .packed(let packed): packed.withUTF8 { String(decoding: $0, as: UTF8.self) }
+        case .packed: withUTF8 { String(decoding: $0, as: UTF8.self) }
         }
     }
 
@@ -52,33 +52,53 @@ public struct DecimalAmount: Hashable, Sendable, CustomStringConvertible {
     /// Calls `body` with the text's UTF-8 bytes, without making a `String`.
     public func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
         switch storage {
-        case .packed(let packed): try packed.withUTF8(body)
-        case .string(var text): try text.withUTF8(body)
+        case .packed(let packed):
+            // 32 bytes on the stack (a generic temporary allocation cost a metadata lookup per call).
+            var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            let count = withUnsafeMutableBytes(of: &bytes) { packed.unpack(into: $0) }
+            return try withUnsafeBytes(of: &bytes) { raw in
+                try body(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: count))
+            }
+        case .string(var text):
+            return try text.withUTF8(body)
+        }
+    }
+
+    /// Appends the text's UTF-8 bytes (how every amount reaches COPY).
+    public func appendUTF8(to buffer: inout [UInt8]) {
+        switch storage {
+        case .packed(let packed): packed.append(to: &buffer)
+        case .string(let text): buffer.append(contentsOf: text.utf8)
         }
     }
 
     /// True for a value below zero (a `-` before a mantissa that is not all zeros).
     public var isNegative: Bool {
-        withUTF8 { bytes in
-            guard bytes.first == UInt8(ascii: "-") else { return false }
-            for byte in bytes {
-                if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
-                if byte >= UInt8(ascii: "1") && byte <= UInt8(ascii: "9") { return true }
-            }
-            return false
+        switch storage {
+        case .packed(let packed): packed.isNegative
+        case .string(var text): text.withUTF8 { Self.isNegative($0) }
         }
     }
 
     /// True for any spelling of zero (`0`, `0.000`, `-0`, `0e7`): no digit of the mantissa is
     /// other than 0.
     public var isZero: Bool {
-        withUTF8 { bytes in
-            for byte in bytes {
-                if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
-                if byte >= UInt8(ascii: "1") && byte <= UInt8(ascii: "9") { return false }
-            }
-            return true
+        switch storage {
+        case .packed(let packed): packed.isZero
+        case .string(var text): text.withUTF8 { Self.isZero($0) }
         }
+    }
+
+    static func isNegative(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.first == UInt8(ascii: "-") && !isZero(bytes)
+    }
+
+    static func isZero(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes {
+            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
+            if byte >= UInt8(ascii: "1") && byte <= UInt8(ascii: "9") { return false }
+        }
+        return true
     }
 
     /// JSON's number grammar (leading zeros tolerated): `-?\d+(\.\d+)?([eE][+-]?\d+)?`.
@@ -135,20 +155,57 @@ private struct PackedText: Hashable, Sendable {
         }
     }
 
-    func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
-        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.capacity) { buffer in
-            var count = 0
-            func unpack(_ word: UInt64) {
-                var word = word
-                while word != 0 {
-                    buffer[count] = Self.character(word & 0xF)
-                    count += 1
-                    word >>= 4
-                }
-            }
-            unpack(low)
-            if count == 16 { unpack(high) }
-            return try body(UnsafeBufferPointer(rebasing: buffer[0..<count]))
+    /// Writes the text into `bytes` (32 of them at least); returns its length.
+    func unpack(into bytes: UnsafeMutableRawBufferPointer) -> Int {
+        var count = 0
+        forEveryCode { code in
+            bytes[count] = Self.character(code)
+            count += 1
+        }
+        return count
+    }
+
+    func append(to buffer: inout [UInt8]) {
+        forEveryCode { buffer.append(Self.character($0)) }
+    }
+
+    /// A `-` first, and a digit 1-9 before any exponent.
+    var isNegative: Bool { low & 0xF == 12 && !isZero }
+
+    /// No digit 1-9 before the exponent, if any.
+    var isZero: Bool {
+        var zero = true
+        forEachCode { code -> Bool in
+            if code >= 14 { return false }  // `e` or `E`: the mantissa is over
+            if code >= 2 && code <= 10 { zero = false }
+            return zero
+        }
+        return zero
+    }
+
+    /// The codes in order, until `body` returns false or the text ends.
+    @inline(__always)
+    private func forEachCode(_ body: (UInt64) -> Bool) {
+        var word = low
+        var read = 0
+        while word != 0 {
+            guard body(word & 0xF) else { return }
+            word >>= 4
+            read += 1
+        }
+        guard read == 16 else { return }
+        word = high
+        while word != 0 {
+            guard body(word & 0xF) else { return }
+            word >>= 4
+        }
+    }
+
+    @inline(__always)
+    private func forEveryCode(_ body: (UInt64) -> Void) {
+        forEachCode { code -> Bool in
+            body(code)
+            return true
         }
     }
 

@@ -25,6 +25,6 @@ extension DecimalAmount: PostgresEncodable {
 
     /// The text's bytes, as they are: a decimal literal has nothing COPY would escape.
     public func appendCopyField(to buffer: inout [UInt8]) {
-        withUTF8 { buffer.append(contentsOf: $0) }
+        appendUTF8(to: &buffer)
     }
 }
