@@ -16,8 +16,10 @@ public func fuzzConninfo(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let inspected = ConnectionString(text)
     let isURL = text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
 
-    if isURL, let schemeEnd = text.range(of: "://") {
-        let authority = text[schemeEnd.upperBound...].prefix { $0 != "/" }
+    if isURL, let schemeEnd = text.firstRange(of: "://") {
+        // The authority ends at the path or the query: an '@' in a query value
+        // (`?sslmode=require&application_name=a@b`) is not in the credentials, for libpq either.
+        let authority = text[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" }
         if authority.filter({ $0 == "@" }).count > 1 {
             precondition(inspected.problem != nil, "a URL with two '@' in its credentials went to libpq")
         }
