@@ -204,6 +204,18 @@ struct CommandLineTests {
         #expect(outcome.stderr.contains("run 'liqsync migrate' first"))
     }
 
+    /// Foundation, its internationalization layer and ICU cost some 6.5 MiB of every liqsync
+    /// process (README, "Memory"): one `import Foundation` in a module of the binary, or a
+    /// dependency's trait that pulls it in, would bring them back without a word.
+    @Test func theBinaryDoesNotLoadTheFullFoundation() async throws {
+        let outcome = try await runProcess(URL(fileURLWithPath: "/usr/bin/ldd"), [LiqsyncBinary.url.path])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("libFoundationEssentials.so"), "ldd lists the libraries: \(outcome.stdout)")
+        for library in ["libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU.so"] {
+            #expect(!outcome.stdout.contains(library), "liqsync loads \(library)")
+        }
+    }
+
     @Test func anUnreadableAPIKeyFileExits78WithTheSystemsReason() async throws {
         let database = try await TestDatabase.create()
         _ = try await LiqsyncBinary.run(["migrate"], database: database)
