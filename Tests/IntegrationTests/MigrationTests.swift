@@ -265,6 +265,20 @@ struct MigrationTests {
         }
     }
 
+    /// Every row `loadTwoAssets` wrote is still there, and `table`'s comment says who now guards
+    /// what its dropped foreign key did.
+    func expectTwoAssetsKept(commentOn table: String, on connection: PostgresConnection) async throws {
+        let (hours, exchanges, comment) = try await connection.query(
+            """
+            SELECT (SELECT count(*) FROM liquidations.token_interval),
+                   (SELECT count(*) FROM liquidations.token_interval_exchange),
+                   obj_description(\(table)::regclass, 'pg_class')
+            """
+        ).rows[0].decode(Int64.self, Int64.self, String.self)
+        #expect(hours == 96 && exchanges == 192)
+        #expect(comment.contains("liqsync verify"))
+    }
+
     /// A database at schema `version` with two assets, btc and eth, of 48 hours each and two
     /// exchange rows an hour: what the upgrades to versions 7 and 8 must keep.
     func loadTwoAssets(at version: Int, migrations: [Migration], on connection: PostgresConnection) async throws {
@@ -303,15 +317,7 @@ struct MigrationTests {
             #expect(plan.applied.first == "0007_exchange_rows_without_foreign_keys.sql")
             let after = try await connection.query(foreignKeys).scalar(String.self)
             #expect(after == "liquidations.token_interval->liquidations.asset", "only the hours' key to the asset stays")
-            let (hours, exchanges, comment) = try await connection.query(
-                """
-                SELECT (SELECT count(*) FROM liquidations.token_interval),
-                       (SELECT count(*) FROM liquidations.token_interval_exchange),
-                       obj_description('liquidations.token_interval_exchange'::regclass, 'pg_class')
-                """
-            ).rows[0].decode(Int64.self, Int64.self, String.self)
-            #expect(hours == 96 && exchanges == 192)
-            #expect(comment.contains("liqsync verify"))
+            try await expectTwoAssetsKept(commentOn: "liquidations.token_interval_exchange", on: connection)
         }
         // Purging an asset still removes its exchange rows (the cascade did before), and only its.
         try await database.withConnection { connection async throws in
@@ -338,15 +344,7 @@ struct MigrationTests {
             let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
             #expect(plan.applied == ["0008_hourly_rows_without_asset_foreign_key.sql"])
             #expect(try await connection.query(foreignKeys).scalar(Int64.self) == 0)
-            let (hours, exchanges, comment) = try await connection.query(
-                """
-                SELECT (SELECT count(*) FROM liquidations.token_interval),
-                       (SELECT count(*) FROM liquidations.token_interval_exchange),
-                       obj_description('liquidations.token_interval'::regclass, 'pg_class')
-                """
-            ).rows[0].decode(Int64.self, Int64.self, String.self)
-            #expect(hours == 96 && exchanges == 192)
-            #expect(comment.contains("liqsync verify"))
+            try await expectTwoAssetsKept(commentOn: "liquidations.token_interval", on: connection)
         }
         // Purging an asset still removes its hourly rows (the cascade did before), and only its.
         try await database.withConnection { connection async throws in
