@@ -189,7 +189,7 @@ struct IngestLogicTests {
     }
 
     /// Loops sharing a budget hold at most one element each plus the budget, however far each
-    /// would fetch ahead alone; every share comes back, also from a loop that stopped early.
+    /// would fetch ahead alone; every share comes back, also from loops that stopped early.
     @Test func aSharedBudgetBoundsWhatSeveralLoopsHoldAhead() async {
         final class Held: Sendable {
             let count = Mutex((now: 0, most: 0))
@@ -216,7 +216,9 @@ struct IngestLogicTests {
         #expect(await mostHeld(loops: 4, budget: budget) <= 4 + 2)
         #expect(await mostHeld(loops: 4, budget: nil) > 4 + 2, "unshared, each loop holds up to 3")
         #expect(await mostHeld(loops: 1, budget: budget) == 3, "a lone loop still fetches two ahead")
-        #expect(await mostHeld(loops: 3, budget: budget, stopAt: 4) <= 3 + 2)
+        // Loops that stop at their fifth element, their fetches ahead dropped: only the shares are
+        // checked (the count above cannot see a dropped result, so it would not bound anything).
+        _ = await mostHeld(loops: 3, budget: budget, stopAt: 4)
         #expect(budget.availableChunks == 2, "every share came back")
     }
 
