@@ -216,6 +216,13 @@ struct HostileConditionsTests {
         let sync = try BackgroundProcess(
             LiqsyncBinary.url, ["sync", "--now", t0] + fake.liqsyncArguments,
             environment: fake.liqsyncEnvironment.merging(["DATABASE_URL": database.connectionString]) { $1 })
+        // The session is ended only once the chunk's request has reached the API (an arrival is
+        // recorded before the six seconds): ended earlier, between taking the lock and reading
+        // the asset on that session, the failure is a lost connection, not a lost lock.
+        let fetching = await eventually(timeout: .seconds(20)) {
+            ((try? await fake.stats())?.arrivals.count ?? 0) > 0
+        }
+        #expect(fetching, "\(sync.text)")
         let admin = try await database.connect()
         let terminated = await eventually(timeout: .seconds(20)) {
             let holders = (try? await admin.query(
