@@ -121,6 +121,39 @@ struct BackfillTests {
         #expect(try await engine.contentDigest(crashed) == (try await engine.contentDigest(reference)))
     }
 
+    @Test func stoppedBetweenTrackingANewAssetAndStartingItsJobTheRerunLoadsTheRange() async throws {
+        // A backfill of an asset not tracked yet starts tracking it and records its job; stopped
+        // between the two (here the job cannot be recorded; a kill -9 there once left the asset
+        // tracked with nothing loaded and no job, and the same command then had "nothing to
+        // backfill"), the rerun of the same command must load the range.
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await migrated()
+        try await database.withConnection { connection async throws in
+            try await connection.execute(script: """
+                CREATE FUNCTION public.refuse_job() RETURNS trigger LANGUAGE plpgsql AS
+                    $$ BEGIN RAISE EXCEPTION 'no new backfill jobs'; END $$;
+                CREATE TRIGGER refuse BEFORE INSERT ON liquidations.backfill_job FOR EACH ROW EXECUTE FUNCTION public.refuse_job();
+                """)
+        }
+        let stopped = try await backfill(database, fake, ["eth", "--from", "2025-03-01"])
+        #expect(stopped.status != 0 && stopped.stderr.contains("no new backfill jobs"), "\(stopped.stderr)")
+        let tracked = try await database.withConnection { connection async throws in
+            try await connection.execute(script: "DROP TRIGGER refuse ON liquidations.backfill_job")
+            return try await connection.query("SELECT count(*) FROM liquidations.asset").scalar(Int64.self)
+        }
+        #expect(tracked == 0, "tracking the asset and starting its job commit together")
+
+        let rerun = try await backfill(database, fake, ["eth", "--from", "2025-03-01"])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let (watermark, hours) = try await database.withConnection { connection async throws in
+            try await connection.query(
+                "SELECT watermark::text, (SELECT count(*) FROM liquidations.token_interval) FROM liquidations.asset WHERE asset = 'eth'"
+            ).rows[0].decode(String.self, Int64.self)
+        }
+        #expect(watermark == "2025-04-04 11:00:00+00" && hours == 34 * 24 + 11, "\(watermark) \(hours)")
+    }
+
     @Test func besideTheRunningServiceBothFinishAndTheHistoryIsExtended() async throws {
         let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "20"])
         defer { fake.stop() }

@@ -143,12 +143,8 @@ public struct BackfillRunner: Sendable {
     private func runLocked(_ plan: Plan, restart: Bool, on connection: PostgresConnection, logger: Logger,
                            started: ContinuousClock.Instant) async throws -> Outcome
     {
-        var createdAsset = false
-        if plan.tracksNewAsset {
-            let added = try await AssetStore(connection: connection).add([plan.asset], syncFrom: plan.range.start)
-            if case .added = added.first { createdAsset = true }
-        }
-        let job = try await BackfillJobs.startOrResume(asset: plan.asset, range: plan.range, restart: restart, on: connection)
+        let (job, createdAsset) = try await BackfillJobs.startOrResume(
+            asset: plan.asset, range: plan.range, restart: restart, tracking: plan.tracksNewAsset, on: connection)
         progress.begin(plan.asset, totalHours: plan.range.hourCount, alreadyDone: plan.range.start.distance(to: job.doneUntil))
         var outcome = Outcome(asset: plan.asset)
         // The next chunks are fetched while one is written; they are committed in order, so the

@@ -23,22 +23,27 @@ public struct AssetStore: Sendable {
     public func add(_ assets: [AssetCode], syncFrom: UTCHour, lookbackHours: Int? = nil) async throws -> [AddOutcome] {
         try await storeOperation("adding assets") {
             try await connection.withTransaction { connection in
-                try assets.map { asset -> AddOutcome in
-                    let inserted = try connection.query(
-                        """
-                        INSERT INTO liquidations.asset (asset, sync_from, watermark, lookback_hours)
-                        VALUES (\(asset), \(syncFrom), \(syncFrom), coalesce(\(lookbackHours)::integer, 24))
-                        ON CONFLICT (asset) DO NOTHING
-                        """, name: "assets.add"
-                    ).affectedRows
-                    if inserted == 1 { return .added(asset, syncFrom: syncFrom) }
-                    let existing = try connection.query(
-                        "SELECT sync_from FROM liquidations.asset WHERE asset = \(asset)", name: "assets.add"
-                    ).scalar(UTCHour.self)
-                    return .alreadyTracked(asset, syncFrom: existing)
-                }
+                try assets.map { asset in try Self.add(asset, syncFrom: syncFrom, lookbackHours: lookbackHours, connection: connection) }
             }
         }
+    }
+
+    /// `add` of one asset, inside a transaction the caller holds.
+    static func add(_ asset: AssetCode, syncFrom: UTCHour, lookbackHours: Int? = nil, connection: isolated PostgresConnection)
+        throws -> AddOutcome
+    {
+        let inserted = try connection.query(
+            """
+            INSERT INTO liquidations.asset (asset, sync_from, watermark, lookback_hours)
+            VALUES (\(asset), \(syncFrom), \(syncFrom), coalesce(\(lookbackHours)::integer, 24))
+            ON CONFLICT (asset) DO NOTHING
+            """, name: "assets.add"
+        ).affectedRows
+        if inserted == 1 { return .added(asset, syncFrom: syncFrom) }
+        let existing = try connection.query(
+            "SELECT sync_from FROM liquidations.asset WHERE asset = \(asset)", name: "assets.add"
+        ).scalar(UTCHour.self)
+        return .alreadyTracked(asset, syncFrom: existing)
     }
 
     /// Every tracked asset, by code, with the number of hours stored for it (counting them

@@ -59,33 +59,49 @@ public enum BackfillJobs {
     }
 
     /// Resumes the unfinished job for this range, or starts one; `restart` starts it over.
-    public static func startOrResume(asset: AssetCode, range: HourWindow, restart: Bool, on connection: PostgresConnection)
-        async throws -> BackfillJob
-    {
+    /// `tracking` also starts tracking an asset not tracked yet from the range's start, in the
+    /// same transaction: killed between the two, a rerun of the same command would find the
+    /// asset tracked with nothing loaded (its watermark, the default end of a range, at the
+    /// range's start) and no job to resume. Returns whether it started tracking the asset.
+    public static func startOrResume(
+        asset: AssetCode, range: HourWindow, restart: Bool, tracking: Bool = false, on connection: PostgresConnection
+    ) async throws -> (job: BackfillJob, startedTracking: Bool) {
         try await storeOperation("starting the backfill of \(asset)") {
             try await connection.withTransaction { connection in
-                if let row = try connection.query(
-                    """
-                    UPDATE liquidations.backfill_job
-                    SET done_until = CASE WHEN \(restart) THEN range_start ELSE done_until END, updated_at = now()
-                    WHERE asset = \(asset) AND range_start = \(range.start) AND range_end = \(range.end)
-                      AND status = 'running'
-                    RETURNING job_id, done_until
-                    """, name: "backfill.resume"
-                ).rows.first {
-                    let (id, doneUntil) = try row.decode(Int64.self, UTCHour.self)
-                    return BackfillJob(id: id, asset: asset, range: range, doneUntil: doneUntil)
+                let startedTracking: Bool
+                if tracking, case .added = try AssetStore.add(asset, syncFrom: range.start, connection: connection) {
+                    startedTracking = true
+                } else {
+                    startedTracking = false
                 }
-                let id = try connection.query(
-                    """
-                    INSERT INTO liquidations.backfill_job (asset, range_start, range_end, done_until)
-                    VALUES (\(asset), \(range.start), \(range.end), \(range.start))
-                    RETURNING job_id
-                    """, name: "backfill.create"
-                ).scalar(Int64.self)
-                return BackfillJob(id: id, asset: asset, range: range, doneUntil: range.start)
+                return (try startOrResume(asset: asset, range: range, restart: restart, connection: connection), startedTracking)
             }
         }
+    }
+
+    private static func startOrResume(
+        asset: AssetCode, range: HourWindow, restart: Bool, connection: isolated PostgresConnection
+    ) throws -> BackfillJob {
+        if let row = try connection.query(
+            """
+            UPDATE liquidations.backfill_job
+            SET done_until = CASE WHEN \(restart) THEN range_start ELSE done_until END, updated_at = now()
+            WHERE asset = \(asset) AND range_start = \(range.start) AND range_end = \(range.end)
+              AND status = 'running'
+            RETURNING job_id, done_until
+            """, name: "backfill.resume"
+        ).rows.first {
+            let (id, doneUntil) = try row.decode(Int64.self, UTCHour.self)
+            return BackfillJob(id: id, asset: asset, range: range, doneUntil: doneUntil)
+        }
+        let id = try connection.query(
+            """
+            INSERT INTO liquidations.backfill_job (asset, range_start, range_end, done_until)
+            VALUES (\(asset), \(range.start), \(range.end), \(range.start))
+            RETURNING job_id
+            """, name: "backfill.create"
+        ).scalar(Int64.self)
+        return BackfillJob(id: id, asset: asset, range: range, doneUntil: range.start)
     }
 
     /// Inside the chunk's transaction: records progress, finishes the job at its end, and
