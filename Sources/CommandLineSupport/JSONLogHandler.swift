@@ -27,15 +27,9 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = "\(value)"
         }
-        guard let line = try? Self.encoder.encode(object) else { return }
+        guard let line = try? JSONValue.lineEncoder.encode(object) else { return }
         Console.write(String(decoding: line, as: UTF8.self) + "\n", to: STDERR_FILENO)
     }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 /// How logs are written on stderr: lines of text, or one JSON object per line.

@@ -43,10 +43,16 @@ public enum JSONValue: Encodable, Sendable, Equatable {
 
     /// One line of JSON, keys sorted, slashes as they are.
     public func rendered() throws -> String {
+        String(decoding: try Self.lineEncoder.encode(self), as: UTF8.self)
+    }
+
+    /// How liqsync writes JSON, in `--json` output and JSON logs alike: one line, keys sorted
+    /// (stable for scripts and diffs), slashes as they are.
+    static let lineEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+        return encoder
+    }()
 
     private struct Key: CodingKey {
         let stringValue: String

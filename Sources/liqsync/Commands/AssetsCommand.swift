@@ -197,48 +197,21 @@ struct AssetsCommand: AsyncParsableCommand {
     }
 }
 
-/// The `assets list --json` format: an array of objects with snake_case keys, times in ISO 8601.
+/// The `assets list --json` format: an array of objects with snake_case keys, times in ISO 8601,
+/// every key present (null when empty) so that scripts can rely on it.
 enum AssetListJSON {
-    struct Entry: Encodable {
-        let asset: String
-        let enabled: Bool
-        let sync_from: String
-        let watermark: String
-        let stored_hours: Int64
-        let lookback_hours: Int
-        let last_synced_at: Date?
-        let last_error: String?
-
-        enum CodingKeys: String, CodingKey {
-            case asset, enabled, sync_from, watermark, stored_hours, lookback_hours, last_synced_at, last_error
-        }
-
-        // Explicit, so that absent values appear as `null` rather than vanish: scripts can rely
-        // on every key being there.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(asset, forKey: .asset)
-            try container.encode(enabled, forKey: .enabled)
-            try container.encode(sync_from, forKey: .sync_from)
-            try container.encode(watermark, forKey: .watermark)
-            try container.encode(stored_hours, forKey: .stored_hours)
-            try container.encode(lookback_hours, forKey: .lookback_hours)
-            try container.encode(last_synced_at, forKey: .last_synced_at)
-            try container.encode(last_error, forKey: .last_error)
-        }
-    }
-
     static func render(_ assets: [TrackedAsset]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        let entries = assets.map {
-            Entry(
-                asset: $0.asset.rawValue, enabled: $0.enabled, sync_from: $0.syncFrom.description,
-                watermark: $0.watermark.description, stored_hours: $0.storedHours, lookback_hours: $0.lookbackHours,
-                last_synced_at: $0.lastSyncedAt,
-                last_error: $0.lastError)
-        }
-        return String(decoding: try encoder.encode(entries), as: UTF8.self)
+        try JSONValue.array(assets.map { asset in
+            .object([
+                "asset": .string(asset.asset.rawValue),
+                "enabled": .bool(asset.enabled),
+                "sync_from": .string(asset.syncFrom.description),
+                "watermark": .string(asset.watermark.description),
+                "stored_hours": .number(asset.storedHours),
+                "lookback_hours": .number(asset.lookbackHours),
+                "last_synced_at": .text(asset.lastSyncedAt.map { UTCTimestamp.format($0) }),
+                "last_error": .text(asset.lastError),
+            ])
+        }).rendered()
     }
 }
