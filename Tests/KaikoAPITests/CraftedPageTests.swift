@@ -29,8 +29,12 @@ struct CraftedPageTests {
         return "{" + fields.joined(separator: ",") + "}"
     }
 
-    func page(_ records: [String], next: String? = nil) -> String {
-        var json = #"{"result":"success","query":{"data_version":"v1"},"data":["# + records.joined(separator: ",") + "]"
+    /// A data page in the endpoint's own envelope (no `result`), its echo naming eth; `echo`
+    /// replaces the echo, `general` adds Kaiko's general envelope.
+    func page(_ records: [String], next: String? = nil, echo: String? = nil, general: Bool = false) -> String {
+        var json = general ? #"{"result":"success","time":"2025-04-04T12:09:55.574Z","# : "{"
+        json += #""query":"# + (echo ?? #"{"token":"eth","interval":"1h","data_version":"v1"}"#)
+        json += #","data":["# + records.joined(separator: ",") + "]"
         if let next { json += ",\"next_url\":\"\(next)\"" }
         return json + "}"
     }
@@ -61,8 +65,9 @@ struct CraftedPageTests {
         #expect(error!.description.hasPrefix("invalid data for eth [2025-02-27T21:00:00Z, 2025-02-28T00:00:00Z): "), sourceLocation: sourceLocation)
     }
 
-    @Test func theReferenceExampleRecordIsAcceptedExactly() async throws {
-        let (fetched, error, server) = try await fetch([.init(body: page([record()]))])
+    @Test(arguments: [false, true])
+    func theReferenceExampleRecordIsAcceptedExactly(general: Bool) async throws {
+        let (fetched, error, server) = try await fetch([.init(body: page([record()], general: general))])
         #expect(error == nil)
         let record = try #require(fetched?.records.first)
         #expect(record.hour.description == "2025-02-27T21:00:00Z")
@@ -111,6 +116,30 @@ struct CraftedPageTests {
         try await expectRefused([record(exchanges: badExchange)], .tradesDoNotAddUp(hour, exchange: "okex", long: 1, short: 1, total: 5))
         try await expectRefused([record(time: "yesterday", stamp: nil)], .unreadableTime("yesterday"))
         try await expectRefused([record(time: nil, stamp: nil)], .missingTime)
+    }
+
+    /// A page that does not show it answers this request (a canned answer without an echo, a
+    /// cache serving another asset's, window's or interval's page) is retried like a 5xx and
+    /// never returned, even when its records would pass.
+    @Test(arguments: [
+        ("null", #"no "query" echo"#),
+        (#"{"interval":"1h"}"#, #"names no asset"#),
+        (#"{"token":"btc","interval":"1h"}"#, "names asset 'btc', not eth"),
+        (#"{"token":"eth","interval":"1d"}"#, "names interval '1d', not 1h"),
+        (#"{"token":"eth","query_start_time":"2025-02-26T21:00:00Z"}"#, "a page of another window"),
+    ])
+    func aPageThatAnswersAnotherQuestionIsRetriedAndNeverReturned(echo: String, reason: String) async throws {
+        let body = page([record()], echo: echo, general: true)
+        let (fetched, error, server) = try await fetch([.init(body: body), .init(body: body)])
+        #expect(fetched?.records.count == nil, "nothing is returned")
+        guard case .retriesExhausted(let asset, let failedWindow, 2, let last) = error else {
+            Issue.record("expected retriesExhausted after 2 attempts, got \(String(describing: error))")
+            return
+        }
+        #expect(asset == eth && failedWindow == window)
+        #expect(last.contains("HTTP 200 from 127.0.0.1 is not an answer to this request ("), "\(last)")
+        #expect(last.contains(reason), "\(last)")
+        #expect(server.received.count == 2)
     }
 
     @Test func aFieldOfTheWrongTypeIsAMalformedPageNotARetry() async throws {

@@ -25,6 +25,31 @@ struct WireDecodingTests {
         #expect(try parse(#"{"result":"success","data":[{\#(figures("1.5e-7"))}]}"#).data.first?.figures.longAmount.text == "1.5e-7")
     }
 
+    /// The endpoint's own response example has no `result`; Kaiko's general envelope has one.
+    /// Both are data pages, and the echo is read in full either way.
+    @Test(arguments: ["", #""result":"success","time":"2025-04-04T12:09:55.574Z","timestamp":1743768595574,"#])
+    func theEndpointsExampleEnvelopeAndTheGeneralOneAreBothDataPages(general: String) throws {
+        let wire = try parse(
+            #"{\#(general)"query":{"request_time":"2025-04-04T12:09:55.546Z","query_start_time":"2025-01-31T09:00:01Z","#
+                + #""query_end_time":"2025-02-27T23:59:59Z","start_time":"2025-02-27T22:00:00Z","start_timestamp":1740693600000,"#
+                + #""page_size":2,"sort":"desc","token":"eth","interval":"1h","commodity":"liquidationEvents","data_version":"v1"},"#
+                + #""answer_time":"2025-04-04T12:09:55.574Z","answer_timestamp":1743768595574,"access":{"access_range":"#
+                + #"{"start_timestamp":1688428800000,"end_timestamp":2177539199000},"data_range":{"start_timestamp":null,"#
+                + #""end_timestamp":null}},"data":[{"interval_time":"2025-02-27T23:00:00Z",\#(figures("1"))}],"#
+                + #""continuation_token":"4AQ","next_url":"https://us.market-api.kaiko.io/v2/x?continuation_token=4AQ"}"#)
+        #expect(wire.data.count == 1)
+        let query = try #require(wire.query)
+        #expect(query.token == "eth" && query.interval == "1h" && query.dataVersion == "v1")
+        #expect(query.queryStartTime == "2025-01-31T09:00:01Z" && query.queryEndTime == "2025-02-27T23:59:59Z")
+        #expect(wire.continuationToken == "4AQ")
+    }
+
+    @Test func anEchoOfTheWrongShapeIsAMalformedPage() throws {
+        #expect(throws: WireShapeError.self) { try parse(#"{"query":"btc","data":[]}"#) }
+        #expect(throws: WireShapeError.self) { try parse(#"{"query":{"token":7},"data":[]}"#) }
+        #expect(try parse(#"{"query":null,"data":[]}"#).query == nil, "null: no echo")
+    }
+
     @Test func countsAndAmountsMayComeAsStrings() throws {
         let wire = try parse(#"{"result":"success","data":[{\#(figures("\"474520.3599480028\"", trades: "\"12\""))}]}"#)
         let figures = try #require(wire.data.first?.figures)
@@ -92,17 +117,18 @@ struct WireDecodingTests {
         #expect(summary(ok + #""data":[],"next_url":7}"#) == "next_url: expected a string, found a number")
     }
 
-    /// Only `result: success` with a `data` array proves a data page; everything else is a
-    /// failed request that must not touch stored hours.
+    /// A data page is an object with a `data` array and, when it has a `result`, `result: success`;
+    /// everything else is a failed request that must not touch stored hours.
     @Test(arguments: [
-        ("{}", #"no "result": "success""#),
-        (#"{"data":[]}"#, #"no "result": "success""#),
+        ("{}", #"no "data" array"#),
+        (#"{"query":{"token":"btc"},"data":null}"#, #""data" is null, not an array"#),
         (#"{"result":"success"}"#, #"no "data" array"#),
         (#"{"result":"success","data":null}"#, #""data" is null, not an array"#),
         (#"{"result":"success","data":{}}"#, #""data" is an object, not an array"#),
         (#"{"result":"error","message":"Internal error","data":[]}"#, #""result" is "error": Internal error"#),
         (#"{"result":true,"data":[]}"#, #""result" is a boolean"#),
-        (#"{"status":504,"error":"Gateway Timeout"}"#, #"no "result": "success""#),
+        (#"{"status":504,"error":"Gateway Timeout"}"#, #"no "data" array"#),
+        (#"{"result":null,"data":[]}"#, #""result" is null"#),
         ("[]", "the body is an array, not an object"),
         (#""ok""#, "the body is a string, not an object"),
     ])

@@ -234,12 +234,14 @@ public final class KaikoClient: Sendable {
         }
     }
 
-    /// A 200 changes stored hours only when it proves it is a data page; anything else is a
-    /// failed request, retried like a 5xx.
+    /// A 200 changes stored hours only when it proves it is a data page that answers the request
+    /// sent; anything else is a failed request, retried like a 5xx.
     private func decode(_ body: ByteBuffer, asset: AssetCode, window: HourWindow) -> AttemptOutcome {
         let host = configuration.endpoint.host
         do {
-            return .success(try body.withUnsafeReadableBytes { try WireResponse.parse($0) })
+            let wire = try body.withUnsafeReadableBytes { try WireResponse.parse($0) }
+            try AskedQuestion(asset: asset, window: window).check(wire.query)
+            return .success(wire)
         } catch let error as JSONSyntaxError {
             // Unparseable JSON is what a truncated transfer (or a proxy's HTML page) looks like.
             return .retry(
@@ -248,6 +250,9 @@ public final class KaikoClient: Sendable {
                 retryAfter: nil, rateLimited: false)
         } catch let error as NotADataPage {
             return .retry(reason: "HTTP 200 from \(host) is \(error): \(excerpt(body))", retryAfter: nil, rateLimited: false)
+        } catch let error as NotAnAnswer {
+            // A cache serving another request's page may serve the right one on a later attempt.
+            return .retry(reason: "HTTP 200 from \(host) is \(error)", retryAfter: nil, rateLimited: false)
         } catch let error as WireShapeError {
             // A data page whose records have the wrong shape will not get better by asking again.
             return .fail(.malformedResponse(asset: asset, window: window, reason: error.summary))

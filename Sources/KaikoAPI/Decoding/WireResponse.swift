@@ -1,15 +1,17 @@
 import LiquidationModel
 
-/// The endpoint's JSON, as sent: a proven data page.
+/// The endpoint's JSON, as sent: a data page, read.
 ///
-/// An answer changes stored hours only when it proves it is a data page: a JSON object whose
-/// `result` is `"success"` and whose `data` is an array. Anything else (`{}`, `"data": null`, a
-/// proxy's own JSON error page, `"result": "error"` with a 200) is `NotADataPage`: the request
-/// failed, and is retried like a 5xx. Inside a data page, decoding is tolerant where the API is
-/// loose (unknown fields ignored, `exchanges` missing or null, amounts as numbers or numeric
-/// strings, counts as integers or digit strings) and strict where correctness is at stake (a
-/// count that is not an integer, an amount that is not a number: `WireShapeError`, the page is
-/// refused).
+/// A data page is a JSON object whose `data` is an array; its `result`, when present, must be
+/// `"success"` (the endpoint's own example carries none; Kaiko's general envelope does, and
+/// `"result": "error"` is Kaiko's error with its `message`). Anything else (`{}`, `"data": null`,
+/// a proxy's own JSON error page, `"result": "error"` with a 200) is `NotADataPage`: the request
+/// failed, and is retried like a 5xx. Whether the page answers the question asked is read from
+/// its `query` echo (`WireQuery`) by `AskedQuestion`. Inside a data page, decoding is tolerant
+/// where the API is loose (unknown fields ignored, `exchanges` missing or null, amounts as
+/// numbers or numeric strings, counts as integers or digit strings) and strict where correctness
+/// is at stake (a count that is not an integer, an amount that is not a number: `WireShapeError`,
+/// the page is refused).
 struct WireResponse {
     let query: WireQuery?
     let data: [WireRecord]
@@ -26,19 +28,23 @@ struct WireResponse {
     init(_ json: JSONNode) throws {
         let root = WirePath.root
         guard json.isObject else { throw NotADataPage(reason: "the body is \(json.kind), not an object") }
-        guard let result = json["result"] else { throw NotADataPage(reason: "no \"result\": \"success\"") }
-        guard let outcome = result.string else { throw NotADataPage(reason: "\"result\" is \(result.kind)") }
-        guard outcome == "success" else {
-            let message = (try? json.optionalString("message")).flatMap { $0 }
-            throw NotADataPage(
-                reason: "\"result\" is \"\(outcome.prefix(40))\"" + (message.map { ": \($0.prefix(200))" } ?? ""))
+        if let result = json["result"] {
+            guard let outcome = result.string else { throw NotADataPage(reason: "\"result\" is \(result.kind)") }
+            guard outcome == "success" else {
+                let message = (try? json.optionalString("message")).flatMap { $0 }
+                throw NotADataPage(
+                    reason: "\"result\" is \"\(outcome.prefix(40))\"" + (message.map { ": \($0.prefix(200))" } ?? ""))
+            }
         }
         guard let data = json["data"] else { throw NotADataPage(reason: "no \"data\" array") }
         guard let records = data.elements else { throw NotADataPage(reason: "\"data\" is \(data.kind), not an array") }
         query = try json["query"].flatMap { value throws(WireShapeError) -> WireQuery? in
-            guard value.isObject else { return nil }
+            guard !value.isNull else { return nil }
+            guard value.isObject else {
+                throw WireShapeError(path: root.appending("query"), message: "expected an object, found \(value.kind)")
+            }
             do throws(WireShapeError) {
-                return WireQuery(dataVersion: try value.optionalString("data_version"))
+                return try WireQuery(value)
             } catch {
                 throw error.inside(root.appending("query"))
             }
@@ -62,8 +68,35 @@ struct NotADataPage: Error, CustomStringConvertible {
     var description: String { "not a data page (\(reason))" }
 }
 
+/// The `query` echo: what the server says it answered. Every member is optional here (the
+/// echo may be partial); `AskedQuestion` decides what must be there.
 struct WireQuery {
+    /// The asset, as `token`.
+    let token: String?
+    /// The interval parameter, e.g. `1h`.
+    let interval: String?
+    /// `start_time` and `end_time` as the request sent them (the echo's own `start_time` and
+    /// `end_time` describe the page's data, not the request).
+    let queryStartTime: String?
+    let queryEndTime: String?
     let dataVersion: String?
+
+    init(token: String? = nil, interval: String? = nil, queryStartTime: String? = nil, queryEndTime: String? = nil,
+         dataVersion: String? = nil)
+    {
+        self.token = token
+        self.interval = interval
+        self.queryStartTime = queryStartTime
+        self.queryEndTime = queryEndTime
+        self.dataVersion = dataVersion
+    }
+
+    init(_ json: JSONNode) throws(WireShapeError) {
+        self.init(
+            token: try json.optionalString("token"), interval: try json.optionalString("interval"),
+            queryStartTime: try json.optionalString("query_start_time"),
+            queryEndTime: try json.optionalString("query_end_time"), dataVersion: try json.optionalString("data_version"))
+    }
 }
 
 /// An error body: `{"result":"error","message":"..."}`.

@@ -1,9 +1,10 @@
 // libFuzzer target: a response body, as any server could send it, through what decides whether
 // it is a data page and what it holds (scripts/fuzz builds and runs it; not a SwiftPM target).
 //
-// Beyond "no crash, no sanitizer report", every input must end in one of the four documented
-// outcomes, and what passes must be what the writer may trust: hours inside the window, each
-// once, no negative figure, long + short = total, amounts that are decimal literals.
+// Beyond "no crash, no sanitizer report", every input must end in one of the five documented
+// outcomes, and what passes must be what the writer may trust: a page whose echo names the asked
+// asset, hours inside the window, each once, no negative figure, long + short = total, amounts
+// that are decimal literals.
 
 @testable import KaikoAPI
 import LiquidationModel
@@ -24,6 +25,8 @@ public func fuzzPage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     do {
         let wire = try WireResponse.parse(bytes)
+        try AskedQuestion(asset: asset, window: window).check(wire.query)
+        if let token = wire.query?.token { precondition(token.lowercased() == "btc", "another asset's page passed") }
         var validator = RecordValidator(asset: asset, window: window)
         let records = try validator.validate(wire.data)
         var hours: Set<UTCHour> = []
@@ -39,6 +42,7 @@ public func fuzzPage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     } catch is JSONSyntaxError {
     } catch is NotADataPage {
+    } catch is NotAnAnswer {
     } catch is WireShapeError {
     } catch let error as KaikoError {
         guard case .invalidRecord = error else { preconditionFailure("unexpected KaikoError \(error)") }
