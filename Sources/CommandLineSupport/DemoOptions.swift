@@ -12,15 +12,24 @@ public struct DemoOptions: ParsableArguments {
     @Option(help: "Days of history to backfill.")
     public var days = 7
 
+    @Option(help: ArgumentHelp(
+        "The stand-in's page envelope: example (as the endpoint's reference page shows it, no \"result\") or general "
+            + "(with Kaiko's general envelope: result, time, timestamp).",
+        valueName: "example|general"))
+    public var envelope = "example"
+
     public init() {}
 
     public func validate() throws {
         guard (1...60).contains(days) else { throw ValidationError("--days must be between 1 and 60") }
+        guard ["example", "general"].contains(envelope) else {
+            throw ValidationError("--envelope must be example or general, not '\(envelope)'")
+        }
     }
 
     /// The same options as arguments, for handing them on.
     public var arguments: [String] {
-        ["--dir", dir, "--days", String(days)] + (databaseURL.map { ["--database-url", $0] } ?? [])
+        ["--dir", dir, "--days", String(days), "--envelope", envelope] + (databaseURL.map { ["--database-url", $0] } ?? [])
     }
 
     public static let abstract = "A first look, end to end: a local database and a stand-in Kaiko API."

@@ -125,12 +125,11 @@ public final class FakeKaiko: Sendable {
         let now = clock.now()
         let parameters = Self.queryParameters(request)
         let authority = request.head.authority ?? "127.0.0.1"
-        let prefix = "http://\(authority)/v2/data/liquidation.v1/token/\(asset)?continuation_token="
         let fault = faults.nextFault(asset: asset)
         let query: LiquidationQuery
         if let token = parameters["continuation_token"] {
             if token.hasPrefix(Self.endlessTokenPrefix), fault == .endlessPagination {
-                return Self.json(.ok, endlessPage(asset: asset, prefix: prefix, now: now))
+                return Self.json(.ok, endlessPage(asset: asset, prefix: Self.continuationPrefix(authority, asset), now: now))
             }
             guard let decoded = LiquidationQuery(continuationToken: token), decoded.asset == asset else {
                 return Self.json(.badRequest, ResponseJSON.error("Invalid continuation_token"))
@@ -169,9 +168,14 @@ public final class FakeKaiko: Sendable {
             return Self.json(.ok, #"{"status":504,"error":"Gateway Timeout","message":"upstream request timeout"}"#)
         case .errorResult?:
             return Self.json(.ok, ResponseJSON.error("Internal error, please try again later"))
+        case .noQueryEcho?:
+            return Self.json(.ok, #"{"result":"success","data":[]}"#)
         default:
             break
         }
+        // The request the page answers: the one asked, unless a cache serves another one's.
+        let served = servedQuery(query, fault: fault)
+        let prefix = Self.continuationPrefix(authority, served.asset)
 
         // A page served before at this same frozen instant is the same bytes again.
         let cacheKey = fault == nil && clock.isFrozen
@@ -179,7 +183,8 @@ public final class FakeKaiko: Sendable {
         if let cacheKey, let cached = pageCache.page(cacheKey) {
             return Self.json(.ok, cached)
         }
-        var page = known && fault != .emptyData ? PageBuilder(dataset: dataset).page(for: query, now: Int64(now))
+        let servedKnown = configuration.assets.contains(served.asset)
+        var page = servedKnown && fault != .emptyData ? PageBuilder(dataset: dataset).page(for: served, now: Int64(now))
             : PageBuilder.Page(intervals: [], next: nil)
         var nextURL = page.next.map { prefix + $0.continuationToken }
         var token = page.next?.continuationToken
@@ -194,8 +199,9 @@ public final class FakeKaiko: Sendable {
             break
         }
         let body = ResponseJSON.page(
-            query: query, intervals: page.intervals, continuationToken: token, nextURL: nextURL, now: now,
-            corrupt: configuration.corruptAssets.contains(asset), nullData: fault == .nullData)
+            query: served, intervals: page.intervals, continuationToken: token, nextURL: nextURL, now: now,
+            envelope: configuration.envelope, corrupt: configuration.corruptAssets.contains(served.asset),
+            nullData: fault == .nullData)
         switch fault {
         case .truncatedBody?:
             return Self.json(.ok, String(body.prefix(body.count / 2)))
@@ -234,6 +240,38 @@ public final class FakeKaiko: Sendable {
 
     static let endlessTokenPrefix = "endless-"
 
+    static func continuationPrefix(_ authority: String, _ asset: String) -> String {
+        "http://\(authority)/v2/data/liquidation.v1/token/\(asset)?continuation_token="
+    }
+
+    /// `query`, or the other request whose page a misbehaving cache serves for it.
+    private func servedQuery(_ query: LiquidationQuery, fault: FakeFault?) -> LiquidationQuery {
+        var served = query
+        switch fault {
+        case .otherAsset(let code)?:
+            let known = configuration.assets.sorted()
+            served.asset = code ?? known.first { $0 > query.asset } ?? known.first { $0 != query.asset } ?? query.asset
+        case .otherWindow(let hours)?:
+            let shift = hours * 3600
+            served.start -= shift
+            served.end -= shift
+            served.cursor = query.cursor.map { $0 - shift }
+            func shifted(_ text: String) -> String {
+                (try? UTCTimestamp.parse(text)).map { UTCTimestamp.format(secondsSinceEpoch: $0 - shift) } ?? text
+            }
+            served.queryStartText = shifted(query.queryStartText)
+            served.queryEndText = shifted(query.queryEndText)
+        case .otherInterval(let hours)?:
+            served.intervalHours = hours
+            let width = hours * 3600
+            served.start -= ((served.start % width) + width) % width
+            served.cursor = nil
+        default:
+            break
+        }
+        return served
+    }
+
     /// A token never handed out before, for `endlessPagination`.
     private func nextEndlessToken() -> String {
         Self.endlessTokenPrefix + String(endlessTokens.withLock { counter in
@@ -244,7 +282,8 @@ public final class FakeKaiko: Sendable {
 
     /// A page of no record that points to yet another page.
     private func endlessPage(asset: String, prefix: String, now: Double) -> String {
-        "{\"result\":\"success\",\"query\":{\"token\":\(ResponseJSON.string(asset)),\"data_version\":\"v1\"},\"data\":[],"
+        (configuration.envelope == .general ? "{\"result\":\"success\"," : "{")
+            + "\"query\":{\"token\":\(ResponseJSON.string(asset)),\"data_version\":\"v1\"},\"data\":[],"
             + "\"next_url\":\(ResponseJSON.string(prefix + nextEndlessToken()))}"
     }
 

@@ -21,6 +21,8 @@ public struct FakeKaikoConfiguration: Sendable {
     public var emptyHourRate: Double
     /// Assets whose records break a rule (long + short != total): a persistently bad page.
     public var corruptAssets: Set<String>
+    /// The envelope of data pages: the endpoint's own example (no `result`) unless asked.
+    public var envelope: ResponseEnvelope
     public var faults: FaultConfiguration
 
     public init(
@@ -33,8 +35,10 @@ public struct FakeKaikoConfiguration: Sendable {
         emptyHourRate: Double = 0.2,
         corruptAssets: Set<String> = [],
         unknownAssetsAnswerEmpty: Bool = false,
+        envelope: ResponseEnvelope = .endpointExample,
         faults: FaultConfiguration = FaultConfiguration()
     ) {
+        self.envelope = envelope
         self.unknownAssetsAnswerEmpty = unknownAssetsAnswerEmpty
         self.corruptAssets = corruptAssets
         self.apiKey = apiKey
@@ -51,6 +55,17 @@ public struct FakeKaikoConfiguration: Sendable {
         "btc", "eth", "sol", "xrp", "doge", "ada", "bnb", "avax", "link", "ltc", "dot", "trx", "ton", "sui", "pepe",
         "arb", "op", "apt", "near", "fil",
     ]
+}
+
+/// The members around a data page's `data`. Kaiko's pages disagree: this endpoint's own response
+/// example has `query`, `answer_time`, `answer_timestamp`, `access` and no `result`; Kaiko's
+/// general "Envelope" page says every response carries `result`, `time` and `timestamp`. A client
+/// must take both.
+public enum ResponseEnvelope: String, Sendable, CaseIterable {
+    /// As the endpoint's response example: no `result`.
+    case endpointExample = "example"
+    /// The example's members plus the general envelope's `result: success`, `time` and `timestamp`.
+    case general
 }
 
 /// Fault injection, each on its own knob.

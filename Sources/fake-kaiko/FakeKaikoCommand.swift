@@ -16,8 +16,10 @@ struct FakeKaikoCommand: AsyncParsableCommand {
             POST /_fake/clock?now=ISO|advance_hours=N, POST /_fake/faults?persistent=NAME|none[&asset=CODE]&script=NAME,..., \
             GET /_fake/stats (counts by status, arrival times). Fault names: server-error[:STATUS], bad-gateway, rate-limited[:SECONDS], \
             retry-after:TEXT, truncated-body, malformed-body, disconnect, empty-object, null-data, \
-            proxy-error-page, error-result, empty-data, slow-body[:MS_PER_BYTE], endless-pagination, \
-            token-without-next-url.
+            proxy-error-page, error-result, empty-data, no-query-echo, other-asset[:CODE], \
+            other-window[:HOURS_EARLIER], other-interval[:1d], slow-body[:MS_PER_BYTE], endless-pagination, \
+            token-without-next-url. Data pages come in the envelope of the endpoint's own response example \
+            (no "result") unless --envelope general adds Kaiko's general envelope (result, time, timestamp).
             """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -41,6 +43,8 @@ struct FakeKaikoCommand: AsyncParsableCommand {
     @Option(help: "Seed of the fault dice.") var faultSeed: UInt64 = 7
     @Option(help: "Answer every data request with this fault (see above).") var persistentFault: String?
     @Flag(help: "Answer unknown assets with empty data pages instead of 404.") var unknownAssetsEmpty = false
+    @Option(help: "Envelope of data pages: example (the endpoint's response example, no \"result\") or general (adds result, time, timestamp).")
+    var envelope: ResponseEnvelope = .endpointExample
 
     func validate() throws {
         for (name, rate) in [("--error-rate", errorRate), ("--bad-gateway-rate", badGatewayRate),
@@ -65,7 +69,7 @@ struct FakeKaikoCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = FakeKaikoConfiguration(
             apiKey: apiKey, seed: seed, publicationDelaySeconds: publicationDelay, revisionHours: revisionHours,
-            emptyHourRate: emptyHourRate, unknownAssetsAnswerEmpty: unknownAssetsEmpty,
+            emptyHourRate: emptyHourRate, unknownAssetsAnswerEmpty: unknownAssetsEmpty, envelope: envelope,
             faults: FaultConfiguration(
                 serverErrorRate: errorRate, badGatewayRate: badGatewayRate, malformedBodyRate: malformedRate,
                 disconnectRate: disconnectRate, rateLimitPerSecond: rateLimit, retryAfterSeconds: retryAfter,
@@ -89,3 +93,5 @@ struct FakeKaikoCommand: AsyncParsableCommand {
         try await app.runService()
     }
 }
+
+extension ResponseEnvelope: ExpressibleByArgument {}

@@ -63,7 +63,8 @@ struct LiqsyncDemo: AsyncParsableCommand {
         let postgres = PostgresConfiguration(connectionString: connectionString)
 
         step(2, "A stand-in for Kaiko's API (deterministic synthetic data, real clock)")
-        let fake = FakeKaiko(configuration: FakeKaikoConfiguration(apiKey: "demo-key", revisionHours: 2))
+        let envelope = ResponseEnvelope(rawValue: options.envelope) ?? .endpointExample
+        let fake = FakeKaiko(configuration: FakeKaikoConfiguration(apiKey: "demo-key", revisionHours: 2, envelope: envelope))
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var quiet = Logger(label: "fake-kaiko")
         quiet.logLevel = .critical

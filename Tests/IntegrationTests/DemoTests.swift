@@ -53,6 +53,22 @@ struct DemoTests {
         #expect(again.stdout.contains("already up to date"))
     }
 
+    /// The default stand-in answers as the endpoint's example does (no "result"); against one in
+    /// Kaiko's general envelope the demo loads the same.
+    @Test func loadsTheSameAgainstAStandInInKaikosGeneralEnvelope() async throws {
+        let database = try await TestDatabase.create()
+        let demo = try await LiqsyncBinary.run(["demo", "--days", "1", "--envelope", "general"], database: database)
+        #expect(demo.status == 0, "\(demo.stdout)\n\(demo.stderr)")
+        let loaded = demo.stdout.components(separatedBy: "[4] ").last?.components(separatedBy: "[5] ").first ?? ""
+        for asset in ["btc", "eth", "sol"] {
+            #expect(loaded.contains("  \(asset): 2"), "a day of \(asset) loaded: \(loaded)")
+        }
+        let hoursWithLiquidations = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT count(*) FROM liquidations.hourly WHERE total_trades > 0").scalar(Int64.self)
+        }
+        #expect(hoursWithLiquidations > 30, "most of 3 x 24 hours have liquidations")
+    }
+
     @Test func startsAndStopsItsOwnPostgreSQLWhenNoneIsConfigured() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-demo-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -119,6 +135,9 @@ struct DemoTests {
         let outcome = try await LiqsyncBinary.run(["demo", "--days", "0"], database: nil)
         #expect(outcome.status == 64)
         #expect(outcome.stderr.contains("--days must be between 1 and 60"))
+        let envelope = try await LiqsyncBinary.run(["demo", "--envelope", "xml"], database: nil)
+        #expect(envelope.status == 64)
+        #expect(envelope.stderr.contains("--envelope must be example or general, not 'xml'"), "\(envelope.stderr)")
     }
 
     /// `-- example: name` blocks the demo printed, with their "  | " margin taken off.

@@ -56,10 +56,15 @@ struct HostileConditionsTests {
         }
     }
 
-    /// Answers that are not data pages (or never finish, or never end) fail the window after the
-    /// retry budget, in a backfill --restart and in a sync's lookback alike.
+    /// Answers that are not data pages, or not answers to the request (a gateway's canned page, a
+    /// cache serving another asset's, window's or interval's page), or never finish, or never end,
+    /// fail the window after the retry budget, in a backfill --restart and in a sync's lookback alike.
     @Test(arguments: [
-        ("empty-object", 75, "is not a data page (no \"result\": \"success\")"),
+        ("empty-object", 75, "is not a data page (no \"data\" array)"),
+        ("no-query-echo", 75, "is not an answer to this request (no \"query\" echo"),
+        ("other-asset", 75, "is not an answer to this request (the \"query\" echo names asset '"),
+        ("other-window", 75, "is not an answer to this request (the \"query\" echo's query_start_time is "),
+        ("other-interval", 75, "names interval '1d', not 1h"),
         ("null-data", 75, "is not a data page (\"data\" is null, not an array)"),
         ("proxy-error-page", 75, "upstream request timeout"),
         ("error-result", 75, "is not a data page (\"result\" is \"error\""),
@@ -106,6 +111,25 @@ struct HostileConditionsTests {
         let (recovered, _) = try await liqsync(["sync"], database, fake, now: SyncEngineTests.iso(SyncEngineTests.t0Seconds + 3600))
         #expect(recovered.status == 0, "\(recovered.stdout) \(recovered.stderr)")
         try await expectViewsEqualTruth(database: database, fake: fake, asset: "btc")
+    }
+
+    /// A cache in front that serves eth's page for a btc request and btc's for eth, in Kaiko's
+    /// general envelope (`result: success` and all): every page names the other asset, so
+    /// nothing is stored under the wrong one.
+    @Test func aCacheServingAnotherAssetsPagesStoresNothing() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--envelope", "general"])
+        defer { fake.stop() }
+        let database = try await loaded(fake)
+        let before = try await checksum(database)
+        try await fake.setPersistentFault("other-asset:eth", asset: "btc")
+        try await fake.setPersistentFault("other-asset:btc", asset: "eth")
+        let (backfill, _) = try await liqsync(
+            ["backfill", "btc", "eth", "--from", "2025-03-25", "--restart", "--max-attempts", "2"], database, fake)
+        #expect(backfill.status == 75, "\(backfill.stdout) \(backfill.stderr)")
+        #expect(backfill.stdout.contains("btc: FAILED: gave up on btc \(Self.backfillWindow) after 2 attempts"), "\(backfill.stdout)")
+        #expect(backfill.stdout.contains("the \"query\" echo names asset 'eth', not btc"), "\(backfill.stdout)")
+        #expect(backfill.stdout.contains("the \"query\" echo names asset 'btc', not eth"), "\(backfill.stdout)")
+        #expect(try await checksum(database) == before)
     }
 
     @Test func aWellFormedButEmptyAnswerCannotEmptyStoredHoursUnlessAskedTo() async throws {

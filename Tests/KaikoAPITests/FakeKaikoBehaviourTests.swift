@@ -33,7 +33,8 @@ struct FakeKaikoBehaviourTests {
         let answer = try await get(harness, Self.exampleQuery)
         #expect(answer.status == 200)
         let json = answer.json
-        #expect(Set(json.keys).isSuperset(of: ["query", "answer_time", "answer_timestamp", "access", "data", "continuation_token", "next_url"]))
+        #expect(Set(json.keys) == ["query", "answer_time", "answer_timestamp", "access", "data", "continuation_token", "next_url"],
+                "the example's members exactly: no result")
         let query = try #require(json["query"] as? [String: Any])
         #expect(Set(query.keys) == [
             "request_time", "query_start_time", "query_end_time", "data_start_time", "data_end_time", "start_time",
@@ -71,6 +72,51 @@ struct FakeKaikoBehaviourTests {
         let next = try await get(harness, nextURL)
         let nextTimes = next.data.compactMap { $0["interval_time"] as? String }
         #expect(nextTimes.count == 2 && nextTimes.first! < times.last!, "the walk continues backwards")
+    }
+
+    @Test func theGeneralEnvelopeAddsResultTimeAndTimestamp() async throws {
+        let harness = try await FakeKaikoHarness.start(FakeKaikoConfiguration(apiKey: FakeKaikoHarness.apiKey, envelope: .general))
+        defer { harness.stop() }
+        let json = try await get(harness, Self.exampleQuery).json
+        #expect(Set(json.keys) == [
+            "query", "answer_time", "answer_timestamp", "access", "data", "continuation_token", "next_url", "result", "time",
+            "timestamp",
+        ])
+        #expect(json["result"] as? String == "success")
+        #expect(json["time"] as? String == "2025-04-04T12:09:55.000Z" && json["timestamp"] as? Int == 1_743_768_595_000)
+    }
+
+    /// A gateway's canned answer and a cache serving the wrong key: JSON with a data array whose
+    /// echo (if any) names another request.
+    @Test func answersToAnotherQuestionEchoTheOtherQuestion() async throws {
+        let harness = try await FakeKaikoHarness.start()
+        defer { harness.stop() }
+        let path = "/v2/data/liquidation.v1/token/btc?start_time=2025-02-10T00:00:00Z&end_time=2025-02-12T00:00:00Z&sort=asc"
+        let honest = try await get(harness, path)
+        let eth = try await get(harness, path.replacingOccurrences(of: "/btc?", with: "/eth?"))
+        func echo(_ answer: Answer) -> [String: Any] { answer.json["query"] as? [String: Any] ?? [:] }
+
+        harness.fake.script([.noQueryEcho, .otherAsset("eth"), .otherAsset(nil), .otherWindow(hoursEarlier: 24), .otherInterval(hours: 24)])
+        let canned = try await get(harness, path)
+        #expect(canned.status == 200 && canned.json["query"] == nil && canned.json["data"] as? [Any] != nil)
+        let swapped = try await get(harness, path)
+        #expect(echo(swapped)["token"] as? String == "eth")
+        #expect(swapped.data.map { $0["total_amount"] as? Double } == eth.data.map { $0["total_amount"] as? Double })
+        #expect(swapped.data.map { $0["total_amount"] as? Double } != honest.data.map { $0["total_amount"] as? Double })
+        let other = try await get(harness, path)
+        #expect(echo(other)["token"] as? String == "doge", "the next known asset after btc, by name")
+        let earlier = try await get(harness, path)
+        #expect(echo(earlier)["token"] as? String == "btc" && echo(earlier)["query_start_time"] as? String == "2025-02-09T00:00:00Z")
+        #expect(earlier.data.first?["interval_time"] as? String == "2025-02-09T00:00:00Z")
+        let daily = try await get(harness, path)
+        #expect(echo(daily)["interval"] as? String == "1d" && daily.data.count == 2)
+
+        for name in ["no-query-echo", "other-asset", "other-asset:eth", "other-window", "other-window:3", "other-interval", "other-interval:6h"] {
+            #expect(FakeFault(name: name) != nil, "\(name)")
+        }
+        for name in ["other-window:0", "other-window:x", "other-interval:1h", "other-interval:2w"] {
+            #expect(FakeFault(name: name) == nil, "\(name)")
+        }
     }
 
     @Test func zeroAmountsAreIntegersAndAmountsKeepTheirDigits() async throws {

@@ -52,6 +52,42 @@ struct HostileAnswerTests {
         #expect(!error.description.contains(FakeKaikoHarness.apiKey))
     }
 
+    /// Pages with a `data` array that do not answer this request: retried like a 5xx, then the
+    /// window fails, in either envelope (the general one's `result: success` proves nothing).
+    @Test(arguments: ResponseEnvelope.allCases.flatMap { envelope in
+        [
+            (FakeFault.noQueryEcho, #"no "query" echo"#, envelope),
+            (FakeFault.otherAsset("eth"), "names asset 'eth', not btc", envelope),
+            (FakeFault.otherWindow(hoursEarlier: 24), "query_start_time is 2025-01-31T00:00:00Z, not 2025-02-01T00:00:00Z", envelope),
+            (FakeFault.otherInterval(hours: 24), "names interval '1d', not 1h", envelope),
+        ]
+    })
+    func anAnswerToAnotherQuestionIsRetriedThenFails(fault: FakeFault, reason: String, envelope: ResponseEnvelope) async throws {
+        let harness = try await FakeKaikoHarness.start(FakeKaikoConfiguration(apiKey: FakeKaikoHarness.apiKey, envelope: envelope))
+        defer { harness.stop() }
+        harness.fake.setPersistentFault(fault)
+        let client = try client(harness, maxAttempts: 3)
+        let error = try await #require(throws: KaikoError.self) { try await client.fetchWindow(asset: btc, window: window) }
+        guard case .retriesExhausted(let asset, let failedWindow, 3, let last) = error else {
+            Issue.record("expected retriesExhausted after 3 attempts, got \(error)")
+            return
+        }
+        #expect(asset == btc && failedWindow == window)
+        #expect(harness.fake.totalRequests == 3, "retried like a 5xx")
+        #expect(last.contains("HTTP 200 from 127.0.0.1 is not an answer to this request ("), "\(last)")
+        #expect(last.contains(reason), "\(last)")
+    }
+
+    @Test(arguments: ResponseEnvelope.allCases)
+    func anAnswerToAnotherQuestionFollowedByTheRightOneIsRecoveredFrom(envelope: ResponseEnvelope) async throws {
+        let harness = try await FakeKaikoHarness.start(FakeKaikoConfiguration(apiKey: FakeKaikoHarness.apiKey, envelope: envelope))
+        defer { harness.stop() }
+        harness.fake.script([.noQueryEcho, .otherAsset("eth"), .otherWindow(hoursEarlier: 1), .otherInterval(hours: 24)])
+        let fetched = try await client(harness, maxAttempts: 5).fetchWindow(asset: btc, window: window)
+        try expectEqual(fetched.records, try await harness.truth(asset: "btc", window: window))
+        #expect(fetched.requests == 5)
+    }
+
     @Test func aNonDataAnswerFollowedByDataIsRecoveredFrom() async throws {
         let harness = try await FakeKaikoHarness.start()
         defer { harness.stop() }

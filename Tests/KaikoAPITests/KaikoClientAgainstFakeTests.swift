@@ -15,9 +15,10 @@ struct KaikoClientAgainstFakeTests {
     let longWindow = HourWindow(
         start: UTCHour(containing: 1_738_368_000), end: UTCHour(containing: 1_738_368_000).advanced(by: 1200))
 
-    @Test(arguments: [PageOrder.ascending, .descending])
-    func multiPageWalkEqualsTheTruthExactly(sort: PageOrder) async throws {
-        let harness = try await FakeKaikoHarness.start()
+    /// In the endpoint's own envelope (no `result`) and in Kaiko's general one alike.
+    @Test(arguments: [PageOrder.ascending, .descending], ResponseEnvelope.allCases)
+    func multiPageWalkEqualsTheTruthExactly(sort: PageOrder, envelope: ResponseEnvelope) async throws {
+        let harness = try await FakeKaikoHarness.start(FakeKaikoConfiguration(apiKey: FakeKaikoHarness.apiKey, envelope: envelope))
         defer { harness.stop() }
         try await harness.withClient(pageSize: 100, sort: sort) { client in
             let fetched = try await client.fetchWindow(asset: btc, window: longWindow)

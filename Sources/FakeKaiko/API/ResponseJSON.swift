@@ -5,7 +5,7 @@ import LiquidationModel
 enum ResponseJSON {
     static func page(
         query: LiquidationQuery, intervals: [FakeInterval], continuationToken: String?, nextURL: String?, now: Double,
-        corrupt: Bool = false, nullData: Bool = false
+        envelope: ResponseEnvelope, corrupt: Bool = false, nullData: Bool = false
     ) -> String {
         let width = query.intervalHours * 3600
         let first = intervals.map(\.start).min()
@@ -27,7 +27,9 @@ enum ResponseJSON {
         json += "\"answer_time\":\(string(isoMillis(now))),\"answer_timestamp\":\(Int64(now * 1000)),"
         json += "\"access\":{\"access_range\":{\"start_timestamp\":1688428800000,\"end_timestamp\":2177539199000},"
         json += "\"data_range\":{\"start_timestamp\":null,\"end_timestamp\":null}},"
-        json += "\"result\":\"success\","
+        if envelope == .general {
+            json += "\"result\":\"success\",\"time\":\(string(isoMillis(now))),\"timestamp\":\(Int64(now * 1000)),"
+        }
         json += "\"data\":" + (nullData ? "null" : records(intervals, corrupt: corrupt))
         if let continuationToken { json += ",\"continuation_token\":\(string(continuationToken))" }
         if let nextURL { json += ",\"next_url\":\(string(nextURL))" }

@@ -28,6 +28,17 @@ public enum FakeFault: Sendable, Equatable {
     case errorResult
     /// 200 with a well-formed data page holding no record: every hour of the window looks empty.
     case emptyData
+    /// 200 with `{"result":"success","data":[]}` and no `query` echo: a gateway's canned "empty"
+    /// answer for a backend it could not reach.
+    case noQueryEcho
+    /// 200 with the page another asset's request would get (this code's, or else the next known
+    /// asset's), its echo naming that asset: a cache in front serving the wrong key.
+    case otherAsset(String?)
+    /// 200 with the page of the same request this many hours earlier, its echo naming that window:
+    /// a cache that keys on the path alone.
+    case otherWindow(hoursEarlier: Int64)
+    /// 200 with the page of the same request at another interval (in hours), echoed as such.
+    case otherInterval(hours: Int64)
     /// The real answer, its body sent one byte every this many milliseconds.
     case slowBody(byteIntervalMilliseconds: Int)
     /// The real first page, then empty pages, each with a `next_url` (same origin) never seen
@@ -38,7 +49,8 @@ public enum FakeFault: Sendable, Equatable {
     case tokenWithoutNextURL
 
     /// The fault named as on the command line and in `POST /_fake/faults`: `empty-object`,
-    /// `slow-body:2000`, `rate-limited:5`, `retry-after:99999999999`, ...
+    /// `slow-body:2000`, `rate-limited:5`, `retry-after:99999999999`, `other-asset:eth`,
+    /// `other-window:24`, `other-interval:1d`, ...
     public init?(name: String) {
         let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
         let argument = parts.count > 1 ? parts[1] : nil
@@ -55,6 +67,14 @@ public enum FakeFault: Sendable, Equatable {
         case "proxy-error-page": self = .proxyErrorPage
         case "error-result": self = .errorResult
         case "empty-data": self = .emptyData
+        case "no-query-echo": self = .noQueryEcho
+        case "other-asset": self = .otherAsset(argument)
+        case "other-window":
+            guard let hours = Int64(argument ?? "24"), hours > 0 else { return nil }
+            self = .otherWindow(hoursEarlier: hours)
+        case "other-interval":
+            guard let hours = try? LiquidationQuery.parseInterval(argument ?? "1d"), hours != 1 else { return nil }
+            self = .otherInterval(hours: hours)
         case "slow-body": self = .slowBody(byteIntervalMilliseconds: argument.flatMap(Int.init) ?? 1000)
         case "endless-pagination": self = .endlessPagination
         case "token-without-next-url": self = .tokenWithoutNextURL
