@@ -4,4 +4,11 @@ public enum KaikoDataset {
     /// Hours before that have no data upstream: zero rows there would mean "no data", not
     /// "no liquidations".
     public static let firstHour = UTCHour(containing: 1_736_294_400)
+
+    /// Where loading starts for a requested first hour: never before the dataset's first hour,
+    /// where Kaiko's silence would be stored as quiet hours, unless `includingEarlier` (an operator
+    /// who knows the source holds data there) keeps the request.
+    public static func loadStart(requested: UTCHour, includingEarlier: Bool) -> UTCHour {
+        includingEarlier ? requested : max(requested, firstHour)
+    }
 }

@@ -45,6 +45,8 @@ struct BackfillTests {
             (["btc", "--from", "last tuesday"], 64, "is not a date or time"),
             (["BTC", "--from", "2025-03-01"], 64, "must be lowercase"),
             (["nosuchcoin", "--from", "2025-03-01"], 65, "unknown asset 'nosuchcoin' (404)"),
+            (["btc", "--from", "2024-01-01", "--to", "2024-06-01"], 64,
+             "--to 2024-06-01 ends before Kaiko's liquidation data starts (2025-01-08T00:00:00Z): nothing to load"),
         ]
         for (arguments, status, message) in cases {
             let outcome = try await backfill(database, fake, arguments)
@@ -57,13 +59,45 @@ struct BackfillTests {
         #expect(tracked == 0, "an asset the API does not know is not left tracked")
     }
 
+    /// Hours before the dataset's documented start have no data: stored as zero rows they would
+    /// read as quiet hours. By default a backfill starts at the dataset's start and says so.
+    @Test func aFromBeforeTheDatasetStartLoadsFromTheStartUnlessAskedOtherwise() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await migrated()
+        let clamped = try await backfill(database, fake, ["btc", "--from", "2024-12-20", "--to", "2025-01-10"])
+        #expect(clamped.status == 0, "\(clamped.stderr)")
+        #expect(clamped.stderr.contains(
+            "--from 2024-12-20 is before Kaiko's liquidation data starts (2025-01-08T00:00:00Z): loading from 2025-01-08T00:00:00Z"),
+            "\(clamped.stderr)")
+        #expect(clamped.stdout.contains("btc: 48 hours in 1 chunks"), "\(clamped.stdout)")
+
+        let explicit = try await backfill(database, fake, ["eth", "--from", "2024-12-20", "--to", "2025-01-10", "--before-dataset-start"])
+        #expect(explicit.status == 0, "\(explicit.stderr)")
+        #expect(explicit.stderr.contains("the hours before it are stored as zero rows"), "\(explicit.stderr)")
+        let ranges = try await database.withConnection { connection async throws in
+            try await connection.query(
+                """
+                SELECT a.asset, a.sync_from::text, min(h.interval_start)::text, count(*) FILTER (WHERE h.total_trades > 0)
+                FROM liquidations.asset AS a JOIN liquidations.hourly AS h USING (asset)
+                WHERE h.interval_start < '2025-01-08' OR h.total_trades > 0
+                GROUP BY a.asset, a.sync_from ORDER BY a.asset
+                """
+            ).rows.map { try $0.decode(String.self, String.self, String.self, Int64.self) }
+        }
+        #expect(ranges.map(\.0) == ["btc", "eth"])
+        #expect(ranges.first?.1 == "2025-01-08 00:00:00+00" && ranges.first?.2 == "2025-01-08 00:00:00+00", "nothing before the start")
+        #expect(ranges.last?.1 == "2024-12-20 00:00:00+00" && ranges.last?.2 == "2024-12-20 00:00:00+00", "asked for: zero rows")
+        #expect(ranges.allSatisfy { $0.3 > 20 }, "the dataset's hours have liquidations")
+    }
+
     @Test func killedMidwayTheRerunResumesAndEqualsAnUninterruptedRun() async throws {
         // Slow answers (each chunk takes over half a second) leave time to kill it midway.
         let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "600"])
         defer { fake.stop() }
         let reference = try await migrated()
         let crashed = try await migrated()
-        let arguments = ["btc", "eth", "--from", "2024-12-01", "--concurrency", "1"]
+        let arguments = ["btc", "eth", "--from", "2025-01-08", "--concurrency", "1"]
         let full = try await backfill(reference, fake, arguments)
         #expect(full.status == 0)
 
@@ -105,14 +139,14 @@ struct BackfillTests {
                 """
             ).rows[0].decode(String.self, Int64.self)
         }
-        #expect(syncFrom == "2024-12-01 00:00:00+00" && jobsRunning == 0)
+        #expect(syncFrom == "2025-01-08 00:00:00+00" && jobsRunning == 0)
 
         // Once finished, the same command has nothing to do; --restart reads it all again and,
         // the data being unchanged, writes nothing.
         let requestsBefore = try await fake.requestCount()
         let again = try await backfill(crashed, fake, arguments)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stdout.contains("btc: [2024-12-01T00:00:00Z, 2025-04-04T11:00:00Z) already loaded by an earlier backfill"), "\(again.stdout)")
+        #expect(again.stdout.contains("btc: [2025-01-08T00:00:00Z, 2025-04-04T11:00:00Z) already loaded by an earlier backfill"), "\(again.stdout)")
         #expect(try await fake.requestCount() == requestsBefore)
         let restarted = try await backfill(crashed, fake, arguments + ["--restart"])
         #expect(restarted.status == 0, "\(restarted.stderr)")
@@ -154,8 +188,9 @@ struct BackfillTests {
         #expect(watermark == "2025-04-04 11:00:00+00" && hours == 34 * 24 + 11, "\(watermark) \(hours)")
     }
 
-    @Test func besideTheRunningServiceBothFinishAndTheHistoryIsExtended() async throws {
-        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "20"])
+    @Test(arguments: ["example", "general"])
+    func besideTheRunningServiceBothFinishAndTheHistoryIsExtended(envelope: String) async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "20", "--envelope", envelope])
         defer { fake.stop() }
         let database = try await migrated()
         #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2025-03-01"], database: database).status == 0)

@@ -120,11 +120,23 @@ struct CommandLineTests {
         #expect(!outcome.stderr.contains("error"), "\(outcome.stderr)")
     }
 
-    @Test func earlySinceWarnsAboutTheDatasetStart() async throws {
+    @Test func anEarlySinceStartsAtTheDatasetStartAndSaysSoUnlessAskedOtherwise() async throws {
         let database = try await migratedDatabase()
         let outcome = try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2024-06-01"], database: database)
         #expect(outcome.status == 0)
-        #expect(outcome.stderr.contains("starts at 2025-01-08T00:00:00Z"))
+        #expect(outcome.stderr.contains(
+            "--since 2024-06-01 is before Kaiko's liquidation data starts (2025-01-08T00:00:00Z): loading from 2025-01-08T00:00:00Z"),
+            "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("Added btc: history from 2025-01-08T00:00:00Z."), "\(outcome.stdout)")
+        let explicit = try await LiqsyncBinary.run(
+            ["assets", "add", "eth", "--since", "2024-06-01", "--before-dataset-start"], database: database)
+        #expect(explicit.status == 0)
+        #expect(explicit.stderr.contains("the hours before it are stored as zero rows"), "\(explicit.stderr)")
+        let syncFrom = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT string_agg(asset || ' ' || sync_from::date, ', ' ORDER BY asset) FROM liquidations.asset")
+                .scalar(String.self)
+        }
+        #expect(syncFrom == "btc 2025-01-08, eth 2024-06-01")
     }
 
     @Test func unreachableDatabaseExits69WithoutThePassword() async throws {

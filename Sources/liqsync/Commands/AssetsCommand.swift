@@ -15,12 +15,13 @@ struct AssetsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start tracking assets.",
             discussion: """
-                The next sync loads each asset from --since (default: the dataset's first hour, \
-                \(KaikoDataset.firstHour)) up to the last settled hour. An asset that is already tracked is \
-                left as it is; load earlier history with 'liqsync backfill'.
+                The next sync loads each asset from --since (default and earliest: the dataset's first hour, \
+                \(KaikoDataset.firstHour), unless --before-dataset-start) up to the last settled hour. An asset \
+                that is already tracked is left as it is; load earlier history with 'liqsync backfill'.
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var datasetStart: DatasetStartOption
 
         @Argument(help: ArgumentHelp("Kaiko asset codes, e.g. btc eth sol.", valueName: "asset"), transform: AssetArgument.parse)
         var assets: [AssetCode]
@@ -46,15 +47,10 @@ struct AssetsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let unique = AssetArgument.unique(assets)
-            let syncFrom = since?.hour ?? KaikoDataset.firstHour
             if let since, since.wasRounded {
                 Console.warn("--since \(since.text) starts the history at \(since.hour), the start of its hour")
             }
-            if syncFrom < KaikoDataset.firstHour {
-                Console.warn(
-                    "Kaiko's liquidation data starts at \(KaikoDataset.firstHour); hours before it will be stored as zero rows "
-                        + "although they mean 'no data'")
-            }
+            let syncFrom = since.map { datasetStart.start($0, option: "--since") } ?? KaikoDataset.firstHour
             let logger = global.makeLogger()
             let outcomes = try await global.withConnection(logger: logger) { connection in
                 try await AssetStore(connection: connection).add(unique, syncFrom: syncFrom, lookbackHours: lookbackHours)

@@ -13,7 +13,8 @@ struct BackfillCommand: AsyncParsableCommand {
         commandName: "backfill",
         abstract: "Load history for assets; resumable, safe beside the running service.",
         discussion: """
-            Loads [--from, --to) in chunks of up to 1000 hours, each in its own transaction with its \
+            Loads [--from, --to) in chunks of up to 1000 hours (from the dataset's first hour, \
+            \(KaikoDataset.firstHour), at the earliest, unless --before-dataset-start), each in its own transaction with its \
             progress, through the same validation and write path as sync. Running the same command \
             again after a crash or Ctrl-C continues where it stopped, and after it finished does \
             nothing (--restart loads everything again, updating what changed). --to defaults to the \
@@ -26,6 +27,7 @@ struct BackfillCommand: AsyncParsableCommand {
     @OptionGroup var kaiko: KaikoOptions
     @OptionGroup var guards: GuardOptions
     @OptionGroup var clock: ClockOptions
+    @OptionGroup var datasetStart: DatasetStartOption
 
     @Argument(help: ArgumentHelp("Kaiko asset codes.", valueName: "asset"), transform: AssetArgument.parse)
     var assets: [AssetCode]
@@ -59,6 +61,11 @@ struct BackfillCommand: AsyncParsableCommand {
         if let to, from.hour >= to.endHour {
             throw ValidationError("--from \(from.text) must be before --to \(to.text)")
         }
+        if let to, KaikoDataset.loadStart(requested: from.hour, includingEarlier: datasetStart.beforeDatasetStart) >= to.endHour {
+            throw ValidationError(
+                "--to \(to.text) ends before Kaiko's liquidation data starts (\(KaikoDataset.firstHour)): nothing to load "
+                    + "(--before-dataset-start loads such hours as zero rows)")
+        }
         guard from.hour.secondsSinceEpoch < clock.currentSeconds else { throw ValidationError("--from \(from.text) is in the future") }
         if let to, to.endHour > settledEnd {
             throw ValidationError(
@@ -71,9 +78,7 @@ struct BackfillCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
-        if from.hour < KaikoDataset.firstHour {
-            Console.warn("Kaiko's liquidation data starts at \(KaikoDataset.firstHour); earlier hours will be stored as zero rows")
-        }
+        let from = datasetStart.start(self.from, option: "--from")
         let progress = BackfillProgress()
         let (results, seconds) = try await IngestResources.with(
             postgres: global.postgresConfiguration(), kaiko: try kaiko.configuration(), logger: logger
@@ -86,7 +91,7 @@ struct BackfillCommand: AsyncParsableCommand {
                 prefetchChunks: prefetch)
             let pass = BackfillPass(runner: runner, pool: resources.pool, concurrency: concurrency)
             let plans = try await pass.plan(
-                AssetArgument.unique(assets), from: from.hour, to: to?.endHour, restart: restart, settledEnd: settledEnd)
+                AssetArgument.unique(assets), from: from, to: to?.endHour, restart: restart, settledEnd: settledEnd)
             if dryRun {
                 Self.printPlan(plans)
                 return nil
