@@ -6,7 +6,7 @@ import LiquidationStore
 public enum StatusTable {
     public static func render(_ statuses: [AssetStatus]) -> String {
         var table = TextTable(
-            headers: ["ASSET", "ENABLED", "SYNC FROM", "WATERMARK", "LAG", "HOURS", "REV 24H", "LAST RUN", "LAST ERROR"])
+            headers: ["ASSET", "ENABLED", "SYNC FROM", "WATERMARK", "LAG", "HOURS", "REV 24H", "OPEN", "LAST RUN", "LAST ERROR"])
         for status in statuses {
             let asset = status.asset
             let lastRun = status.lastRunFinishedAt.map {
@@ -14,7 +14,8 @@ public enum StatusTable {
             } ?? "never"
             table.rows.append([
                 asset.asset.rawValue, asset.enabled ? "yes" : "no", asset.syncFrom.description, asset.watermark.description,
-                Self.duration(status.lagSeconds), String(asset.storedHours), String(status.revisionsLastDay), lastRun,
+                Self.duration(status.lagSeconds), String(asset.storedHours), String(status.revisionsLastDay),
+                String(asset.openHours), lastRun,
                 asset.lastError.map { String($0.prefix(80)) } ?? "",
             ])
         }

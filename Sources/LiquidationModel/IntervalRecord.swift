@@ -54,6 +54,8 @@ public struct IntervalRecord: Hashable, Sendable {
         self.exchanges = exchanges
     }
 
-    /// Nothing liquidated: what an hour the API leaves out is stored as.
-    public var isEmpty: Bool { totals.isZero && exchanges.isEmpty }
+    /// Nothing liquidated, by the totals (what the views sum), whatever exchange entries it
+    /// lists: an hour the API leaves out is stored as such, and a stored hour counts as empty by
+    /// the same rule.
+    public var isEmpty: Bool { totals.isZero }
 }

@@ -18,8 +18,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case assetNotTracked(AssetCode)
     /// `remove` without `--purge` on an asset that has stored hours.
     case assetHasData(AssetCode, storedHours: Int64)
-    /// The answer would turn more stored hours with liquidations into empty ones than allowed.
-    case vanishingHours(asset: AssetCode, window: HourWindow, count: Int, first: UTCHour, last: UTCHour, limit: Int)
+    /// The answer would turn `count` of the window's `stored` hours with liquidations into empty
+    /// ones, more than the `allowed` (see `EmptinessGuard`).
+    case vanishingHours(asset: AssetCode, window: HourWindow, count: Int, stored: Int, first: UTCHour, last: UTCHour, allowed: Int)
     /// An asset with nothing stored got no record at all over a long window.
     case emptyFirstLoad(asset: AssetCode, window: HourWindow, hours: Int, limit: Int)
     /// A chunk reaching past the last settled hour (a clock or planning error, never written).
@@ -53,10 +54,11 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .assetHasData(let asset, let hours):
             return "asset '\(asset)' has \(hours) stored hours; 'liqsync assets disable \(asset)' stops syncing and "
                 + "keeps them, 'liqsync assets remove \(asset) --purge' deletes them"
-        case .vanishingHours(let asset, let window, let count, let first, let last, let limit):
-            return "refused to write \(asset) \(window): the answer would empty \(count) stored hours that had "
-                + "liquidations (\(first) to \(last)), more than the \(limit) allowed; nothing was changed. If Kaiko "
-                + "really removed them, run again with --max-vanishing-hours \(count)"
+        case .vanishingHours(let asset, let window, let count, let stored, let first, let last, let allowed):
+            return "refused to write \(asset) \(window): the answer would empty \(count) of the \(stored) stored hours "
+                + "with liquidations (\(first) to \(last)), more than the \(allowed) allowed (an outage upstream looks "
+                + "like this); nothing was changed. If Kaiko really removed them, run again with "
+                + "--max-vanishing-share 1 --max-vanishing-hours \(count)"
         case .emptyFirstLoad(let asset, let window, let hours, let limit):
             return "refused to store \(asset) \(window) as \(hours) hours without liquidations: Kaiko sent no record "
                 + "at all and nothing is stored for \(asset) yet, which is how an unknown asset code can be answered "

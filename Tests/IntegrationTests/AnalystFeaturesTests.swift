@@ -233,6 +233,42 @@ struct AnalystFeaturesTests {
         #expect(logged == "totals changed,\(lostExchange.1) added,zzzz removed", "\(logged)")
     }
 
+    /// reconcile works within the service's settings (its settle delay bounds the hours compared,
+    /// so a service that settles sooner cannot make it write an unsettled hour) and one asset's
+    /// failure is reported while the others are reconciled, with the exit status `sync` would give.
+    @Test func reconcileUsesTheSettleDelayAndOneAssetsFailureDoesNotStopTheOthers() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", Self.t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await tracked(["btc", "eth", "sol"], since: "2025-04-01")
+        // A service settling hours at once: its watermark is an hour past the default's last settled hour.
+        #expect(try await liqsync(["sync", "--settle-delay", "0"], database, fake).status == 0)
+        try await database.withConnection { connection async throws in
+            try await connection.execute(script: """
+                UPDATE liquidations.token_interval SET total_amount = total_amount + 1
+                WHERE asset IN ('btc', 'sol') AND interval_start IN ('2025-04-02 00:00+00', '2025-04-04 11:00+00');
+                """)
+        }
+        try await fake.setPersistentFault("server-error", asset: "eth")
+        let range = ["--from", "2025-04-01", "--to", "2025-04-05"]
+        let repaired = try await liqsync(["reconcile", "--repair", "--max-attempts", "1"] + range, database, fake)
+        #expect(repaired.status == 75, "eth's temporary failure: \(repaired.stdout) \(repaired.stderr)")
+        #expect(repaired.stdout.contains("eth: FAILED: gave up on eth"), "\(repaired.stdout)")
+        for asset in ["btc", "sol"] {
+            #expect(repaired.stdout.contains("\(asset) [2025-04-01T00:00:00Z, 2025-04-04T11:00:00Z): 83 hours compared, 1 difference; 1 hours rewritten"),
+                    "only settled hours, the others reconciled: \(repaired.stdout)")
+        }
+        // The hour the default settle delay leaves out is compared with the service's setting.
+        let atZero = try await liqsync(["reconcile", "--repair", "--settle-delay", "0", "--asset", "btc"] + range, database, fake)
+        #expect(atZero.status == 0, "\(atZero.stdout) \(atZero.stderr)")
+        #expect(atZero.stdout.contains("btc [2025-04-01T00:00:00Z, 2025-04-04T12:00:00Z): 84 hours compared, 1 difference"), "\(atZero.stdout)")
+        let json = try await liqsync(["reconcile", "--json", "--max-attempts", "1"] + range, database, fake)
+        #expect(json.status == 75, "\(json.stdout)")
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let errors = ((report?["assets"] as? [[String: Any]]) ?? []).map { ($0["asset"] as? String ?? "", $0["error"] as? String) }
+        #expect(errors.map(\.0) == ["btc", "eth", "sol"] && errors[1].1?.contains("gave up on eth") == true && errors[0].1 == nil)
+        #expect(report?["ok"] as? Bool == false)
+    }
+
     @Test func exchangeNamesComeFromTheReferenceDataAndTheStoredOnesStayWhenItIsUnreachable() async throws {
         let fake = try await FakeKaikoProcess.start(["--now", Self.t0, "--speed", "0"])
         defer { fake.stop() }

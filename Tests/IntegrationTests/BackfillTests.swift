@@ -91,6 +91,54 @@ struct BackfillTests {
         #expect(ranges.allSatisfy { $0.3 > 20 }, "the dataset's hours have liquidations")
     }
 
+    /// A backfill is identified by its whole range: a longer range after a finished shorter one
+    /// loads the difference; one overlapping an interrupted job resumes it and goes on to its
+    /// own end.
+    @Test func aLongerRangeLoadsWhatEarlierBackfillsDidNot() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await migrated()
+        #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2025-03-20"], database: database).status == 0)
+        let sync = try await LiqsyncBinary.run(
+            ["sync", "--now", t0] + fake.liqsyncArguments, database: database, environment: fake.liqsyncEnvironment)
+        try #require(sync.status == 0, "\(sync.stderr)")
+
+        let short = try await backfill(database, fake, ["btc", "--from", "2025-03-01", "--to", "2025-03-10"])
+        #expect(short.status == 0, "\(short.stderr)")
+        #expect(short.stdout.contains("btc: 216 hours in 1 chunks"), "\(short.stdout)")
+
+        // Without --to the range ends at the watermark: what the first one loaded is not asked again.
+        let plan = try await backfill(database, fake, ["btc", "--from", "2025-03-01", "--dry-run"])
+        #expect(plan.stdout.contains("btc: [2025-03-01T00:00:00Z, 2025-04-04T11:00:00Z), 611 hours in 1 chunk (about 1 request), resuming at 2025-03-10T00:00:00Z"),
+                "\(plan.stdout)")
+        let longer = try await backfill(database, fake, ["btc", "--from", "2025-03-01"])
+        #expect(longer.status == 0, "\(longer.stderr)")
+        #expect(longer.stdout.contains("btc: 611 hours in 1 chunks"), "\(longer.stdout)")
+        let syncFrom = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT sync_from::text FROM liquidations.asset WHERE asset = 'btc'").scalar(String.self)
+        }
+        #expect(syncFrom == "2025-03-01 00:00:00+00", "the history is contiguous from --from")
+        try await expectViewsEqualTruth(database: database, fake: fake, asset: "btc")
+        let again = try await backfill(database, fake, ["btc", "--from", "2025-03-01"])
+        #expect(again.stdout.contains("btc: [2025-03-01T00:00:00Z, 2025-04-04T11:00:00Z) already loaded by an earlier backfill"),
+                "\(again.stdout)")
+
+        // An earlier job interrupted at 2025-02-20 (as a crash leaves it), then a range reaching
+        // past its end: it resumes at 2025-02-20 and goes on to 2025-03-01, where the loaded history begins.
+        let interrupted = try await backfill(database, fake, ["btc", "--from", "2025-02-10", "--to", "2025-02-25"])
+        #expect(interrupted.status == 0, "\(interrupted.stderr)")
+        try await database.withConnection { connection async throws in
+            try await connection.query(
+                """
+                UPDATE liquidations.backfill_job SET status = 'running', done_until = '2025-02-20'
+                WHERE asset = 'btc' AND range_start = '2025-02-10'
+                """)
+        }
+        let overlapping = try await backfill(database, fake, ["btc", "--from", "2025-02-10", "--to", "2025-03-01", "--dry-run"])
+        #expect(overlapping.stdout.contains("btc: [2025-02-10T00:00:00Z, 2025-03-01T00:00:00Z), 216 hours in 1 chunk (about 1 request), resuming at 2025-02-20T00:00:00Z"),
+                "\(overlapping.stdout)")
+    }
+
     @Test func killedMidwayTheRerunResumesAndEqualsAnUninterruptedRun() async throws {
         // Slow answers (each chunk takes over half a second) leave time to kill it midway.
         let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "600"])

@@ -144,28 +144,123 @@ struct HostileConditionsTests {
         for asset in ["btc", "eth"] {
             let line = backfill.stdout.split(separator: "\n").first { $0.hasPrefix("\(asset): FAILED: ") } ?? ""
             #expect(line.contains("refused to write \(asset) \(Self.backfillWindow): the answer would empty"), "\(line)")
-            #expect(line.contains("more than the 24 allowed; nothing was changed"), "\(line)")
-            #expect(line.contains("run again with --max-vanishing-hours"), "names the override: \(line)")
+            #expect(line.contains("more than the 24 allowed (an outage upstream looks like this); nothing was changed"), "\(line)")
+            #expect(line.contains("run again with --max-vanishing-share 1 --max-vanishing-hours"), "names the override: \(line)")
         }
         #expect(try await checksum(database) == before)
 
-        // A sync whose lookback reaches further than the threshold is refused the same way.
+        // A sync at the defaults (its lookback: 24 hours) is refused the same way.
         try await fake.advanceClock(hours: 1)
         let later = SyncEngineTests.iso(SyncEngineTests.t0Seconds + 3600)
-        let (sync, _) = try await liqsync(["sync", "--lookback-hours", "72"], database, fake, now: later)
+        let (sync, _) = try await liqsync(["sync"], database, fake, now: later)
         #expect(sync.status == 65, "\(sync.stdout) \(sync.stderr)")
-        #expect(sync.stdout.contains("btc: FAILED: [2025-04-01T11:00:00Z, 2025-04-04T12:00:00Z): refused to write btc"))
+        #expect(sync.stdout.contains("btc: FAILED: [2025-04-03T11:00:00Z, 2025-04-04T12:00:00Z): refused to write btc"), "\(sync.stdout)")
         #expect(try await checksum(database) == before)
 
         // Asked for explicitly, the emptiness is taken for what it is.
         let (allowed, _) = try await liqsync(
-            ["backfill", "btc", "--from", "2025-03-25", "--restart", "--max-vanishing-hours", "1000"], database, fake)
+            ["backfill", "btc", "--from", "2025-03-25", "--restart", "--max-vanishing-hours", "1000", "--max-vanishing-share", "1"],
+            database, fake)
         #expect(allowed.status == 0, "\(allowed.stdout) \(allowed.stderr)")
         let btcWithLiquidations = try await database.withConnection { connection async throws in
             try await connection.query(
                 "SELECT count(*) FROM liquidations.token_interval WHERE asset = 'btc' AND total_trades > 0").scalar(Int64.self)
         }
         #expect(btcWithLiquidations == 0)
+    }
+
+    /// The issue's sequence, at the defaults: two assets synced ten hours ago, then a sync at the
+    /// real time through a gateway whose every page is well formed with the right echo but empty
+    /// (an upstream that lost its data for a while), then the source healthy again.
+    @Test func anOutageOfWellFormedEmptyAnswersErasesNothingAtTheDefaults() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await TestDatabase.create()
+        #expect(try await LiqsyncBinary.run(["migrate"], database: database).status == 0)
+        #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "eth", "--since", "2025-03-25"], database: database).status == 0)
+        let tenHoursAgo = SyncEngineTests.iso(SyncEngineTests.t0Seconds - 10 * 3600)
+        let (synced, _) = try await liqsync(["sync"], database, fake, now: tenHoursAgo)
+        try #require(synced.status == 0, "\(synced.stdout) \(synced.stderr)")
+        let before = try await checksum(database)
+
+        try await fake.setPersistentFault("empty-data")
+        let (outage, _) = try await liqsync(["sync"], database, fake)
+        #expect(outage.status == 65, "\(outage.stdout) \(outage.stderr)")
+        for asset in ["btc", "eth"] {
+            #expect(outage.stdout.contains("\(asset): FAILED: [2025-04-03T01:00:00Z, 2025-04-04T11:00:00Z): refused to write \(asset)"),
+                    "\(outage.stdout)")
+        }
+        #expect(try await checksum(database) == before, "no hour emptied, no zero stored, no watermark moved")
+
+        try await fake.setPersistentFault("none")
+        let (recovered, _) = try await liqsync(["sync"], database, fake)
+        #expect(recovered.status == 0, "\(recovered.stdout) \(recovered.stderr)")
+        for asset in ["btc", "eth"] {
+            try await expectViewsEqualTruth(database: database, fake: fake, asset: asset)
+        }
+    }
+
+    /// What the guard lets through (a few hours of a quiet asset emptied by the same outage) stays
+    /// open: not final, and re-read by the next pass even with no new hour, which restores it
+    /// once the source is healthy again.
+    @Test func zerosAnOutageLeftInQuietHoursAreRepairedWhenTheSourceRecovers() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--empty-hour-rate", "0.9"])
+        defer { fake.stop() }
+        let database = try await TestDatabase.create()
+        #expect(try await LiqsyncBinary.run(["migrate"], database: database).status == 0)
+        let assets = ["btc", "eth", "sol", "xrp"]
+        #expect(try await LiqsyncBinary.run(["assets", "add"] + assets + ["--since", "2025-03-25"], database: database).status == 0)
+        let (synced, _) = try await liqsync(["sync"], database, fake, now: SyncEngineTests.iso(SyncEngineTests.t0Seconds - 10 * 3600))
+        try #require(synced.status == 0, "\(synced.stdout) \(synced.stderr)")
+
+        try await fake.setPersistentFault("empty-data")
+        let (outage, _) = try await liqsync(["sync"], database, fake)
+        let openHours: [(String, Int64, Int64)] = try await database.withConnection { connection async throws in
+            try await connection.query(
+                """
+                SELECT s.asset, s.open_hours,
+                       (SELECT count(*) FROM liquidations.hourly AS h
+                        WHERE h.asset = s.asset AND h.is_final AND h.interval_start IN
+                              (SELECT interval_start FROM liquidations.emptied_hour AS o WHERE o.asset = s.asset))
+                FROM liquidations.sync_status AS s ORDER BY s.asset
+                """
+            ).rows.map { try $0.decode(String.self, Int64.self, Int64.self) }
+        }
+        try #require(openHours.contains { $0.1 > 0 }, "the outage emptied some quiet hours: \(openHours)\n\(outage.stdout)")
+        #expect(openHours.allSatisfy { $0.2 == 0 }, "an open hour is not final")
+        let mismatched = try await viewMismatches(database: database, fake: fake, asset: openHours.first { $0.1 > 0 }!.0)
+        #expect(!mismatched.isEmpty, "the outage's zeros are stored for now")
+
+        // The source is healthy again; no new hour has settled since the outage's pass.
+        try await fake.setPersistentFault("none")
+        let requests = try await fake.requestCount()
+        let (recovered, _) = try await liqsync(["sync"], database, fake)
+        #expect(recovered.status == 0, "\(recovered.stdout) \(recovered.stderr)")
+        #expect(try await fake.requestCount() > requests, "open hours are re-read with nothing new")
+        for asset in assets {
+            try await expectViewsEqualTruth(database: database, fake: fake, asset: asset)
+        }
+        // The hours that came back are closed; those that are really empty stay open (not final)
+        // until a read a day after the outage confirms them.
+        func open() async throws -> (all: Int64, withLiquidations: Int64) {
+            try await database.withConnection { connection async throws in
+                try await connection.query(
+                    """
+                    SELECT count(*), count(*) FILTER (WHERE h.total_trades > 0)
+                    FROM liquidations.emptied_hour AS o JOIN liquidations.hourly AS h USING (asset, interval_start)
+                    """
+                ).rows[0].decode(Int64.self, Int64.self)
+            }
+        }
+        let stillOpen = try await open()
+        #expect(stillOpen.withLiquidations == 0, "every hour that came back is closed")
+        try await fake.advanceClock(hours: 25)
+        let (dayLater, _) = try await liqsync(["sync"], database, fake, now: SyncEngineTests.iso(SyncEngineTests.t0Seconds + 25 * 3600))
+        #expect(dayLater.status == 0, "\(dayLater.stdout) \(dayLater.stderr)")
+        #expect(try await open().all == 0, "confirmed a day later (\(stillOpen.all) were open)")
+        for asset in assets {
+            try await expectViewsEqualTruth(database: database, fake: fake, asset: asset)
+        }
     }
 
     @Test func anUnknownAssetAnsweredWithEmptyPagesIsNotStoredAsZeros() async throws {

@@ -195,6 +195,61 @@ struct IngestInProcessTests {
         #expect(lastError?.contains("lock on btc was lost") == true, "\(lastError ?? "no error recorded")")
     }
 
+    /// A server that ends idle sessions (`idle_session_timeout`) does not end the pass's lock
+    /// session while every request of the pass is in flight for longer than that.
+    @Test func theLockSessionOutlivesAServersIdleSessionTimeout() async throws {
+        let (database, pool) = try await prepared(["btc"])
+        try await upToDate(database, ["btc"])
+        try await database.withConnection { connection async throws in
+            try await connection.execute(script: """
+                DO $$ BEGIN
+                    EXECUTE format('ALTER DATABASE %I SET idle_session_timeout = ''1s''', current_database());
+                END $$;
+                """)
+        }
+        let syncer = AssetSyncer(
+            source: ScriptedSource(latency: .seconds(3)), settings: SyncSettings(), logger: logger, now: now)
+        let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
+        await pool.closeAll()
+        #expect(outcome.status == AssetSyncOutcome.Status.synced, "\(outcome.summary)")
+        #expect(outcome.chunks == 1)
+    }
+
+    /// A pass that lost the asset to another liqsync (its lock session ended, the other took the
+    /// lock and synced) records its failed run but leaves the asset's state, the other's, alone.
+    @Test func aStaleFailureDoesNotOverwriteTheStateOfTheLiqsyncThatTookTheAsset() async throws {
+        let (database, pool) = try await prepared(["btc"])
+        try await upToDate(database, ["btc"])
+        let other = try await database.connect()
+        let writer = WatchedWriter(before: { connection in
+            try await connection.query(
+                """
+                SELECT pg_terminate_backend(pid) FROM pg_locks
+                WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)
+            try await Task.sleep(for: .milliseconds(200))
+            // Another liqsync takes the asset and succeeds with it.
+            #expect(try await AssetLocks.tryLock(try AssetCode(validating: "btc"), on: other))
+            try await other.query("UPDATE liquidations.asset SET last_error = NULL, last_synced_at = now() WHERE asset = 'btc'")
+        })
+        let syncer = AssetSyncer(source: ScriptedSource(), writer: writer, settings: SyncSettings(), logger: logger, now: now)
+        let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
+        await pool.closeAll()
+        #expect(outcome.failureKind == FailureKind.temporary)
+        let (lastError, failedRuns) = try await database.withConnection { connection async throws in
+            try await connection.query(
+                """
+                SELECT last_error, (SELECT count(*) FROM liquidations.sync_run WHERE status = 'failed')
+                FROM liquidations.asset WHERE asset = 'btc'
+                """
+            ).rows[0].decode(String?.self, Int64.self)
+        }
+        await other.close()
+        #expect(lastError == nil, "the other liqsync's success stands: \(lastError ?? "")")
+        #expect(failedRuns == 1, "the failed run is in the history all the same")
+    }
+
     @Test(arguments: [("42501", FailureKind.access), ("40P01", .temporary), ("23514", .internalError)])
     func aWriteTheDatabaseRefusesIsClassifiedOnce(sqlState: String, kind: FailureKind) async throws {
         let (database, pool) = try await prepared(["btc"])

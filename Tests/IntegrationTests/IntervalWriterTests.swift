@@ -37,13 +37,21 @@ struct IntervalWriterTests {
 
     func write(
         _ records: [IntervalRecord], window: HourWindow, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours,
-        settledEnd: UTCHour? = nil, _ connection: PostgresConnection
+        maxVanishingShare: Double = ChunkGuards.defaultMaxVanishingShare, settledEnd: UTCHour? = nil, readAt: Date = Date(),
+        _ connection: PostgresConnection
     ) async throws -> ChunkWriteResult {
         try await IntervalWriter().write(
             ChunkWrite(
-                asset: btc, window: window, records: records, kind: .sync, pages: 1, dataVersion: "v1", startedAt: Date(),
-                guards: ChunkGuards(settledEnd: settledEnd ?? window.end, maxVanishingHours: maxVanishingHours)),
+                asset: btc, window: window, records: records, kind: .sync, pages: 1, dataVersion: "v1", startedAt: readAt,
+                guards: ChunkGuards(
+                    settledEnd: settledEnd ?? window.end, maxVanishingHours: maxVanishingHours,
+                    maxVanishingShare: maxVanishingShare)),
             on: connection)
+    }
+
+    /// The asset's open hours (emptied, not confirmed yet), as offsets from `first`.
+    func openHours(_ connection: PostgresConnection) async throws -> [Int] {
+        try await AssetStore(connection: connection).openHours(of: btc).map { first.distance(to: $0.hour) }
     }
 
     /// A database at the current schema with btc tracked from `first`.
@@ -208,32 +216,93 @@ struct IntervalWriterTests {
             let before = try await versions(connection)
 
             // A well-formed page with no record (a gateway that lost its backend): refused whole.
-            let error = try await #require(throws: StoreError.self) { try await write([], window: twoDays, connection) }
-            guard case .vanishingHours(let asset, let window, let count, let from, let to, let limit) = error else {
-                Issue.record("expected vanishingHours, got \(error)")
+            let refused = try await #require(throws: StoreError.self) { try await write([], window: twoDays, connection) }
+            guard case .vanishingHours(let asset, let window, let count, let stored, let from, let to, let allowed) = refused else {
+                Issue.record("expected vanishingHours, got \(refused)")
                 return
             }
-            #expect(asset == btc && window == twoDays && count == 48 && limit == 24)
+            #expect(asset == btc && window == twoDays && count == 48 && stored == 48 && allowed == 24)
             #expect(from == first && to == first.advanced(by: 47))
-            #expect(error.description.contains("--max-vanishing-hours 48"))
+            #expect(refused.description.contains("--max-vanishing-share 1 --max-vanishing-hours 48"), "\(refused)")
             #expect(try await versions(connection) == before, "nothing was changed")
             let watermark = try await connection.query("SELECT watermark FROM liquidations.asset").scalar(UTCHour.self)
             #expect(watermark == twoDays.end)
 
-            // A revision that drops a few hours (and an exchange) passes.
+            // Within the cap, a share decides: a day whose 23 of 24 active hours vanish is an
+            // outage, refused whatever --max-vanishing-hours allows.
+            var quietHour = busyHours(twoDays)
+            quietHour[24].totals = .zero
+            quietHour[24].exchanges = [ExchangeBreakdown(exchange: "bbit", figures: .zero)]
+            _ = try await write(quietHour, window: twoDays, connection)
+            let lastDay = HourWindow(start: first.advanced(by: 24), end: twoDays.end)
+            let outage = try await #require(throws: StoreError.self) {
+                try await write([], window: lastDay, maxVanishingHours: 1000, connection)
+            }
+            guard case .vanishingHours(_, _, 23, 23, _, _, 13) = outage else {
+                Issue.record("expected 23 of 23 vanishing, 13 allowed; got \(outage)")
+                return
+            }
+
+            // A revision that drops a few hours (and an exchange) passes, and the hours it emptied
+            // stay open; an hour listing only zero-figure exchanges counts as empty too.
             var revised = busyHours(twoDays)
             revised.removeAll { [3, 17, 30].contains(first.distance(to: $0.hour)) }
-            revised[0].exchanges = []
             revised[0].totals = .zero
+            revised[0].exchanges = [ExchangeBreakdown(exchange: "bbit", figures: .zero)]
             let revision = try await write(revised, window: twoDays, connection)
-            #expect(revision.hoursUpdated == 4 && revision.exchangeRowsDeleted == 4)
+            #expect(revision.hoursUpdated == 5 && revision.hoursEmptied == 4, "\(revision)")
+            #expect(try await openHours(connection) == [0, 3, 17, 30])
 
             // Asked for explicitly, the emptiness is written.
-            let allowed = try await write([], window: twoDays, maxVanishingHours: 48, connection)
-            #expect(allowed.hoursUpdated == 44)
+            let allowedAll = try await write([], window: twoDays, maxVanishingHours: 48, maxVanishingShare: 1, connection)
+            #expect(allowedAll.hoursUpdated == 44 && allowedAll.hoursEmptied == 44)
             let remaining = try await connection.query(
                 "SELECT count(*) FROM liquidations.token_interval WHERE total_trades > 0").scalar(Int64.self)
             #expect(remaining == 0)
+        }
+    }
+
+    /// An hour a read emptied is open (not final) until a read a day later finds it empty again,
+    /// or until a read brings its liquidations back (an outage upstream is over).
+    @Test func anEmptiedHourStaysOpenUntilConfirmedADayLaterOrRestored() async throws {
+        let database = try await TestDatabase.create()
+        try await database.withConnection { connection async throws in
+            try await prepared(connection)
+            let day = HourWindow(start: first, end: first.advanced(by: 24))
+            let readAt = Date(timeIntervalSince1970: Double(day.end.secondsSinceEpoch + 3600))
+            let busy = busyHours(day)
+            _ = try await write(busy, window: day, readAt: readAt, connection)
+            let withoutTwo = busy.filter { ![5, 6].contains(first.distance(to: $0.hour)) }
+            let emptied = try await write(withoutTwo, window: day, readAt: readAt, connection)
+            #expect(emptied.hoursEmptied == 2)
+            #expect(try await openHours(connection) == [5, 6])
+            func isFinal(_ offset: Int) async throws -> Bool {
+                try await connection.query(
+                    "SELECT is_final FROM liquidations.hourly WHERE asset = 'btc' AND interval_start = \(first.advanced(by: offset))"
+                ).scalar(Bool.self)
+            }
+            // With the lookback at 24 h every hour of the day is inside the re-read horizon; at 0,
+            // only an open hour is not final.
+            try await connection.query("UPDATE liquidations.asset SET lookback_hours = 0")
+            #expect(try await isFinal(4))
+            #expect(try await !isFinal(5), "an open hour is not final")
+            let openDays = try await connection.query(
+                "SELECT count(*) FILTER (WHERE NOT is_final) FROM liquidations.daily WHERE asset = 'btc'").scalar(Int64.self)
+            #expect(openDays == 1, "nor is its day")
+
+            // Read empty again an hour later: still open. Hour 5 comes back: restored.
+            let later = readAt.addingTimeInterval(3600)
+            let restored = try await write(withoutTwo + [busy[5]], window: day, readAt: later, connection)
+            #expect(restored.openHoursRestored == 1 && restored.openHoursConfirmed == 0)
+            #expect(try await openHours(connection) == [6])
+            // A day after it emptied, hour 6 read empty again: confirmed, and final.
+            let confirmed = try await write(
+                withoutTwo + [busy[5]], window: day, readAt: readAt.addingTimeInterval(86_400), connection)
+            #expect(confirmed.openHoursConfirmed == 1)
+            #expect(try await openHours(connection).isEmpty)
+            #expect(try await isFinal(6))
+            let status = try await connection.query("SELECT open_hours FROM liquidations.sync_status").scalar(Int64.self)
+            #expect(status == 0)
         }
     }
 

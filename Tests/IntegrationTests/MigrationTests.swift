@@ -341,7 +341,8 @@ struct MigrationTests {
             try await loadTwoAssets(at: 7, migrations: migrations, on: connection)
             #expect(try await connection.query(foreignKeys).scalar(Int64.self) == 1)
 
-            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 8 }, logger: logger)
+                .migrate()
             #expect(plan.applied == ["0008_hourly_rows_without_asset_foreign_key.sql"])
             #expect(try await connection.query(foreignKeys).scalar(Int64.self) == 0)
             try await expectTwoAssetsKept(commentOn: "liquidations.token_interval", on: connection)
@@ -357,6 +358,48 @@ struct MigrationTests {
                 """
             ).scalar(String.self)
             #expect(left == "eth 48 / eth 96")
+        }
+    }
+
+    /// From a loaded version-8 database: the data and the views' rows are kept, nothing is open,
+    /// and an hour entered as open is not final (nor its day) until it is closed.
+    @Test func version9KeepsTheDataAndOpenHoursAreNotFinal() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        let finalHours: PostgresQuery = """
+            SELECT (SELECT count(*) FILTER (WHERE is_final) FROM liquidations.hourly) || ' / '
+                || (SELECT count(*) FILTER (WHERE is_final) FROM liquidations.daily) || ' / '
+                || (SELECT count(*) FILTER (WHERE is_final) FROM liquidations.hourly_by_exchange) || ' / '
+                || (SELECT count(*) FILTER (WHERE is_final) FROM liquidations.daily_by_exchange)
+            """
+        try await database.withConnection { connection async throws in
+            try await loadTwoAssets(at: 8, migrations: migrations, on: connection)
+            let before = try await connection.query(finalHours).scalar(String.self)
+            #expect(before == "48 / 2 / 96 / 4", "the first day of each asset is final (lookback 24 h)")
+
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 9 }, logger: logger)
+                .migrate()
+            #expect(plan.applied == ["0009_emptied_hours_stay_open.sql"])
+            #expect(try await connection.query(finalHours).scalar(String.self) == before)
+            try await expectTwoAssetsKept(commentOn: "liquidations.token_interval", on: connection)
+            let comment = try await connection.query("SELECT obj_description('liquidations.emptied_hour'::regclass, 'pg_class')")
+                .scalar(String?.self)
+            #expect(comment?.contains("confirms") == true)
+            let open = try await connection.query("SELECT sum(open_hours) FROM liquidations.sync_status").scalar(Int64.self)
+            #expect(open == 0)
+
+            try await connection.query(
+                "INSERT INTO liquidations.emptied_hour VALUES ('btc', '2025-03-01 05:00+00', now())")
+            #expect(try await connection.query(finalHours).scalar(String.self) == "47 / 1 / 94 / 2")
+            let status = try await connection.query(
+                "SELECT string_agg(asset || ' ' || open_hours, ', ' ORDER BY asset) FROM liquidations.sync_status"
+            ).scalar(String.self)
+            #expect(status == "btc 1, eth 0")
+        }
+        // Purging the asset takes its open hours with it.
+        try await database.withConnection { connection async throws in
+            _ = try await AssetStore(connection: connection).remove(try AssetCode(validating: "btc"), purge: true)
+            #expect(try await connection.query("SELECT count(*) FROM liquidations.emptied_hour").scalar(Int64.self) == 0)
         }
     }
 }

@@ -37,7 +37,7 @@ struct IngestLogicTests {
             (StoreError.assetNotTracked(btc), .usage),
             // The pass's lock session ended: the next pass takes the asset up again.
             (StoreError.lockLost(btc), .temporary),
-            (StoreError.vanishingHours(asset: btc, window: window, count: 30, first: window.start, last: window.start, limit: 24), .badData),
+            (StoreError.vanishingHours(asset: btc, window: window, count: 30, stored: 30, first: window.start, last: window.start, allowed: 17), .badData),
             (KaikoError.retriesExhausted(asset: btc, window: window, attempts: 8, lastFailure: "x"), .temporary),
             (KaikoError.unauthorized(host: "h", message: nil), .access),
             (KaikoError.unknownAsset(btc, message: nil), .badData),

@@ -13,8 +13,11 @@ public struct BackfillRunner: Sendable {
     public let logger: Logger
     public let progress: BackfillProgress
     public let maxChunkHours: Int
-    /// Stored hours with liquidations one chunk may empty (see `ChunkGuards`).
+    /// Stored hours with liquidations one chunk may empty, and which share of them (see `ChunkGuards`).
     public let maxVanishingHours: Int
+    public let maxVanishingShare: Double
+    /// When each chunk's read starts (the command's clock).
+    public let now: @Sendable () -> Date
     /// Chunks fetched while an earlier one is being written (see `SyncSettings.prefetchChunks`),
     /// shared by the assets this runner loads at once.
     public let prefetchChunks: Int
@@ -23,8 +26,11 @@ public struct BackfillRunner: Sendable {
     public init(
         source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), logger: Logger, progress: BackfillProgress,
         maxChunkHours: Int = 1000, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours,
-        prefetchChunks: Int = SyncSettings.defaultPrefetchChunks
+        maxVanishingShare: Double = ChunkGuards.defaultMaxVanishingShare,
+        prefetchChunks: Int = SyncSettings.defaultPrefetchChunks, now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.maxVanishingShare = maxVanishingShare
+        self.now = now
         self.prefetchChunks = prefetchChunks
         self.prefetchBudget = PrefetchBudget(chunks: prefetchChunks)
         self.source = source
@@ -84,26 +90,26 @@ public struct BackfillRunner: Sendable {
             throw BackfillError.pastSettledHours(asset: asset, to: to, settledEnd: settledEnd)
         }
         let tracked = try await AssetStore(connection: connection).asset(asset)
-        let unfinished = try await BackfillJobs.existing(asset: asset, start: from, end: to, on: connection)
-        let finished = restart || unfinished != nil
-            ? nil : try await BackfillJobs.finished(asset: asset, start: from, end: to, on: connection)
-        // A watermark set by a service with a shorter settle delay may be a little ahead.
-        let end = to ?? min(unfinished?.range.end ?? finished?.range.end ?? tracked?.watermark ?? settledEnd, settledEnd)
+        let jobs = tracked == nil ? [] : try await BackfillJobs.all(asset: asset, on: connection)
+        // Without --to: the watermark (the last settled hour for an asset not tracked yet), or
+        // where an interrupted run of the same command was headed. A watermark set by a service
+        // with a shorter settle delay may be a little ahead.
+        let end = to ?? min(
+            max(tracked?.watermark ?? settledEnd, BackfillJobs.interruptedEnd(from: from, jobs: jobs) ?? from), settledEnd)
         guard from < end else {
             throw BackfillError.emptyRange(asset: asset, from: from, to: end)
         }
         let range = HourWindow(start: from, end: end)
-        if finished != nil {
+        // A job is identified by its whole range: what earlier backfills committed from `from` on
+        // is not loaded again, and the rest of this range is.
+        let resumeFrom = restart ? from : BackfillJobs.resumePoint(of: range, after: jobs)
+        if resumeFrom >= end {
             var plan = Plan(
                 asset: asset, range: range, resumeFrom: end, chunks: [], tracksNewAsset: false, settledEnd: settledEnd)
             plan.alreadyLoaded = true
             return plan
         }
-        var resumeFrom = from
-        if !restart, let unfinished, unfinished.range == range {
-            resumeFrom = unfinished.doneUntil
-        }
-        let remaining = HourWindow(start: min(resumeFrom, end), end: end)
+        let remaining = HourWindow(start: resumeFrom, end: end)
         return Plan(
             asset: asset, range: range, resumeFrom: resumeFrom, chunks: remaining.chunks(ofAtMost: maxChunkHours),
             tracksNewAsset: tracked == nil, settledEnd: settledEnd)
@@ -120,6 +126,7 @@ public struct BackfillRunner: Sendable {
             outcome.alreadyLoaded = true
             return outcome
         }
+        try await AssetLocks.prepareLockSession(connection)
         if try await !AssetLocks.tryLock(plan.asset, on: connection) {
             logger.notice("waiting: another liqsync (the service?) is writing this asset")
             progress.note(plan.asset, "waiting for another liqsync")
@@ -131,8 +138,9 @@ public struct BackfillRunner: Sendable {
             await AssetLocks.unlock(plan.asset, on: connection)
             return outcome
         } catch let failure as AssetFailure {
-            await AssetLocks.unlock(plan.asset, on: connection)
+            // Recorded before the lock is released, so it cannot overwrite a later run's success.
             await failure.record(asset: plan.asset, kind: .backfill, on: connection, logger: logger)
+            await AssetLocks.unlock(plan.asset, on: connection)
             throw failure.underlying
         } catch {
             await AssetLocks.unlock(plan.asset, on: connection)
@@ -144,7 +152,8 @@ public struct BackfillRunner: Sendable {
                            started: ContinuousClock.Instant) async throws -> Outcome
     {
         let (job, createdAsset) = try await BackfillJobs.startOrResume(
-            asset: plan.asset, range: plan.range, restart: restart, tracking: plan.tracksNewAsset, on: connection)
+            asset: plan.asset, range: plan.range, resumeFrom: plan.resumeFrom, restart: restart, tracking: plan.tracksNewAsset,
+            on: connection)
         progress.begin(plan.asset, totalHours: plan.range.hourCount, alreadyDone: plan.range.start.distance(to: job.doneUntil))
         var outcome = Outcome(asset: plan.asset)
         // The next chunks are fetched while one is written; they are committed in order, so the
@@ -159,7 +168,7 @@ public struct BackfillRunner: Sendable {
                 stop = CancellationError()
                 return false
             }
-            let startedAt = Date()
+            let startedAt = now()
             do {
                 let fetched = try fetch.get()
                 let result = try await writeChunk(fetched, window: window, of: plan, job: job, startedAt: startedAt, on: connection)
@@ -204,7 +213,8 @@ public struct BackfillRunner: Sendable {
         let chunk = ChunkWrite(
             asset: plan.asset, window: window, records: fetched.records, kind: .backfill, pages: fetched.pages,
             dataVersion: fetched.dataVersion, startedAt: startedAt,
-            guards: ChunkGuards(settledEnd: plan.settledEnd, maxVanishingHours: maxVanishingHours))
+            guards: ChunkGuards(
+                settledEnd: plan.settledEnd, maxVanishingHours: maxVanishingHours, maxVanishingShare: maxVanishingShare))
         let result = try await writer.write(chunk, on: connection) { connection in
             try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
         }

@@ -26,6 +26,7 @@ public struct PassConnections: Sendable {
 
     init(locks: PostgresConnection, pool: ConnectionPool, writers: Int, prefetchChunks: Int) async throws {
         self.locks = locks
+        try await AssetLocks.prepareLockSession(locks)
         self.lockSession = try await locks.sessionID()
         self.pool = pool
         self.writers = AsyncSemaphore(permits: writers)

@@ -17,14 +17,21 @@ struct AssetFailure: Error {
     /// the server, a dead network path): recording on it would fail too and leave `last_error`
     /// empty, so a broken one is reset first, and a failure to record on a connection that only
     /// looked healthy is retried once after a reset.
-    func record(asset: AssetCode, kind: RunKind, on connection: PostgresConnection, logger: Logger) async {
+    ///
+    /// `claimedBy` is the session holding the asset's lock for this run (nil: `connection`'s own):
+    /// `last_error` is written only while that session still holds it or nobody does, so a run
+    /// that lost the asset to another liqsync cannot overwrite that one's success.
+    func record(asset: AssetCode, kind: RunKind, claimedBy: Int32? = nil, on connection: PostgresConnection, logger: Logger) async {
         let recorder = RunRecorder()
         let message = "\(underlying)"
         for attempt in 1...2 {
             do {
                 if await !connection.isUsable { try await connection.reset() }
+                var holder = claimedBy
+                if holder == nil { holder = try await connection.sessionID() }
                 try await recorder.recordFailure(
-                    asset: asset, window: window, kind: kind, error: message, startedAt: startedAt, on: connection)
+                    asset: asset, window: window, kind: kind, error: message, startedAt: startedAt,
+                    lock: (AssetLocks.key(for: asset), holder: holder ?? 0), on: connection)
                 return
             } catch {
                 // A connection that only looked healthy: a new session, and once more.

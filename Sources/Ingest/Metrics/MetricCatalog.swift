@@ -20,6 +20,8 @@ public enum MetricCatalog {
         "liqsync_rows_written_total": "Hourly and exchange rows written, by change (inserted, updated, deleted).",
         "liqsync_chunks_committed_total": "Chunks (windows of up to 1000 hours) committed for the asset.",
         "liqsync_revisions_total": "Changes to hours already stored, logged in the revisions view.",
+        "liqsync_open_hours_total":
+            "Stored hours with liquidations a re-read emptied (opened), and open hours closed: confirmed empty a day later, or restored.",
         "liqsync_api_requests_total": "Requests to Kaiko's API, by HTTP status (network_error and timeout when none came).",
         "liqsync_api_retries_total": "Requests to Kaiko's API that were tried again.",
         "liqsync_rate_limit_waits_total": "Requests that waited for the request budget (--max-requests-per-second or a 429's pause).",

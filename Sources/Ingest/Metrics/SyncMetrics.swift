@@ -31,6 +31,13 @@ public struct SyncMetrics: Sendable {
         if result.revisions > 0 {
             Counter(label: "liqsync_revisions_total", dimensions: [("asset", asset.rawValue)]).increment(by: result.revisions)
         }
+        let openHours = [
+            ("opened", result.hoursEmptied), ("confirmed", result.openHoursConfirmed), ("restored", result.openHoursRestored),
+        ]
+        for (change, count) in openHours where count > 0 {
+            Counter(label: "liqsync_open_hours_total", dimensions: [("asset", asset.rawValue), ("change", change)])
+                .increment(by: count)
+        }
     }
 
     func recordPass(_ outcome: AssetSyncOutcome) {

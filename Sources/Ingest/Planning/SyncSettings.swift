@@ -12,8 +12,11 @@ public struct SyncSettings: Sendable, Equatable {
     public var maxChunkHours: Int
     /// Assets synced at the same time.
     public var concurrency: Int
-    /// Stored hours with liquidations one chunk may empty (see `ChunkGuards`).
+    /// Stored hours with liquidations one chunk may empty, and which share of them (see `ChunkGuards`).
     public var maxVanishingHours: Int
+    public var maxVanishingShare: Double
+    /// An open hour (a stored hour a read emptied) is confirmed by a read this long after.
+    public var emptiedHourConfirmationSeconds: Int64
     /// Chunks fetched ahead while earlier ones are being written (`forEachPrefetched`): hides the
     /// API's latency behind the database's work. Shared by the assets loaded at once
     /// (`PrefetchBudget`): at most `concurrency` + this many chunks of records are held.
@@ -23,6 +26,7 @@ public struct SyncSettings: Sendable, Equatable {
     /// Kaiko's budget: 100 requests a second at some 300 ms a request need about 30 in flight.
     public var requestsInFlight: Int
 
+    public static let defaultSettleDelaySeconds: Int64 = 600
     public static let defaultPrefetchChunks = 2
     public static let defaultRequestsInFlight = 32
     /// An asset whose pass plans more hours than this (or more than one chunk) is catching up:
@@ -31,10 +35,14 @@ public struct SyncSettings: Sendable, Equatable {
     public static let catchingUpAboveHours = 72
 
     public init(
-        lookbackHours: Int? = nil, settleDelaySeconds: Int64 = 600, maxChunkHours: Int = 1000, concurrency: Int = 4,
-        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours, prefetchChunks: Int = defaultPrefetchChunks,
-        requestsInFlight: Int = defaultRequestsInFlight
+        lookbackHours: Int? = nil, settleDelaySeconds: Int64 = defaultSettleDelaySeconds, maxChunkHours: Int = 1000, concurrency: Int = 4,
+        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours,
+        maxVanishingShare: Double = ChunkGuards.defaultMaxVanishingShare,
+        emptiedHourConfirmationSeconds: Int64 = ChunkGuards.defaultEmptiedHourConfirmationSeconds,
+        prefetchChunks: Int = defaultPrefetchChunks, requestsInFlight: Int = defaultRequestsInFlight
     ) {
+        self.maxVanishingShare = maxVanishingShare
+        self.emptiedHourConfirmationSeconds = emptiedHourConfirmationSeconds
         self.requestsInFlight = requestsInFlight
         self.prefetchChunks = prefetchChunks
         self.maxVanishingHours = maxVanishingHours
@@ -42,5 +50,12 @@ public struct SyncSettings: Sendable, Equatable {
         self.settleDelaySeconds = settleDelaySeconds
         self.maxChunkHours = maxChunkHours
         self.concurrency = concurrency
+    }
+
+    /// The writer's guards for chunks planned at `now` (seconds since the epoch).
+    public func guards(now: Int64) -> ChunkGuards {
+        ChunkGuards(
+            settledEnd: SyncPlanner.settledEnd(now: now, settings: self), maxVanishingHours: maxVanishingHours,
+            maxVanishingShare: maxVanishingShare, emptiedHourConfirmationSeconds: emptiedHourConfirmationSeconds)
     }
 }

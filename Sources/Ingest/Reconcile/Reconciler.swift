@@ -13,18 +13,21 @@ public struct Reconciler: Sendable {
     public let source: any WindowSource
     public let writer: any ChunkWriting
     public let logger: Logger
-    public let maxChunkHours: Int
-    public let maxVanishingHours: Int
+    /// The service's settings: the settle delay bounds what is compared, the guards what a
+    /// repair may write.
+    public let settings: SyncSettings
+    /// When each chunk's read starts (the command's clock).
+    public let now: @Sendable () -> Date
 
     public init(
-        source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), logger: Logger, maxChunkHours: Int = 1000,
-        maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours
+        source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), logger: Logger,
+        settings: SyncSettings = SyncSettings(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.source = source
         self.writer = writer
         self.logger = logger
-        self.maxChunkHours = maxChunkHours
-        self.maxVanishingHours = maxVanishingHours
+        self.settings = settings
+        self.now = now
     }
 
     /// What the comparison of one asset found (and, with a repair, fixed).
@@ -38,44 +41,73 @@ public struct Reconciler: Sendable {
         public var repairedHours = 0
         public var revisions = 0
         public var requests = 0
+        /// Why the asset could not be reconciled (whatever was compared before is kept above).
+        public var failure: String?
+        public var failureKind: FailureKind?
+
+        public init(asset: AssetCode) { self.asset = asset }
     }
 
-    /// Compares `[from, to)` of `asset` with the source (only the stored part of it: hours
-    /// beyond the watermark are a sync's to load); `settledEnd` bounds a repair's writes.
+    /// Reconciles each asset in turn; one asset's failure is its report's, and the others go on.
     public func reconcile(
-        _ asset: AssetCode, from: UTCHour, to: UTCHour, repair: Bool, settledEnd: UTCHour, on connection: PostgresConnection
+        _ assets: [AssetCode], from: UTCHour, to: UTCHour, repair: Bool, pool: ConnectionPool
+    ) async -> [Report] {
+        var reports: [Report] = []
+        for asset in assets {
+            do {
+                reports.append(try await pool.withConnection { connection in
+                    try await reconcile(asset, from: from, to: to, repair: repair, on: connection)
+                })
+            } catch {
+                logger.error("cannot reconcile the asset", metadata: ["asset": "\(asset)", "error": "\(error)"])
+                var report = Report(asset: asset)
+                report.failure = "\(error)"
+                report.failureKind = FailureKind(classifying: error)
+                reports.append(report)
+            }
+        }
+        return reports
+    }
+
+    /// Compares `[from, to)` of `asset` with the source: only the stored part of it (hours
+    /// beyond the watermark are a sync's to load), and only settled hours.
+    public func reconcile(
+        _ asset: AssetCode, from: UTCHour, to: UTCHour, repair: Bool, on connection: PostgresConnection
     ) async throws -> Report {
         guard let tracked = try await AssetStore(connection: connection).asset(asset) else {
             throw StoreError.assetNotTracked(asset)
         }
         var report = Report(asset: asset)
+        let settledEnd = SyncPlanner.settledEnd(now: Int64(now().timeIntervalSince1970), settings: settings)
         let start = max(from, tracked.syncFrom)
-        let end = min(to, tracked.watermark)
+        let end = min(to, tracked.watermark, settledEnd)
         guard start < end else { return report }
         let window = HourWindow(start: start, end: end)
         report.window = window
         if repair {
             // A repair writes: it waits for a service busy with the asset, like a backfill.
+            try await AssetLocks.prepareLockSession(connection)
             try await AssetLocks.lock(asset, on: connection)
             do {
-                try await compare(window, into: &report, repair: true, settledEnd: settledEnd, on: connection)
+                try await compare(window, into: &report, repair: true, on: connection)
                 await AssetLocks.unlock(asset, on: connection)
             } catch {
                 await AssetLocks.unlock(asset, on: connection)
                 throw error
             }
         } else {
-            try await compare(window, into: &report, repair: false, settledEnd: settledEnd, on: connection)
+            try await compare(window, into: &report, repair: false, on: connection)
         }
         return report
     }
 
     private func compare(
-        _ window: HourWindow, into report: inout Report, repair: Bool, settledEnd: UTCHour, on connection: PostgresConnection
+        _ window: HourWindow, into report: inout Report, repair: Bool, on connection: PostgresConnection
     ) async throws {
         let asset = report.asset
-        for chunkWindow in window.chunks(ofAtMost: maxChunkHours) {
+        for chunkWindow in window.chunks(ofAtMost: settings.maxChunkHours) {
             try Task.checkCancellation()
+            let startedAt = now()
             let fetched = try await source.fetchWindow(asset: asset, window: chunkWindow)
             report.requests += fetched.requests
             report.hoursCompared += chunkWindow.hourCount
@@ -85,8 +117,8 @@ public struct Reconciler: Sendable {
             guard repair, !differences.isEmpty else { continue }
             var chunk = ChunkWrite(
                 asset: asset, window: chunkWindow, records: fetched.records, kind: .repair, pages: fetched.pages,
-                dataVersion: fetched.dataVersion, startedAt: Date(),
-                guards: ChunkGuards(settledEnd: settledEnd, maxVanishingHours: maxVanishingHours))
+                dataVersion: fetched.dataVersion, startedAt: startedAt,
+                guards: settings.guards(now: Int64(startedAt.timeIntervalSince1970)))
             chunk.forcedHours = Set(differences.map(\.hour))
             let result = try await writer.write(chunk, on: connection, alsoInTransaction: nil)
             report.repairedHours += chunk.forcedHours.count

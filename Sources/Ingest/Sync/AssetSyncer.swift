@@ -58,17 +58,20 @@ public struct AssetSyncer: Sendable {
         }
         var outcome = AssetSyncOutcome(asset: asset, status: .synced)
         let failure = await syncHoldingLock(into: &outcome, using: connections, logger: logger)
-        await AssetLocks.unlock(asset, on: connections.locks)
+        // Recorded before the lock is released: another liqsync taking the asset meanwhile could
+        // otherwise have its success overwritten by this stale error.
         if let failure { await record(failure, of: asset, using: connections, logger: logger) }
+        await AssetLocks.unlock(asset, on: connections.locks)
         return outcome
     }
 
     /// Records a failure on a writer connection: the lock session is shared by the whole pass,
-    /// and recording may reset the connection it uses.
+    /// and recording may reset the connection it uses. The asset's `last_error` is written only
+    /// while the pass still holds its lock, or nobody does (see `AssetFailure.record`).
     private func record(_ failure: AssetFailure, of asset: AssetCode, using connections: PassConnections, logger: Logger) async {
         do {
-            try await connections.withWriter { connection in
-                await failure.record(asset: asset, kind: .sync, on: connection, logger: logger)
+            try await connections.withWriter { [lockSession = connections.lockSession] connection in
+                await failure.record(asset: asset, kind: .sync, claimedBy: lockSession, on: connection, logger: logger)
             }
         } catch {
             logger.error("cannot record the failure: no database connection", metadata: ["error": "\(error)"])
@@ -96,10 +99,16 @@ public struct AssetSyncer: Sendable {
         outcome.watermark = tracked.watermark
         let nowSeconds = Int64(now().timeIntervalSince1970)
         metrics.recordLag(asset: asset, watermark: tracked.watermark, now: nowSeconds)
-        let guards = ChunkGuards(
-            settledEnd: SyncPlanner.settledEnd(now: nowSeconds, settings: settings), maxVanishingHours: settings.maxVanishingHours)
-
-        let plan = SyncPlanner.plan(tracked, now: nowSeconds, settings: settings)
+        let guards = settings.guards(now: nowSeconds)
+        let openHours: [OpenHour]
+        do {
+            openHours = tracked.openHours > 0 ? try await AssetStore(connection: connections.locks).openHours(of: asset) : []
+        } catch {
+            logger.error("cannot read the asset's open hours", metadata: ["error": "\(error)"])
+            outcome.status = .failed("\(error)", FailureKind(classifying: error))
+            return AssetFailure(window: nil, startedAt: now(), underlying: error)
+        }
+        let plan = SyncPlanner.plan(tracked, openHours: openHours, now: nowSeconds, settings: settings)
         // An asset catching up holds a long chunk, and those fetched ahead on the pass's shared
         // budget: as many such assets at once as there are writers, as when each held a
         // connection. One new hour or a few (the steady state) is small, and as many assets as
@@ -170,6 +179,8 @@ public struct AssetSyncer: Sendable {
                 "requests": "\(fetched.requests)", "inserted": "\(result.rows.inserted)",
                 "updated": "\(result.rows.updated)", "deleted": "\(result.rows.deleted)",
                 "unchanged": "\(result.rows.unchanged)", "revisions": "\(result.revisions)", "watermark": "\(result.watermark)",
+                "hours_emptied": "\(result.hoursEmptied)", "open_hours_confirmed": "\(result.openHoursConfirmed)",
+                "open_hours_restored": "\(result.openHoursRestored)",
                 "write_ms": "\(chunkStarted.duration(to: .now).wholeMilliseconds)",
             ])
         return result

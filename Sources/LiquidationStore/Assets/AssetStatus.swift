@@ -26,7 +26,8 @@ extension AssetStore {
                        r.status, r.finished_at, r.rows_inserted + r.rows_updated + r.rows_deleted,
                        a.lookback_hours,
                        (SELECT count(*) FROM liquidations.revision AS v
-                        WHERE v.asset = a.asset AND v.detected_at > now() - interval '24 hours')
+                        WHERE v.asset = a.asset AND v.detected_at > now() - interval '24 hours'),
+                       (SELECT count(*) FROM liquidations.emptied_hour AS o WHERE o.asset = a.asset)
                 FROM liquidations.asset AS a
                 LEFT JOIN LATERAL (
                     SELECT status, finished_at, rows_inserted, rows_updated, rows_deleted
@@ -36,14 +37,14 @@ extension AssetStore {
                 """, name: "status"
             ).rows.map { row in
                 let (asset, enabled, syncFrom, watermark, lastSyncedAt, lastError, lastErrorAt, hours, lag, runStatus, finished,
-                     rows, lookback, revisions) = try row.decode(
+                     rows, lookback, revisions, open) = try row.decode(
                     AssetCode.self, Bool.self, UTCHour.self, UTCHour.self, Date?.self, String?.self, Date?.self, Int64.self,
-                    Int64.self, String?.self, Date?.self, Int?.self, Int.self, Int64.self)
+                    Int64.self, String?.self, Date?.self, Int?.self, Int.self, Int64.self, Int.self)
                 return AssetStatus(
                     asset: TrackedAsset(
                         asset: asset, enabled: enabled, syncFrom: syncFrom, watermark: watermark,
                         lastSyncedAt: lastSyncedAt, lastError: lastError, lastErrorAt: lastErrorAt, storedHours: hours,
-                        lookbackHours: lookback),
+                        lookbackHours: lookback, openHours: open),
                     lagSeconds: lag, lastRunStatus: runStatus, lastRunFinishedAt: finished, lastRunRowsWritten: rows,
                     revisionsLastDay: revisions)
             }

@@ -58,20 +58,21 @@ public struct AssetStore: Sendable {
                        CASE WHEN \(countingStoredHours)
                             THEN (SELECT count(*) FROM liquidations.token_interval AS t WHERE t.asset = a.asset)
                             ELSE 0 END,
-                       a.lookback_hours
+                       a.lookback_hours,
+                       (SELECT count(*) FROM liquidations.emptied_hour AS o WHERE o.asset = a.asset)
                 FROM liquidations.asset AS a
                 WHERE \(filter)::text[] IS NULL OR a.asset = ANY(\(filter)::text[])
                 ORDER BY a.asset
                 """, name: "assets.list"
             ).rows.map { row in
-                let (asset, enabled, syncFrom, watermark, lastSyncedAt, lastError, lastErrorAt, storedHours, lookback) =
+                let (asset, enabled, syncFrom, watermark, lastSyncedAt, lastError, lastErrorAt, storedHours, lookback, open) =
                     try row.decode(
                         AssetCode.self, Bool.self, UTCHour.self, UTCHour.self, Date?.self, String?.self, Date?.self,
-                        Int64.self, Int.self)
+                        Int64.self, Int.self, Int.self)
                 return TrackedAsset(
                     asset: asset, enabled: enabled, syncFrom: syncFrom, watermark: watermark,
                     lastSyncedAt: lastSyncedAt, lastError: lastError, lastErrorAt: lastErrorAt,
-                    storedHours: storedHours, lookbackHours: lookback)
+                    storedHours: storedHours, lookbackHours: lookback, openHours: open)
             }
         }
     }
@@ -143,5 +144,20 @@ extension AssetStore {
     /// One tracked asset, or nil.
     public func asset(_ code: AssetCode) async throws -> TrackedAsset? {
         try await list(countingStoredHours: false, only: [code]).first
+    }
+
+    /// The asset's open hours (see `OpenHour`), oldest first.
+    public func openHours(of asset: AssetCode) async throws -> [OpenHour] {
+        try await storeOperation("reading the open hours of \(asset)") {
+            try await connection.query(
+                """
+                SELECT interval_start, emptied_at FROM liquidations.emptied_hour
+                WHERE asset = \(asset) ORDER BY interval_start
+                """, name: "assets.open-hours"
+            ).rows.map { row in
+                let (hour, emptiedAt) = try row.decode(UTCHour.self, Date.self)
+                return OpenHour(hour: hour, emptiedAt: emptiedAt)
+            }
+        }
     }
 }

@@ -15,58 +15,54 @@ public struct BackfillJob: Sendable, Equatable {
 }
 
 public enum BackfillJobs {
-    /// The unfinished job starting at `start` (and ending at `end`, when given), if any: the
-    /// same command run again finds the job it left, even though the asset's watermark, the
-    /// default end of a new range, has moved since. Read-only, for plans and dry runs.
-    public static func existing(asset: AssetCode, start: UTCHour, end: UTCHour?, on connection: PostgresConnection)
-        async throws -> BackfillJob?
-    {
+    /// Every backfill job of the asset, finished or not (a handful: one per command that was run).
+    public static func all(asset: AssetCode, on connection: PostgresConnection) async throws -> [BackfillJob] {
         try await storeOperation("reading backfill progress of \(asset)") {
             try await connection.query(
                 """
-                SELECT job_id, range_end, done_until FROM liquidations.backfill_job
-                WHERE asset = \(asset) AND range_start = \(start) AND (\(end)::timestamptz IS NULL OR range_end = \(end))
-                  AND status = 'running'
-                ORDER BY updated_at DESC
-                LIMIT 1
-                """, name: "backfill.find"
-            ).rows.first.map { row in
-                let (id, rangeEnd, doneUntil) = try row.decode(Int64.self, UTCHour.self, UTCHour.self)
-                return BackfillJob(id: id, asset: asset, range: HourWindow(start: start, end: rangeEnd), doneUntil: doneUntil)
+                SELECT job_id, range_start, range_end, done_until FROM liquidations.backfill_job
+                WHERE asset = \(asset) ORDER BY range_start, job_id
+                """, name: "backfill.jobs"
+            ).rows.map { row in
+                let (id, start, end, doneUntil) = try row.decode(Int64.self, UTCHour.self, UTCHour.self, UTCHour.self)
+                return BackfillJob(id: id, asset: asset, range: HourWindow(start: start, end: end), doneUntil: doneUntil)
             }
         }
     }
 
-    /// The finished job starting at `start` that reaches furthest (at least to `end`, when
-    /// given): the same command run again after it completed has nothing left to do.
-    public static func finished(asset: AssetCode, start: UTCHour, end: UTCHour?, on connection: PostgresConnection)
-        async throws -> BackfillJob?
-    {
-        try await storeOperation("reading backfill progress of \(asset)") {
-            try await connection.query(
-                """
-                SELECT job_id, range_end FROM liquidations.backfill_job
-                WHERE asset = \(asset) AND range_start = \(start) AND (\(end)::timestamptz IS NULL OR range_end >= \(end))
-                  AND status = 'done'
-                ORDER BY range_end DESC
-                LIMIT 1
-                """, name: "backfill.find finished"
-            ).rows.first.map { row in
-                let (id, rangeEnd) = try row.decode(Int64.self, UTCHour.self)
-                return BackfillJob(id: id, asset: asset, range: HourWindow(start: start, end: rangeEnd), doneUntil: rangeEnd)
-            }
+    /// Where a backfill of `range` starts, given the asset's `jobs`: after the hours from
+    /// `range.start` on that earlier backfills committed without a gap (a job's committed part
+    /// is `[its start, its done_until)`, whether it finished or was interrupted), at most
+    /// `range.end`. A range that extends a finished one loads the difference; one that overlaps
+    /// an interrupted one resumes what is missing and goes on to its own end. Pure.
+    public static func resumePoint(of range: HourWindow, after jobs: [BackfillJob]) -> UTCHour {
+        var cursor = range.start
+        for job in jobs.sorted(by: { $0.range.start < $1.range.start }) where job.doneUntil > job.range.start {
+            guard job.range.start <= cursor else { break }
+            cursor = max(cursor, job.doneUntil)
         }
+        return min(cursor, range.end)
     }
 
-    /// Resumes the unfinished job for this range, or starts one; `restart` starts it over.
-    /// `tracking` also starts tracking an asset not tracked yet from the range's start, in the
-    /// same transaction: killed between the two, a rerun of the same command would find the
-    /// asset tracked with nothing loaded (its watermark, the default end of a range, at the
-    /// range's start) and no job to resume. Returns whether it started tracking the asset.
+    /// The end of the latest interrupted job from `start`: the same command run again without
+    /// `--to` goes on to where it was headed, even though the watermark (the default end of a
+    /// new range) stopped where the job did.
+    public static func interruptedEnd(from start: UTCHour, jobs: [BackfillJob]) -> UTCHour? {
+        jobs.filter { $0.range.start == start && !$0.isDone }.map(\.range.end).max()
+    }
+
+    /// Resumes the unfinished job for this range, or starts one, from `resumeFrom` (what earlier
+    /// backfills committed, `resumePoint`) or further if the job itself got further; `restart`
+    /// starts it over. `tracking` also starts tracking an asset not tracked yet from the range's
+    /// start, in the same transaction: killed between the two, a rerun of the same command would
+    /// find the asset tracked with nothing loaded (its watermark, the default end of a range, at
+    /// the range's start) and no job to resume. Returns whether it started tracking the asset.
     public static func startOrResume(
-        asset: AssetCode, range: HourWindow, restart: Bool, tracking: Bool = false, on connection: PostgresConnection
+        asset: AssetCode, range: HourWindow, resumeFrom: UTCHour, restart: Bool, tracking: Bool = false,
+        on connection: PostgresConnection
     ) async throws -> (job: BackfillJob, startedTracking: Bool) {
-        try await storeOperation("starting the backfill of \(asset)") {
+        let resumeFrom = restart ? range.start : min(max(resumeFrom, range.start), range.end)
+        return try await storeOperation("starting the backfill of \(asset)") {
             try await connection.withTransaction { connection in
                 let startedTracking: Bool
                 if tracking, case .added = try AssetStore.add(asset, syncFrom: range.start, connection: connection) {
@@ -74,18 +70,20 @@ public enum BackfillJobs {
                 } else {
                     startedTracking = false
                 }
-                return (try startOrResume(asset: asset, range: range, restart: restart, connection: connection), startedTracking)
+                let job = try startOrResume(asset: asset, range: range, resumeFrom: resumeFrom, restart: restart, connection: connection)
+                return (job, startedTracking)
             }
         }
     }
 
     private static func startOrResume(
-        asset: AssetCode, range: HourWindow, restart: Bool, connection: isolated PostgresConnection
+        asset: AssetCode, range: HourWindow, resumeFrom: UTCHour, restart: Bool, connection: isolated PostgresConnection
     ) throws -> BackfillJob {
         if let row = try connection.query(
             """
             UPDATE liquidations.backfill_job
-            SET done_until = CASE WHEN \(restart) THEN range_start ELSE done_until END, updated_at = now()
+            SET done_until = CASE WHEN \(restart) THEN range_start ELSE greatest(done_until, \(resumeFrom)) END,
+                updated_at = now()
             WHERE asset = \(asset) AND range_start = \(range.start) AND range_end = \(range.end)
               AND status = 'running'
             RETURNING job_id, done_until
@@ -97,11 +95,11 @@ public enum BackfillJobs {
         let id = try connection.query(
             """
             INSERT INTO liquidations.backfill_job (asset, range_start, range_end, done_until)
-            VALUES (\(asset), \(range.start), \(range.end), \(range.start))
+            VALUES (\(asset), \(range.start), \(range.end), \(resumeFrom))
             RETURNING job_id
             """, name: "backfill.create"
         ).scalar(Int64.self)
-        return BackfillJob(id: id, asset: asset, range: range, doneUntil: range.start)
+        return BackfillJob(id: id, asset: asset, range: range, doneUntil: resumeFrom)
     }
 
     /// Inside the chunk's transaction: records progress, finishes the job at its end, and

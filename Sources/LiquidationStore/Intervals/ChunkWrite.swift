@@ -44,20 +44,36 @@ public struct ChunkWrite: Sendable {
 }
 
 /// The writer's refusals, so that no answer can destroy what is stored or claim time that has
-/// not passed. See `EmptinessGuard` for the first two.
+/// not passed, and how long an hour that turned empty stays open. See `EmptinessGuard`.
 public struct ChunkGuards: Sendable, Equatable {
     /// The end of the settled hours (exclusive): no hour at or after it is written, so the
     /// watermark never passes the last settled hour.
     public var settledEnd: UTCHour
-    /// How many stored hours with liquidations one chunk may turn into empty ones; an asset's
-    /// first load may be empty over at most this many hours of the dataset.
+    /// The most stored hours with liquidations one chunk may turn into empty ones, whatever the
+    /// share; an asset's first load may be empty over at most this many hours of the dataset.
     public var maxVanishingHours: Int
+    /// The share of a chunk's stored hours with liquidations it may turn empty, beyond
+    /// `vanishingFloor` hours (see `EmptinessGuard.allowedVanishing`).
+    public var maxVanishingShare: Double
+    /// A stored hour a read turned empty is confirmed empty by a read this long after.
+    public var emptiedHourConfirmationSeconds: Int64
 
     public static let defaultMaxVanishingHours = 24
+    public static let defaultMaxVanishingShare = 0.5
+    /// Hours a chunk may always empty, however few its stored hours with liquidations: Kaiko's
+    /// revisions drop an hour or two now and then.
+    public static let vanishingFloor = 2
+    public static let defaultEmptiedHourConfirmationSeconds: Int64 = 86_400
 
-    public init(settledEnd: UTCHour, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours) {
+    public init(
+        settledEnd: UTCHour, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours,
+        maxVanishingShare: Double = ChunkGuards.defaultMaxVanishingShare,
+        emptiedHourConfirmationSeconds: Int64 = ChunkGuards.defaultEmptiedHourConfirmationSeconds
+    ) {
         self.settledEnd = settledEnd
         self.maxVanishingHours = maxVanishingHours
+        self.maxVanishingShare = maxVanishingShare
+        self.emptiedHourConfirmationSeconds = emptiedHourConfirmationSeconds
     }
 }
 
@@ -72,6 +88,11 @@ public struct ChunkWriteResult: Sendable, Equatable {
     public var exchangeRowsUnchanged = 0
     /// Changes to hours already stored, written to the revision log.
     public var revisions = 0
+    /// Stored hours with liquidations this chunk turned empty: open until confirmed.
+    public var hoursEmptied = 0
+    /// Open hours this chunk closed: read empty again a day later, or with liquidations again.
+    public var openHoursConfirmed = 0
+    public var openHoursRestored = 0
     /// The asset's watermark after the commit.
     public var watermark: UTCHour
 

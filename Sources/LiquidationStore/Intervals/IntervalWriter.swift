@@ -73,20 +73,23 @@ public struct IntervalWriter: Sendable {
         var stored: [UTCHour: Int64] = [:]
         var storedHours: Set<UTCHour> = []
         var storedWithLiquidations: [UTCHour] = []
+        var openSince: [UTCHour: Date] = [:]
         for row in try connection.query(
             """
-            SELECT interval_start, content_hash, (total_trades <> 0 OR total_amount <> 0)
-            FROM liquidations.token_interval
-            WHERE asset = \(asset) AND interval_start >= \(start) AND interval_start < \(end)
+            SELECT t.interval_start, t.content_hash, \(sql: EmptinessGuard.hasLiquidationsSQL), o.emptied_at
+            FROM liquidations.token_interval AS t
+            LEFT JOIN liquidations.emptied_hour AS o ON o.asset = t.asset AND o.interval_start = t.interval_start
+            WHERE t.asset = \(asset) AND t.interval_start >= \(start) AND t.interval_start < \(end)
             """, name: "read fingerprints"
         ).rows {
-            let (hour, fingerprint, hasLiquidations) = try row.decode(UTCHour.self, Int64?.self, Bool.self)
+            let (hour, fingerprint, hasLiquidations, emptiedAt) = try row.decode(UTCHour.self, Int64?.self, Bool.self, Date?.self)
             stored[hour] = fingerprint
             storedHours.insert(hour)
             if hasLiquidations { storedWithLiquidations.append(hour) }
+            if let emptiedAt { openSince[hour] = emptiedAt }
         }
-        try EmptinessGuard.checkVanishing(
-            chunk, vanishing: EmptinessGuard.vanishingHours(storedWithLiquidations: storedWithLiquidations, records: byHour))
+        let vanishing = EmptinessGuard.vanishingHours(storedWithLiquidations: storedWithLiquidations, records: byHour)
+        try EmptinessGuard.checkVanishing(chunk, vanishing: vanishing, storedWithLiquidations: storedWithLiquidations.count)
         var changed: [(hour: UTCHour, fingerprint: Int64)] = []
         var result = ChunkWriteResult(watermark: start)
         for hour in chunk.window.hours {
@@ -107,6 +110,13 @@ public struct IntervalWriter: Sendable {
                 changed, byHour: byHour, chunk: chunk, recordingRevisions: revisesStoredHours, into: &result,
                 connection: connection)
         }
+        let openHours = OpenHourChanges(
+            window: chunk.window, vanishing: vanishing, storedHours: storedHours, openSince: openSince, records: byHour,
+            readAt: chunk.startedAt, confirmationSeconds: chunk.guards.emptiedHourConfirmationSeconds)
+        try openHours.apply(asset: asset, readAt: chunk.startedAt, connection: connection)
+        result.hoursEmptied = openHours.opened.count
+        result.openHoursConfirmed = openHours.confirmed.count
+        result.openHoursRestored = openHours.restored.count
         return try finish(chunk, result: result, connection: connection)
     }
 

@@ -28,6 +28,7 @@ struct BackfillCommand: AsyncParsableCommand {
     @OptionGroup var guards: GuardOptions
     @OptionGroup var clock: ClockOptions
     @OptionGroup var datasetStart: DatasetStartOption
+    @OptionGroup var settle: SettleOptions
 
     @Argument(help: ArgumentHelp("Kaiko asset codes.", valueName: "asset"), transform: AssetArgument.parse)
     var assets: [AssetCode]
@@ -55,7 +56,9 @@ struct BackfillCommand: AsyncParsableCommand {
     var prefetch = SyncSettings.defaultPrefetchChunks
 
     /// Hours are loaded once they ended the settle delay ago, as the service loads them.
-    private var settledEnd: UTCHour { SyncPlanner.settledEnd(now: clock.currentSeconds, settings: SyncSettings()) }
+    private var settledEnd: UTCHour {
+        SyncPlanner.settledEnd(now: clock.currentSeconds, settings: SyncSettings(settleDelaySeconds: settle.settleDelay))
+    }
 
     func validate() throws {
         if let to, from.hour >= to.endHour {
@@ -88,7 +91,7 @@ struct BackfillCommand: AsyncParsableCommand {
             }
             let runner = BackfillRunner(
                 source: resources.client, logger: logger, progress: progress, maxVanishingHours: guards.maxVanishingHours,
-                prefetchChunks: prefetch)
+                maxVanishingShare: guards.maxVanishingShare, prefetchChunks: prefetch, now: clock.clock())
             let pass = BackfillPass(runner: runner, pool: resources.pool, concurrency: concurrency)
             let plans = try await pass.plan(
                 AssetArgument.unique(assets), from: from, to: to?.endHour, restart: restart, settledEnd: settledEnd)

@@ -10,17 +10,20 @@ struct ReconcileCommand: AsyncParsableCommand {
         commandName: "reconcile",
         abstract: "Compare stored hours with the source; --repair rewrites those that differ.",
         discussion: """
-            Re-fetches [--from, --to) (the part of it that is stored) and compares it with the database \
-            value by value: hours whose totals differ or that are missing, exchanges that differ, are \
-            missing or are extra. This finds rows edited in the tables too, which re-reads skip. Exit 0 \
-            when everything is equal, 1 when something differs. With --repair, the hours that differ are \
-            rewritten through the normal write path, under the asset's lock, each change logged in the \
-            revisions view; it then exits 0.
+            Re-fetches [--from, --to) (the part of it that is stored, up to the last settled hour by \
+            --settle-delay, as the service) and compares it with the database value by value: hours whose \
+            totals differ or that are missing, exchanges that differ, are missing or are extra. This finds \
+            rows edited in the tables too, which re-reads skip. Exit 0 when everything is equal, 1 when \
+            something differs. With --repair, the hours that differ are rewritten through the normal write \
+            path and its guards, under the asset's lock, each change logged in the revisions view; it then \
+            exits 0. An asset that cannot be reconciled is reported and the others go on; the exit status \
+            is then its failure's (75 temporary, 65 bad data from the API, ...), 1 when they differ.
             """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var kaiko: KaikoOptions
     @OptionGroup var guards: GuardOptions
+    @OptionGroup var settle: SettleOptions
     @OptionGroup var clock: ClockOptions
 
     @Option(
@@ -46,7 +49,9 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
-        let settledEnd = SyncPlanner.settledEnd(now: clock.currentSeconds, settings: SyncSettings())
+        let settings = SyncSettings(
+            settleDelaySeconds: settle.settleDelay, maxVanishingHours: guards.maxVanishingHours,
+            maxVanishingShare: guards.maxVanishingShare)
         let reports = try await IngestResources.with(
             postgres: global.postgresConfiguration(), kaiko: try kaiko.configuration(), logger: logger
         ) { resources in
@@ -58,27 +63,32 @@ struct ReconcileCommand: AsyncParsableCommand {
                 }
                 return assets.isEmpty ? tracked : AssetArgument.unique(assets)
             }
-            let reconciler = Reconciler(source: resources.client, logger: logger, maxVanishingHours: guards.maxVanishingHours)
-            var reports: [Reconciler.Report] = []
-            for asset in codes {
-                reports.append(try await resources.pool.withConnection { connection in
-                    try await reconciler.reconcile(
-                        asset, from: from.hour, to: to.endHour, repair: repair, settledEnd: settledEnd, on: connection)
-                })
-            }
-            return reports
+            let reconciler = Reconciler(source: resources.client, logger: logger, settings: settings, now: clock.clock())
+            return await reconciler.reconcile(codes, from: from.hour, to: to.endHour, repair: repair, pool: resources.pool)
         }
         Console.print(json ? try ReconcileReport.json(reports, repaired: repair) : ReconcileReport.text(reports, repaired: repair))
-        let differing = reports.contains { !$0.differences.isEmpty }
-        if differing && !repair { throw ExitCode(ExitStatus.failure.rawValue) }
+        if let status = ReconcileReport.exitStatus(reports, repaired: repair) { throw ExitCode(status.rawValue) }
     }
 }
 
 /// The reconcile report, as text and as JSON.
 enum ReconcileReport {
+    /// As `sync` decides it: each failed asset's status, `failure` (1) for differences left in
+    /// place; one status when they agree, 1 when they do not; nil when all is well.
+    static func exitStatus(_ reports: [Reconciler.Report], repaired: Bool) -> ExitStatus? {
+        var statuses = Set(reports.compactMap { $0.failureKind?.exitStatus })
+        if !repaired && reports.contains(where: { !$0.differences.isEmpty }) { statuses.insert(.failure) }
+        guard let only = statuses.first else { return nil }
+        return statuses.count == 1 ? only : .failure
+    }
+
     static func text(_ reports: [Reconciler.Report], repaired: Bool) -> String {
         var lines: [String] = []
         for report in reports {
+            if let failure = report.failure {
+                lines.append("\(report.asset): FAILED: \(failure)")
+                continue
+            }
             guard let window = report.window else {
                 lines.append("\(report.asset): nothing stored in the range")
                 continue
@@ -98,7 +108,13 @@ enum ReconcileReport {
             if found > 50 { lines.append("  … and \(found - 50) more") }
         }
         let total = reports.reduce(0) { $0 + $1.differences.count }
-        if total == 0 {
+        let failed = reports.filter { $0.failure != nil }.count
+        if failed > 0 {
+            lines.append("FAILED: \(failed) asset\(failed == 1 ? "" : "s") could not be reconciled (see above); the others were.")
+        }
+        if total == 0 && failed > 0 {
+            lines.append("No difference in the assets that were reconciled.")
+        } else if total == 0 {
             lines.append("OK: the stored hours equal the source.")
         } else if repaired {
             lines.append("REPAIRED: \(total) differences; the hours that differed were rewritten from the source.")
@@ -124,7 +140,7 @@ enum ReconcileReport {
             ])
         }
         return try JSONValue.object([
-            "ok": .bool(reports.allSatisfy { $0.differences.isEmpty }),
+            "ok": .bool(reports.allSatisfy { $0.differences.isEmpty && $0.failure == nil }),
             "repaired": .bool(repaired),
             "assets": .array(reports.map { report in
                 .object([
@@ -134,6 +150,7 @@ enum ReconcileReport {
                     "hours_compared": .number(report.hoursCompared),
                     "differences": .number(report.differences.count),
                     "repaired_hours": .number(report.repairedHours),
+                    "error": .text(report.failure),
                 ])
             }),
             "differences": .array(reports.flatMap(\.differences).map { difference in

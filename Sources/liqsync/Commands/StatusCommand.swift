@@ -45,6 +45,7 @@ enum StatusJSON {
                 "lookback_hours": .number(asset.lookbackHours),
                 "final_before": .string(asset.finalBefore.description),
                 "revisions_24h": .number(status.revisionsLastDay),
+                "open_hours": .number(asset.openHours),
                 "last_synced_at": .text(asset.lastSyncedAt.map { UTCTimestamp.format($0) }),
                 "last_run_status": .text(status.lastRunStatus),
                 "last_run_finished_at": .text(status.lastRunFinishedAt.map { UTCTimestamp.format($0) }),

@@ -144,8 +144,7 @@ struct SyncOptions: ParsableArguments {
         valueName: "hours"))
     var lookbackHours: Int?
 
-    @Option(help: "Seconds after an hour ends before it is asked for.")
-    var settleDelay: Int64 = SyncSettings().settleDelaySeconds
+    @OptionGroup var settle: SettleOptions
 
     @Option(help: "Assets written at the same time (each on a database connection of its own).")
     var concurrency = SyncSettings().concurrency
@@ -163,7 +162,6 @@ struct SyncOptions: ParsableArguments {
         if let lookbackHours, !(0...100_000).contains(lookbackHours) {
             throw ValidationError("--lookback-hours must be between 0 and 100000")
         }
-        guard settleDelay >= 0 else { throw ValidationError("--settle-delay cannot be negative") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
         guard (1...256).contains(requestsInFlight) else {
             throw ValidationError("--requests-in-flight must be between 1 and 256")
@@ -173,8 +171,9 @@ struct SyncOptions: ParsableArguments {
 
     func settings(guards: GuardOptions) -> SyncSettings {
         SyncSettings(
-            lookbackHours: lookbackHours, settleDelaySeconds: settleDelay, concurrency: concurrency,
-            maxVanishingHours: guards.maxVanishingHours, prefetchChunks: prefetch, requestsInFlight: requestsInFlight)
+            lookbackHours: lookbackHours, settleDelaySeconds: settle.settleDelay, concurrency: concurrency,
+            maxVanishingHours: guards.maxVanishingHours, maxVanishingShare: guards.maxVanishingShare, prefetchChunks: prefetch,
+            requestsInFlight: requestsInFlight)
     }
 }
 
