@@ -126,7 +126,6 @@ public struct BackfillRunner: Sendable {
             outcome.alreadyLoaded = true
             return outcome
         }
-        try await AssetLocks.prepareLockSession(connection)
         if try await !AssetLocks.tryLock(plan.asset, on: connection) {
             logger.notice("waiting: another liqsync (the service?) is writing this asset")
             progress.note(plan.asset, "waiting for another liqsync")

@@ -26,7 +26,6 @@ public struct PassConnections: Sendable {
 
     init(locks: PostgresConnection, pool: ConnectionPool, writers: Int, prefetchChunks: Int) async throws {
         self.locks = locks
-        try await AssetLocks.prepareLockSession(locks)
         self.lockSession = try await locks.sessionID()
         self.pool = pool
         self.writers = AsyncSemaphore(permits: writers)

@@ -86,7 +86,6 @@ public struct Reconciler: Sendable {
         report.window = window
         if repair {
             // A repair writes: it waits for a service busy with the asset, like a backfill.
-            try await AssetLocks.prepareLockSession(connection)
             try await AssetLocks.lock(asset, on: connection)
             do {
                 try await compare(window, into: &report, repair: true, on: connection)

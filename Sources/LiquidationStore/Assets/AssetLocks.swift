@@ -36,12 +36,6 @@ public enum AssetLocks {
         guard held else { throw .lockLost(asset) }
     }
 
-    /// Before a session takes asset locks it holds while liqsync waits for the API: a server's
-    /// idle-session timeout must not end it (and release them) meanwhile.
-    public static func prepareLockSession(_ connection: PostgresConnection) async throws {
-        try await storeOperation("preparing the lock session") { try await connection.keepOpenWhileIdle() }
-    }
-
     public static func unlock(_ asset: AssetCode, on connection: PostgresConnection) async {
         _ = try? await connection.advisoryUnlock(key(for: asset))
     }

@@ -38,17 +38,6 @@ extension PostgresConnection {
         try query("SELECT pg_try_advisory_xact_lock(\(key))", name: "advisory lock (transaction)").scalar(Bool.self)
     }
 
-    /// Keeps this session open however long it idles between statements: a session holding
-    /// session-level locks while liqsync waits for the API would otherwise be ended by a
-    /// server's `idle_session_timeout` (PostgreSQL 14 and later), and its locks with it.
-    public func keepOpenWhileIdle() throws(PostgresError) {
-        try query(
-            """
-            SELECT set_config('idle_session_timeout', '0', false)
-            WHERE current_setting('server_version_num')::integer >= 140000
-            """, name: "no idle session timeout")
-    }
-
     /// This session's server process id, as `pg_locks` names it.
     public func sessionID() throws(PostgresError) -> Int32 {
         try query("SELECT pg_backend_pid()", name: "session id").scalar(Int32.self)

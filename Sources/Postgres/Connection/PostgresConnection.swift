@@ -91,6 +91,10 @@ public actor PostgresConnection {
         if !deadlines.isEmpty { settings += "; " + deadlines }
         // tcp_user_timeout is a server setting since PostgreSQL 12.
         if PQserverVersion(connection) >= 120_000 { settings += "; " + configuration.serverKeepalives }
+        // A session waits between statements while liqsync waits for the API (a sync pass's lock
+        // session holds its assets' locks meanwhile): a server's idle_session_timeout (PostgreSQL
+        // 14 and later) must not end it. The pool pings and replaces its own idle connections.
+        if PQserverVersion(connection) >= 140_000 { settings += "; SET idle_session_timeout = 0" }
         let result = PQexec(connection, settings)
         _ = try consume(result, on: connection, label: "session settings")
         while let extra = PQgetResult(connection) { PQclear(extra) }
