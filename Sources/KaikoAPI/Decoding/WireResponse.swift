@@ -109,15 +109,26 @@ struct WireError {
     }
 }
 
-/// The members a record or an exchange may have, found in one pass over the object.
+/// The members a record or an exchange may have, found in one pass over the object: the
+/// measures' fields (`Measure.name`, in their order) and the record's own members.
 struct WireFields {
-    static let names: InlineArray<10, StaticString> = [
-        "total_trades", "total_amount", "long_trades", "long_amount", "short_trades", "short_amount",
-        "exchange", "exchanges", "interval_time", "interval_timestamp",
-    ]
-    enum Name: Int {
-        case totalTrades, totalAmount, longTrades, longAmount, shortTrades, shortAmount
+    /// A record's members besides its figures.
+    enum Member: Int, CaseIterable {
         case exchange, exchanges, intervalTime, intervalTimestamp
+
+        var name: StaticString {
+            switch self {
+            case .exchange: "exchange"
+            case .exchanges: "exchanges"
+            case .intervalTime: "interval_time"
+            case .intervalTimestamp: "interval_timestamp"
+            }
+        }
+    }
+
+    /// Every name looked for: the measures', then the members'.
+    static let names: InlineArray<10, StaticString> = InlineArray { index in
+        index < Measure.allCases.count ? Measure.allCases[index].name : Member.allCases[index - Measure.allCases.count].name
     }
 
     let object: JSONNode
@@ -128,8 +139,16 @@ struct WireFields {
         positions = object.memberPositions(named: Self.names)
     }
 
-    subscript(name: Name) -> WireMember {
-        WireMember(key: Self.names[name.rawValue], value: object.node(at: positions[name.rawValue]))
+    subscript(measure: Measure) -> WireMember {
+        member(at: measure.rawValue)
+    }
+
+    subscript(member: Member) -> WireMember {
+        self.member(at: Measure.allCases.count + member.rawValue)
+    }
+
+    private func member(at index: Int) -> WireMember {
+        WireMember(key: Self.names[index], value: object.node(at: positions[index]))
     }
 }
 

@@ -17,13 +17,8 @@ import LiquidationModel
 ///   asset code can be answered, and a dense series of zeros would look like data.
 ///
 /// Emptiness is counted the same way on both sides: an hour is empty when its six totals are
-/// zero (`IntervalRecord.isEmpty`, `hasLiquidationsSQL`).
+/// zero (`IntervalRecord.isEmpty`, `FigureColumns.hasLiquidations`).
 enum EmptinessGuard {
-    /// A stored row has liquidations: the SQL twin of `!IntervalRecord.isEmpty`.
-    static let hasLiquidationsSQL: StaticString = """
-        NOT (total_trades = 0 AND total_amount = 0 AND long_trades = 0 AND long_amount = 0
-             AND short_trades = 0 AND short_amount = 0)
-        """
 
     /// Hours that have liquidations stored and that the chunk's records leave empty, in order.
     static func vanishingHours(storedWithLiquidations: [UTCHour], records byHour: [UTCHour: IntervalRecord]) -> [UTCHour] {

@@ -92,6 +92,13 @@ public struct DataQuality: Sendable {
         "abs((\(a)) - (\(b))) > 1e-9 * greatest(abs(\(b)), 1)"
     }
 
+    /// Every hourly and exchange row with its figures, `source` naming which.
+    static let figureRows = """
+        (SELECT asset, interval_start, 'hourly' AS source, \(FigureColumns.list()) FROM liquidations.token_interval
+         UNION ALL
+         SELECT asset, interval_start, 'exchange ' || exchange, \(FigureColumns.list()) FROM liquidations.token_interval_exchange)
+        """
+
     static let checks: [(QualityProblem.Kind, String)] = [
         (.gap, """
             WITH expected AS (
@@ -127,11 +134,7 @@ public struct DataQuality: Sendable {
                    x.source || ': long ' || x.long_trades || ' + short ' || x.short_trades || ' trades vs total '
                        || x.total_trades || '; long ' || x.long_amount || ' + short ' || x.short_amount || ' USD vs total '
                        || x.total_amount
-            FROM (SELECT asset, interval_start, 'hourly' AS source, total_trades, long_trades, short_trades,
-                         total_amount, long_amount, short_amount FROM liquidations.token_interval
-                  UNION ALL
-                  SELECT asset, interval_start, 'exchange ' || exchange, total_trades, long_trades, short_trades,
-                         total_amount, long_amount, short_amount FROM liquidations.token_interval_exchange) AS x
+            FROM \(figureRows) AS x
             WHERE (x.long_trades + x.short_trades <> x.total_trades
                    OR \(amountsDiffer("x.long_amount + x.short_amount", "x.total_amount"))) AND \(scope)
             ORDER BY 1, 2
@@ -150,11 +153,7 @@ public struct DataQuality: Sendable {
             """),
         (.negativeValue, """
             SELECT x.asset, x.interval_start, NULL::timestamptz, x.source || ' has a negative count or amount'
-            FROM (SELECT asset, interval_start, 'hourly' AS source, total_trades, long_trades, short_trades,
-                         total_amount, long_amount, short_amount FROM liquidations.token_interval
-                  UNION ALL
-                  SELECT asset, interval_start, 'exchange ' || exchange, total_trades, long_trades, short_trades,
-                         total_amount, long_amount, short_amount FROM liquidations.token_interval_exchange) AS x
+            FROM \(figureRows) AS x
             WHERE (least(x.total_trades, x.long_trades, x.short_trades) < 0
                    OR least(x.total_amount, x.long_amount, x.short_amount) < 0)
               AND \(scope)

@@ -43,10 +43,7 @@ public enum SourceComparison {
     ) async throws -> [SourceDifference] {
         try await storeOperation("comparing \(asset) \(window) with the source") {
             try await connection.withTransaction { connection in
-                try connection.execute(script: IntervalWriter.stagingTables, label: "staging tables")
-                var byHour: [UTCHour: IntervalRecord] = [:]
-                for record in records { byHour[record.hour] = record }
-                _ = try IntervalWriter.stage(window.hours.map { ($0, 0) }, byHour: byHour, connection: connection)
+                _ = try StagedMerge.stage(ChangedHours(everyHourOf: window, records: records), connection: connection)
                 let hours = try hourDifferences(asset: asset, window: window, connection: connection)
                 let exchanges = try exchangeDifferences(asset: asset, window: window, connection: connection)
                 return (hours + exchanges).sorted { ($0.hour, $0.exchange ?? "") < ($1.hour, $1.exchange ?? "") }
@@ -60,20 +57,17 @@ public enum SourceComparison {
         try connection.query(
             """
             SELECT s.interval_start, t.interval_start IS NULL,
-                   \(sql: Self.storedHourFigures), \(sql: Self.stagedFigures)
+                   \(sql: FigureColumns.readable("t")), \(sql: FigureColumns.readable("s"))
             FROM liqsync_stage_interval AS s
             LEFT JOIN liquidations.token_interval AS t ON t.asset = \(asset) AND t.interval_start = s.interval_start
-            WHERE t.interval_start IS NULL
-               OR (t.total_trades, t.total_amount, t.long_trades, t.long_amount, t.short_trades, t.short_amount)
-                  IS DISTINCT FROM
-                  (s.total_trades, s.total_amount, s.long_trades, s.long_amount, s.short_trades, s.short_amount)
+            WHERE t.interval_start IS NULL OR \(sql: FigureColumns.differ("t", "s"))
             """, name: "compare hours"
         ).rows.map { row in
             let hour = try row.decode(UTCHour.self, at: 0)
             let missing = try row.decode(Bool.self, at: 1)
             return SourceDifference(
                 asset: asset, hour: hour, exchange: nil, kind: missing ? .missing : .differs,
-                stored: try figures(row, from: 2), source: try figures(row, from: 8))
+                stored: try LiquidationFigures(row: row, from: 2), source: try LiquidationFigures(row: row, from: 8))
         }
     }
 
@@ -84,46 +78,19 @@ public enum SourceComparison {
             """
             SELECT coalesce(s.interval_start, e.interval_start), coalesce(s.exchange, e.exchange),
                    CASE WHEN e.exchange IS NULL THEN 'missing' WHEN s.exchange IS NULL THEN 'extra' ELSE 'differs' END,
-                   \(sql: Self.storedExchangeFigures), \(sql: Self.stagedFigures)
+                   \(sql: FigureColumns.readable("e")), \(sql: FigureColumns.readable("s"))
             FROM liqsync_stage_exchange AS s
             FULL JOIN (
                 SELECT * FROM liquidations.token_interval_exchange
                 WHERE asset = \(asset) AND interval_start >= \(window.start) AND interval_start < \(window.end)
             ) AS e ON e.interval_start = s.interval_start AND e.exchange = s.exchange
-            WHERE e.exchange IS NULL OR s.exchange IS NULL
-               OR (e.total_trades, e.total_amount, e.long_trades, e.long_amount, e.short_trades, e.short_amount)
-                  IS DISTINCT FROM
-                  (s.total_trades, s.total_amount, s.long_trades, s.long_amount, s.short_trades, s.short_amount)
+            WHERE e.exchange IS NULL OR s.exchange IS NULL OR \(sql: FigureColumns.differ("e", "s"))
             """, name: "compare exchanges"
         ).rows.map { row in
             let (hour, exchange, kind) = try row.decode(UTCHour.self, String.self, String.self)
             return SourceDifference(
                 asset: asset, hour: hour, exchange: exchange, kind: SourceDifference.Kind(rawValue: kind) ?? .differs,
-                stored: try figures(row, from: 3), source: try figures(row, from: 9))
+                stored: try LiquidationFigures(row: row, from: 3), source: try LiquidationFigures(row: row, from: 9))
         }
-    }
-
-    /// The six figure columns of the stored hour, the stored exchange row and the staged source
-    /// row, amounts as text.
-    private static let storedHourFigures: StaticString =
-        "t.total_trades, t.total_amount::text, t.long_trades, t.long_amount::text, t.short_trades, t.short_amount::text"
-    private static let storedExchangeFigures: StaticString =
-        "e.total_trades, e.total_amount::text, e.long_trades, e.long_amount::text, e.short_trades, e.short_amount::text"
-    private static let stagedFigures: StaticString =
-        "s.total_trades, s.total_amount::text, s.long_trades, s.long_amount::text, s.short_trades, s.short_amount::text"
-
-    /// Six columns from `index` on, or nil when they are NULL (the side that has no row).
-    private static func figures(_ row: PostgresRow, from index: Int) throws -> LiquidationFigures? {
-        guard let totalTrades = try row.decode(Int64?.self, at: index) else { return nil }
-        func amount(_ offset: Int) throws -> DecimalAmount {
-            let text = try row.decode(String.self, at: index + offset)
-            guard let amount = DecimalAmount(text) else {
-                throw PostgresError(code: .decoding, message: "'\(text)' is not a decimal amount")
-            }
-            return amount
-        }
-        return LiquidationFigures(
-            totalTrades: totalTrades, totalAmount: try amount(1), longTrades: try row.decode(Int64.self, at: index + 2),
-            longAmount: try amount(3), shortTrades: try row.decode(Int64.self, at: index + 4), shortAmount: try amount(5))
     }
 }

@@ -2,15 +2,29 @@ import FoundationEssentials
 import LiquidationModel
 import Postgres
 
-/// Writes down what went wrong, outside the rolled-back transaction: the asset's `last_error`
-/// and a failed `sync_run` row, so `status` and the `sync_status` view can show it.
+/// The audit trail of chunks, success and failure alike: a `sync_run` row each, and for a
+/// failure the asset's `last_error`, so `status` and the `sync_status` view can show it.
 public struct RunRecorder: Sendable {
     public init() {}
 
-    /// `lock` is the asset's lock and the session that held it for the failed run: the asset's
-    /// `last_error` is set only if that session still holds it, or if nobody does (then this
-    /// transaction takes it until it commits); another holder's state is left alone. The failed
-    /// run is recorded in `sync_run` either way.
+    /// A committed chunk's run, in its transaction.
+    static func recordSuccess(_ chunk: ChunkWrite, result: ChunkWriteResult, connection: isolated PostgresConnection) throws {
+        let rows = result.rows
+        try connection.query(
+            """
+            INSERT INTO liquidations.sync_run
+                (asset, kind, window_start, window_end, status, pages, hours_received, rows_inserted, rows_updated,
+                 rows_deleted, rows_unchanged, data_version, started_at)
+            VALUES (\(chunk.asset), \(chunk.kind.rawValue), \(chunk.window.start), \(chunk.window.end), 'ok', \(chunk.pages),
+                    \(chunk.records.count), \(rows.inserted), \(rows.updated), \(rows.deleted), \(rows.unchanged),
+                    \(chunk.dataVersion), \(chunk.startedAt))
+            """, name: "record sync run")
+    }
+
+    /// A failure, outside the rolled-back transaction. `lock` is the asset's lock and the session
+    /// that held it for the failed run: the asset's `last_error` is set only if that session still
+    /// holds it, or if nobody does (then this transaction takes it until it commits); another
+    /// holder's state is left alone. The failed run is recorded in `sync_run` either way.
     public func recordFailure(
         asset: AssetCode, window: HourWindow?, kind: RunKind, error: String, startedAt: Date,
         lock: (key: Int64, holder: Int32), on connection: PostgresConnection

@@ -10,6 +10,7 @@ public struct PostgresCopyWriter: ~Copyable {
     private let label: String
     private var buffer: [UInt8] = []
     public private(set) var rowCount = 0
+    private var rowHasFields = false
 
     private static let flushThreshold = 32 * 1024
 
@@ -28,6 +29,22 @@ public struct PostgresCopyWriter: ~Copyable {
             value.appendCopyField(to: &buffer)
         }
         buffer.append(UInt8(ascii: "\n"))
+        rowCount += 1
+        if buffer.count >= Self.flushThreshold { try flush() }
+    }
+
+    /// Appends one field to the row being written (`endRow` ends it), for rows whose columns
+    /// come from a list rather than a fixed signature.
+    public mutating func append(_ value: some PostgresEncodable) {
+        if rowHasFields { buffer.append(UInt8(ascii: "\t")) }
+        rowHasFields = true
+        value.appendCopyField(to: &buffer)
+    }
+
+    /// Ends the row `append` wrote.
+    public mutating func endRow() throws(PostgresError) {
+        buffer.append(UInt8(ascii: "\n"))
+        rowHasFields = false
         rowCount += 1
         if buffer.count >= Self.flushThreshold { try flush() }
     }

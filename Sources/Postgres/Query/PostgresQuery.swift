@@ -71,6 +71,12 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
             sql += fragment.description
         }
 
+        /// A fragment the program composed from its own literals (`SQLFragment`): a column list
+        /// derived from one definition, say. Never data.
+        public mutating func appendInterpolation(sql fragment: SQLFragment) {
+            sql += fragment.text
+        }
+
         /// A quoted identifier (`"name"`), for names chosen by the program, not by users.
         public mutating func appendInterpolation(identifier: String) {
             sql += "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
@@ -82,4 +88,29 @@ extension String {
     fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
+}
+
+/// SQL text composed only from the program's own `StaticString` literals, so it can never carry
+/// data: what one definition (the figures' column names) expands to in many statements.
+public struct SQLFragment: Sendable, CustomStringConvertible {
+    public let text: String
+
+    public init(_ literal: StaticString) {
+        text = literal.description
+    }
+
+    private init(text: String) {
+        self.text = text
+    }
+
+    /// The fragments in order, `separator` between them.
+    public init(joining fragments: [SQLFragment], separator: StaticString) {
+        text = fragments.map(\.text).joined(separator: separator.description)
+    }
+
+    public static func + (lhs: SQLFragment, rhs: SQLFragment) -> SQLFragment {
+        SQLFragment(text: lhs.text + rhs.text)
+    }
+
+    public var description: String { text }
 }
