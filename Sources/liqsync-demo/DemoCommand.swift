@@ -88,17 +88,17 @@ struct LiqsyncDemo: AsyncParsableCommand {
             configuration: KaikoConfiguration(
                 endpoint: try KaikoEndpoint(baseURL: "http://127.0.0.1:\(port)"), apiKey: APIKey("demo-key"), pageSize: 1000),
             logger: logger)
-        let progress = BackfillProgress()
-        let runner = BackfillRunner(source: client, logger: logger, progress: progress)
+        let pool = ConnectionPool(configuration: postgres, logger: logger)
+        let backfill = BackfillPass(
+            runner: BackfillRunner(source: client, logger: logger, progress: BackfillProgress()), pool: pool, concurrency: 1)
         let settled = SyncPlanner.settledEnd(now: now, settings: SyncSettings())
-        for asset in assets {
-            let plan = try await runner.plan(asset: asset, from: from, to: nil, restart: false, settledEnd: settled, on: connection)
-            let outcome = try await runner.run(plan, restart: false, on: connection)
-            Console.print("  \(asset): \(outcome.hours) hours, \(outcome.rows.inserted) rows inserted, \(outcome.requests) request(s)")
+        let plans = try await backfill.plan(assets, from: from, to: nil, restart: false, settledEnd: settled)
+        for result in await backfill.run(plans, restart: false) {
+            let outcome = try result.outcome.get()
+            Console.print("  \(outcome.asset): \(outcome.hours) hours, \(outcome.rows.inserted) rows inserted, \(outcome.requests) request(s)")
         }
 
         step(5, "One sync pass (what the service does every minute)")
-        let pool = ConnectionPool(configuration: postgres, logger: logger)
         let pass = SyncPass(syncer: AssetSyncer(source: client, settings: SyncSettings(), logger: logger), pool: pool)
         for outcome in await pass.run(assets) { Console.print("  " + outcome.summary) }
         await pool.closeAll()

@@ -1,8 +1,9 @@
 import LiquidationModel
 import LiquidationStore
 
-/// A backfill of several assets: each planned, then loaded at most `concurrency` at a time,
-/// each on a connection of its own. One asset's failure does not stop the others.
+/// A backfill of several assets: each planned, then loaded at most `concurrency` at a time in
+/// one load session (claims on one session, chunks written on at most `concurrency`
+/// connections). One asset's failure does not stop the others.
 public struct BackfillPass: Sendable {
     public let runner: BackfillRunner
     public let pool: ConnectionPool
@@ -35,13 +36,20 @@ public struct BackfillPass: Sendable {
 
     /// Runs the plans; an asset not started before cancellation is reported as cancelled.
     public func run(_ plans: [BackfillRunner.Plan], restart: Bool) async -> [Result] {
-        let outcomes = await boundedConcurrentMap(plans, limit: concurrency) { plan in
-            do {
-                return Swift.Result<BackfillRunner.Outcome, any Error>.success(
-                    try await pool.withConnection { try await runner.run(plan, restart: restart, on: $0) })
-            } catch {
-                return .failure(error)
+        let outcomes: [Swift.Result<BackfillRunner.Outcome, any Error>?]
+        do {
+            outcomes = try await LoadSession.with(pool: pool, writers: concurrency, prefetchChunks: runner.prefetchChunks) {
+                [runner, concurrency] session in
+                await boundedConcurrentMap(plans, limit: concurrency) { plan in
+                    do {
+                        return .success(try await runner.run(plan, restart: restart, in: session))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
             }
+        } catch {
+            return plans.map { Result(plan: $0, outcome: .failure(error)) }
         }
         return zip(plans, outcomes).map { plan, outcome in
             Result(plan: plan, outcome: outcome ?? .failure(CancellationError()))

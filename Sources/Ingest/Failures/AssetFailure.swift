@@ -4,8 +4,8 @@ import LiquidationStore
 import Logging
 import Postgres
 
-/// A failure of an asset's sync or backfill (of a chunk, or before any: taking the lock,
-/// reading the asset): what to write down once the asset's lock is released.
+/// A failure of an asset's sync or backfill (of a chunk, or before any: taking the claim,
+/// planning): what to write down before the asset's claim is released.
 struct AssetFailure: Error {
     /// The chunk that failed; nil when none was started.
     let window: HourWindow?
@@ -16,22 +16,17 @@ struct AssetFailure: Error {
     /// that works. The connection the chunk failed on may be the reason it failed (dropped by
     /// the server, a dead network path): recording on it would fail too and leave `last_error`
     /// empty, so a broken one is reset first, and a failure to record on a connection that only
-    /// looked healthy is retried once after a reset.
-    ///
-    /// `claimedBy` is the session holding the asset's lock for this run (nil: `connection`'s own):
-    /// `last_error` is written only while that session still holds it or nobody does, so a run
-    /// that lost the asset to another liqsync cannot overwrite that one's success.
-    func record(asset: AssetCode, kind: RunKind, claimedBy: Int32? = nil, on connection: PostgresConnection, logger: Logger) async {
+    /// looked healthy is retried once after a reset. The asset's state is written only where
+    /// `claims` allow it (the claim still holds, or nobody has the asset).
+    func record(asset: AssetCode, kind: RunKind, claims: any AssetClaims, on connection: PostgresConnection, logger: Logger) async {
         let recorder = RunRecorder()
         let message = "\(underlying)"
         for attempt in 1...2 {
             do {
                 if await !connection.isUsable { try await connection.reset() }
-                var holder = claimedBy
-                if holder == nil { holder = try await connection.sessionID() }
                 try await recorder.recordFailure(
                     asset: asset, window: window, kind: kind, error: message, startedAt: startedAt,
-                    lock: (AssetLocks.key(for: asset), holder: holder ?? 0), on: connection)
+                    mayWriteState: { connection in try claims.mayRecordFailure(of: asset, on: connection) }, on: connection)
                 return
             } catch {
                 // A connection that only looked healthy: a new session, and once more.

@@ -21,7 +21,7 @@ public struct SyncSettings: Sendable, Equatable {
     /// API's latency behind the database's work. Shared by the assets loaded at once
     /// (`PrefetchBudget`): at most `concurrency` + this many chunks of records are held.
     public var prefetchChunks: Int
-    /// Assets of a sync pass in progress at once (see `PassConnections`): waiting for the API
+    /// Assets of a sync pass in progress at once (see `LoadSession`): waiting for the API
     /// costs no connection, so this, not `concurrency`, bounds the requests in flight. Sized to
     /// Kaiko's budget: 100 requests a second at some 300 ms a request need about 30 in flight.
     public var requestsInFlight: Int

@@ -30,6 +30,24 @@ public struct AssetSyncOutcome: Sendable {
         self.status = status
     }
 
+    /// The pipeline's outcome, in a sync's terms.
+    init(_ loaded: LoadOutcome) {
+        switch loaded.end {
+        case .completed: status = .synced
+        case .notClaimed: status = .skippedLocked
+        case .notPlanned: status = .skippedNotTracked
+        case .interrupted: status = .interrupted
+        case .failed(let window, let error):
+            status = .failed(window.map { "\($0): \(error)" } ?? "\(error)", FailureKind(classifying: error))
+        }
+        asset = loaded.asset
+        chunks = loaded.chunks
+        hours = loaded.hours
+        requests = loaded.requests
+        rows = loaded.rows
+        watermark = loaded.watermark
+    }
+
     public var failed: Bool { failureKind != nil }
 
     public var failureKind: FailureKind? {

@@ -25,22 +25,20 @@ public struct SyncPass: Sendable {
         }
     }
 
-    /// Syncs `assets`: up to `settings.requestsInFlight` in progress at once, their locks held
-    /// on one session of the pass, their chunks written at most `settings.concurrency` at a time
-    /// (see `PassConnections`). An asset not started before shutdown is reported interrupted.
+    /// Syncs `assets`: up to `settings.requestsInFlight` in progress at once, their claims held
+    /// by one session of the pass, their chunks written at most `settings.concurrency` at a time
+    /// (see `LoadSession`). An asset not started before shutdown is reported interrupted.
     public func run(_ assets: [AssetCode]) async -> [AssetSyncOutcome] {
         guard !assets.isEmpty else { return [] }
         let settings = syncer.settings
         let outcomes: [AssetSyncOutcome?]
         do {
-            outcomes = try await pool.withConnection { [syncer, pool] locks in
-                let connections = try await PassConnections(
-                    locks: locks, pool: pool, writers: settings.concurrency, prefetchChunks: settings.prefetchChunks)
-                let outcomes = await boundedConcurrentMap(assets, limit: max(settings.concurrency, settings.requestsInFlight)) {
-                    asset in await syncer.sync(asset, using: connections)
+            outcomes = try await LoadSession.with(
+                pool: pool, writers: settings.concurrency, prefetchChunks: settings.prefetchChunks
+            ) { [syncer] session in
+                await boundedConcurrentMap(assets, limit: max(settings.concurrency, settings.requestsInFlight)) { asset in
+                    await syncer.sync(asset, using: session)
                 }
-                await connections.releaseAll()
-                return outcomes
             }
         } catch {
             syncer.logger.error("no database connection for the pass", metadata: ["error": "\(error)"])

@@ -21,19 +21,17 @@ public struct RunRecorder: Sendable {
             """, name: "record sync run")
     }
 
-    /// A failure, outside the rolled-back transaction. `lock` is the asset's lock and the session
-    /// that held it for the failed run: the asset's `last_error` is set only if that session still
-    /// holds it, or if nobody does (then this transaction takes it until it commits); another
-    /// holder's state is left alone. The failed run is recorded in `sync_run` either way.
+    /// A failure, outside the rolled-back transaction. The asset's `last_error` is set only if
+    /// `mayWriteState` says so in this transaction (the run still has the asset, or nobody has):
+    /// another liqsync's state is left alone. The failed run is recorded in `sync_run` either way.
     public func recordFailure(
         asset: AssetCode, window: HourWindow?, kind: RunKind, error: String, startedAt: Date,
-        lock: (key: Int64, holder: Int32), on connection: PostgresConnection
+        mayWriteState: @Sendable (isolated PostgresConnection) throws -> Bool, on connection: PostgresConnection
     ) async throws {
         let message = String(error.prefix(2000))
         try await storeOperation("recording the failure of \(asset)") {
             try await connection.withTransaction { connection in
-                let claimed = try connection.advisoryLockIsHeld(lock.key, bySession: lock.holder)
-                    || connection.tryTransactionAdvisoryLock(lock.key)
+                let claimed = try mayWriteState(connection)
                 try connection.query(
                     """
                     UPDATE liquidations.asset SET last_error = \(message), last_error_at = now()
