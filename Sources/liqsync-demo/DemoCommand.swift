@@ -90,7 +90,9 @@ struct LiqsyncDemo: AsyncParsableCommand {
             logger: logger)
         let pool = ConnectionPool(configuration: postgres, logger: logger)
         let backfill = BackfillPass(
-            runner: BackfillRunner(source: client, logger: logger, progress: BackfillProgress()), pool: pool, concurrency: 1)
+            runner: BackfillRunner(
+                source: client, logger: logger, progress: BackfillProgress(), settings: SyncSettings(concurrency: 1)),
+            pool: pool)
         let settled = SyncPlanner.settledEnd(now: now, settings: SyncSettings())
         let plans = try await backfill.plan(assets, from: from, to: nil, restart: false, settledEnd: settled)
         for result in await backfill.run(plans, restart: false) {

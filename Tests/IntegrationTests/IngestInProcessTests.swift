@@ -286,8 +286,8 @@ struct IngestInProcessTests {
         let source = ScriptedSource(failing: { asset, _ in
             asset.rawValue == "nosuch" ? KaikoError.unknownAsset(asset, message: "Unknown token") : nil
         })
-        let runner = BackfillRunner(source: source, logger: logger, progress: BackfillProgress())
-        let pass = BackfillPass(runner: runner, pool: pool, concurrency: 2)
+        let runner = BackfillRunner(source: source, logger: logger, progress: BackfillProgress(), settings: SyncSettings(concurrency: 2))
+        let pass = BackfillPass(runner: runner, pool: pool)
         let assets = try ["btc", "nosuch", "eth"].map { try AssetCode(validating: $0) }
         let plans = try await pass.plan(
             assets, from: Self.start, to: Self.start.advanced(by: 1500), restart: false, settledEnd: Self.start.advanced(by: 2000))

@@ -55,9 +55,9 @@ struct KaikoUnitTests {
     }
 
     @Test func aContinuationTokenIsPercentEncodedAsAQueryValue() {
-        #expect(KaikoClient.percentEncoded("4AQYBmrXFXrf-._~") == "4AQYBmrXFXrf-._~")
-        #expect(KaikoClient.percentEncoded("a+b/c=d&e f") == "a%2Bb%2Fc%3Dd%26e%20f")
-        #expect(KaikoClient.percentEncoded("é%") == "%C3%A9%25")
+        #expect(PageURLs.percentEncoded("4AQYBmrXFXrf-._~") == "4AQYBmrXFXrf-._~")
+        #expect(PageURLs.percentEncoded("a+b/c=d&e f") == "a%2Bb%2Fc%3Dd%26e%20f")
+        #expect(PageURLs.percentEncoded("é%") == "%C3%A9%25")
     }
 
     @Test func regionsAndBaseURLs() throws {

@@ -23,12 +23,12 @@ struct CommandLineParsingTests {
 
     @Test func prefetchIsParsedForSyncRunAndBackfillAndBounded() throws {
         let sync = try #require(try Liqsync.parseAsRoot(["sync", "--prefetch", "0"]) as? SyncCommand)
-        #expect(sync.syncOptions.settings(guards: sync.guards).prefetchChunks == 0)
+        #expect(sync.settings.prefetchChunks == 0)
         let run = try #require(try Liqsync.parseAsRoot(["run"]) as? RunCommand)
-        #expect(run.syncOptions.settings(guards: run.guards).prefetchChunks == SyncSettings.defaultPrefetchChunks)
+        #expect(run.settings.prefetchChunks == SyncSettings.defaultPrefetchChunks)
         let backfill = try #require(
             try Liqsync.parseAsRoot(["backfill", "btc", "--from", "2025-03-01", "--prefetch", "5"]) as? BackfillCommand)
-        #expect(backfill.prefetch == 5)
+        #expect(backfill.load.prefetch == 5)
         expectRefused(
             [["sync", "--prefetch", "17"], ["backfill", "btc", "--from", "2025-03-01", "--prefetch", "99"]],
             saying: "--prefetch must be between 0 and 16")
@@ -49,9 +49,9 @@ struct CommandLineParsingTests {
 
     @Test func requestsInFlightIsParsedForSyncAndRunAndBounded() throws {
         let sync = try #require(try Liqsync.parseAsRoot(["sync", "--requests-in-flight", "64"]) as? SyncCommand)
-        #expect(sync.syncOptions.settings(guards: sync.guards).requestsInFlight == 64)
+        #expect(sync.settings.requestsInFlight == 64)
         let run = try #require(try Liqsync.parseAsRoot(["run"]) as? RunCommand)
-        #expect(run.syncOptions.settings(guards: run.guards).requestsInFlight == SyncSettings.defaultRequestsInFlight)
+        #expect(run.settings.requestsInFlight == SyncSettings.defaultRequestsInFlight)
         expectRefused(
             [["sync", "--requests-in-flight", "0"], ["run", "--requests-in-flight", "257"]],
             saying: "--requests-in-flight must be between 1 and 256")

@@ -7,12 +7,12 @@ import LiquidationStore
 public struct BackfillPass: Sendable {
     public let runner: BackfillRunner
     public let pool: ConnectionPool
-    public let concurrency: Int
+    /// Assets loaded at once (`--concurrency`).
+    public var concurrency: Int { runner.settings.concurrency }
 
-    public init(runner: BackfillRunner, pool: ConnectionPool, concurrency: Int) {
+    public init(runner: BackfillRunner, pool: ConnectionPool) {
         self.runner = runner
         self.pool = pool
-        self.concurrency = concurrency
     }
 
     /// One asset's backfill: its plan, and what running it gave.
@@ -38,7 +38,7 @@ public struct BackfillPass: Sendable {
     public func run(_ plans: [BackfillRunner.Plan], restart: Bool) async -> [Result] {
         let outcomes: [Swift.Result<BackfillRunner.Outcome, any Error>?]
         do {
-            outcomes = try await LoadSession.with(pool: pool, writers: concurrency, prefetchChunks: runner.prefetchChunks) {
+            outcomes = try await LoadSession.with(pool: pool, writers: concurrency, prefetchChunks: runner.settings.prefetchChunks) {
                 [runner, concurrency] session in
                 await boundedConcurrentMap(plans, limit: concurrency) { plan in
                     do {

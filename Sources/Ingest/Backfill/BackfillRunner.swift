@@ -13,30 +13,20 @@ public struct BackfillRunner: Sendable {
     public let writer: any ChunkWriting
     public let logger: Logger
     public let progress: BackfillProgress
-    public let maxChunkHours: Int
-    /// Stored hours with liquidations one chunk may empty, and which share of them (see `ChunkGuards`).
-    public let maxVanishingHours: Int
-    public let maxVanishingShare: Double
-    /// Chunks fetched while an earlier one is being written (see `SyncSettings.prefetchChunks`),
-    /// shared by the assets loaded at once.
-    public let prefetchChunks: Int
+    /// Chunk size, write guards and chunks fetched ahead, as the service's.
+    public let settings: SyncSettings
     /// When each chunk's read starts (the command's clock).
     public let now: @Sendable () -> Date
 
     public init(
         source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), logger: Logger, progress: BackfillProgress,
-        maxChunkHours: Int = 1000, maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours,
-        maxVanishingShare: Double = ChunkGuards.defaultMaxVanishingShare,
-        prefetchChunks: Int = SyncSettings.defaultPrefetchChunks, now: @escaping @Sendable () -> Date = Date.init
+        settings: SyncSettings = SyncSettings(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.source = source
         self.writer = writer
         self.logger = logger
         self.progress = progress
-        self.maxChunkHours = maxChunkHours
-        self.maxVanishingHours = maxVanishingHours
-        self.maxVanishingShare = maxVanishingShare
-        self.prefetchChunks = prefetchChunks
+        self.settings = settings
         self.now = now
     }
 
@@ -60,7 +50,7 @@ public struct BackfillRunner: Sendable {
         asset: AssetCode, from: UTCHour, to: UTCHour?, restart: Bool, settledEnd: UTCHour, on connection: PostgresConnection
     ) async throws -> Plan {
         try await BackfillPlan.make(
-            asset: asset, from: from, to: to, restart: restart, settledEnd: settledEnd, maxChunkHours: maxChunkHours,
+            asset: asset, from: from, to: to, restart: restart, settledEnd: settledEnd, maxChunkHours: settings.maxChunkHours,
             on: connection)
     }
 
@@ -79,7 +69,7 @@ public struct BackfillRunner: Sendable {
             if waiting { logger.notice("waiting: another liqsync (the service?) is writing this asset") }
             progress.note(asset, waiting ? "waiting for another liqsync" : nil)
         }
-        let pipeline = WindowPipeline(source: source, writer: writer, now: now, prefetchChunks: prefetchChunks)
+        let pipeline = WindowPipeline(source: source, writer: writer, now: now, prefetchChunks: settings.prefetchChunks)
         let loaded = await pipeline.load(
             asset, kind: .backfill, claim: .waiting(onWait: waiting), session: session, logger: logger,
             plan: loadPlan(plan, restart: restart)
@@ -113,15 +103,13 @@ public struct BackfillRunner: Sendable {
     /// transaction), its remaining chunks, its progress committed with each, and no unknown
     /// asset code left tracked when its first chunk fails.
     private func loadPlan(_ plan: Plan, restart: Bool) -> @Sendable (PostgresConnection) async throws -> LoadPlan? {
-        { [progress, maxChunkHours, maxVanishingHours, maxVanishingShare] connection in
+        { [progress, settings] connection in
             let (job, createdAsset) = try await BackfillJobs.startOrResume(
                 asset: plan.asset, range: plan.range, resumeFrom: plan.resumeFrom, restart: restart,
                 tracking: plan.tracksNewAsset, on: connection)
             progress.begin(plan.asset, totalHours: plan.range.hourCount, alreadyDone: plan.range.start.distance(to: job.doneUntil))
             var load = LoadPlan(
-                windows: job.remaining.chunks(ofAtMost: maxChunkHours),
-                guards: ChunkGuards(
-                    settledEnd: plan.settledEnd, maxVanishingHours: maxVanishingHours, maxVanishingShare: maxVanishingShare))
+                windows: job.remaining.chunks(ofAtMost: settings.maxChunkHours), guards: settings.guards(settledEnd: plan.settledEnd))
             load.progress = { window, connection in
                 try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
             }

@@ -1,3 +1,4 @@
+import LiquidationModel
 import LiquidationStore
 
 /// How the sync engine decides what to fetch.
@@ -54,8 +55,13 @@ public struct SyncSettings: Sendable, Equatable {
 
     /// The writer's guards for chunks planned at `now` (seconds since the epoch).
     public func guards(now: Int64) -> ChunkGuards {
+        guards(settledEnd: SyncPlanner.settledEnd(now: now, settings: self))
+    }
+
+    /// The writer's guards, the settled hours ending at `settledEnd`.
+    public func guards(settledEnd: UTCHour) -> ChunkGuards {
         ChunkGuards(
-            settledEnd: SyncPlanner.settledEnd(now: now, settings: self), maxVanishingHours: maxVanishingHours,
-            maxVanishingShare: maxVanishingShare, emptiedHourConfirmationSeconds: emptiedHourConfirmationSeconds)
+            settledEnd: settledEnd, maxVanishingHours: maxVanishingHours, maxVanishingShare: maxVanishingShare,
+            emptiedHourConfirmationSeconds: emptiedHourConfirmationSeconds)
     }
 }

@@ -50,9 +50,8 @@ public final class SchedulerState: Sendable {
     /// in a pass shows the time of its last sign of life however long ago that was.
     public func refreshGauges() {
         let (running, sleeping, lastProgress) = state.withLock { ($0.loopRunning, $0.sleeping, $0.lastProgressDate) }
-        Gauge(label: "liqsync_scheduler_up").record(running ? 1 : 0)
-        Gauge(label: "liqsync_scheduler_last_progress_timestamp_seconds")
-            .record((running && sleeping ? Date() : lastProgress).timeIntervalSince1970.rounded(.down))
+        SchedulerMetrics.up.record(running ? 1 : 0)
+        SchedulerMetrics.lastProgress.record((running && sleeping ? Date() : lastProgress).timeIntervalSince1970.rounded(.down))
     }
 
     public func sleeping() {
@@ -71,7 +70,7 @@ public final class SchedulerState: Sendable {
             $0.lastPassSummary = summary
         }
         if healthy {
-            Gauge(label: "liqsync_last_successful_pass_timestamp_seconds").record(Date().timeIntervalSince1970.rounded(.down))
+            SchedulerMetrics.lastSuccessfulPass.record(Date().timeIntervalSince1970.rounded(.down))
         }
     }
 

@@ -42,7 +42,7 @@ public struct LiquidationPages: AsyncSequence, Sendable {
             self.asset = asset
             self.window = window
             self.validator = RecordValidator(asset: asset, window: window)
-            self.nextURL = window.isEmpty ? nil : client.firstPageURL(asset: asset, window: window)
+            self.nextURL = window.isEmpty ? nil : client.urls.firstPage(asset: asset, window: window)
         }
 
         public mutating func next() async throws -> LiquidationPage? {
@@ -61,7 +61,7 @@ public struct LiquidationPages: AsyncSequence, Sendable {
             if let url = wire.nextURL, !url.isEmpty {
                 next = url
             } else if let token = wire.continuationToken, !token.isEmpty {
-                next = client.continuationURL(asset: asset, token: token)
+                next = client.urls.continuation(asset: asset, token: token)
             } else {
                 return nil
             }

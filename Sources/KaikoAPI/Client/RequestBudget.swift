@@ -1,4 +1,3 @@
-import CoreMetrics
 
 /// What a request waits for before it is sent: this process's own token bucket
 /// (`RequestRateLimiter`), or one that several processes share (Ingest's
@@ -15,7 +14,7 @@ public protocol RequestBudget: Sendable {
 /// The metrics every budget reports when a request had to wait.
 public enum RequestBudgetMetrics {
     public static func recordWait(_ waited: Duration) {
-        Counter(label: "liqsync_rate_limit_waits_total").increment()
-        FloatingPointCounter(label: "liqsync_rate_limit_wait_seconds_total").increment(by: waited.inSeconds)
+        KaikoMetrics.budgetWaits.increment()
+        KaikoMetrics.budgetWaitSeconds.increment(by: waited.inSeconds)
     }
 }

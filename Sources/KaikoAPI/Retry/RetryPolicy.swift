@@ -39,3 +39,31 @@ public struct RetryPolicy: Sendable, Equatable {
         attempt < maxAttempts && delay <= totalBudget && elapsed <= totalBudget - delay
     }
 }
+
+/// What to do after a failed attempt: wait and try again, or give up with the reason. Pure.
+enum RetryDecision: Equatable {
+    /// Wait `delay`; `pauseEveryone`: the API asked to slow down (a 429), so every request waits.
+    case wait(delay: Duration, pauseEveryone: Bool)
+    /// Past the budget: the last failure, and why no further attempt.
+    case giveUp(lastFailure: String)
+
+    /// After `attempt` attempts and `elapsed` since the first, the last of which asked to be
+    /// retried: the budget is consulted before anything waits, and a server asking for more
+    /// than the policy's cap is not obeyed for that long (the window fails now, and is tried
+    /// again on a later pass).
+    static func after(
+        attempt: Int, elapsed: Duration, reason: String, retryAfter: Duration?, rateLimited: Bool, policy: RetryPolicy,
+        randomFraction: Double
+    ) -> RetryDecision {
+        if let retryAfter, retryAfter > policy.maxRetryAfter {
+            return .giveUp(
+                lastFailure: "\(reason); Retry-After asks for \(retryAfter.formattedSeconds), more than the "
+                    + "\(policy.maxRetryAfter.formattedSeconds) liqsync waits (--max-retry-after)")
+        }
+        let delay = policy.delay(afterAttempt: attempt, randomFraction: randomFraction, retryAfter: retryAfter)
+        guard policy.allowsRetry(afterAttempt: attempt, elapsed: elapsed, delay: delay) else {
+            return .giveUp(lastFailure: reason)
+        }
+        return .wait(delay: delay, pauseEveryone: rateLimited)
+    }
+}

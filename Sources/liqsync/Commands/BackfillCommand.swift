@@ -23,12 +23,9 @@ struct BackfillCommand: AsyncParsableCommand {
             other way round.
             """)
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var kaiko: KaikoOptions
-    @OptionGroup var guards: GuardOptions
-    @OptionGroup var clock: ClockOptions
+    @OptionGroup var ingest: IngestOptions
+    @OptionGroup var load: LoadOptions
     @OptionGroup var datasetStart: DatasetStartOption
-    @OptionGroup var settle: SettleOptions
 
     @Argument(help: ArgumentHelp("Kaiko asset codes.", valueName: "asset"), transform: AssetArgument.parse)
     var assets: [AssetCode]
@@ -49,16 +46,8 @@ struct BackfillCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan (chunks, requests, hours) and change nothing.")
     var dryRun = false
 
-    @Option(help: "Assets loaded at the same time.")
-    var concurrency = 4
-
-    @Option(help: PrefetchOption.help)
-    var prefetch = SyncSettings.defaultPrefetchChunks
-
     /// Hours are loaded once they ended the settle delay ago, as the service loads them.
-    private var settledEnd: UTCHour {
-        SyncPlanner.settledEnd(now: clock.currentSeconds, settings: SyncSettings(settleDelaySeconds: settle.settleDelay))
-    }
+    private var settledEnd: UTCHour { ingest.settledEnd }
 
     func validate() throws {
         if let to, from.hour >= to.endHour {
@@ -69,30 +58,25 @@ struct BackfillCommand: AsyncParsableCommand {
                 "--to \(to.text) ends before Kaiko's liquidation data starts (\(KaikoDataset.firstHour)): nothing to load "
                     + "(--before-dataset-start loads such hours as zero rows)")
         }
-        guard from.hour.secondsSinceEpoch < clock.currentSeconds else { throw ValidationError("--from \(from.text) is in the future") }
+        guard from.hour.secondsSinceEpoch < ingest.clock.currentSeconds else {
+            throw ValidationError("--from \(from.text) is in the future")
+        }
         if let to, to.endHour > settledEnd {
             throw ValidationError(
                 "--to \(to.text) is past the last settled hour: hours before \(settledEnd) have ended and settled; "
                     + "give an earlier --to, or none to load up to the watermark")
         }
-        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
-        try PrefetchOption.validate(prefetch)
     }
 
     func run() async throws {
-        let logger = global.makeLogger()
+        let logger = ingest.global.makeLogger()
         let from = datasetStart.start(self.from, option: "--from")
         let progress = BackfillProgress()
-        let (results, seconds) = try await IngestResources.with(
-            postgres: global.postgresConfiguration(), kaiko: try kaiko.configuration(), logger: logger
-        ) { resources -> ([BackfillPass.Result], Double)? in
-            try await resources.pool.withConnection { connection in
-                try await ClockCheck.verify(localNow: clock.currentSeconds, on: connection)
-            }
+        let (results, seconds) = try await ingest.withResources(logger: logger) { resources -> ([BackfillPass.Result], Double)? in
             let runner = BackfillRunner(
-                source: resources.client, logger: logger, progress: progress, maxVanishingHours: guards.maxVanishingHours,
-                maxVanishingShare: guards.maxVanishingShare, prefetchChunks: prefetch, now: clock.clock())
-            let pass = BackfillPass(runner: runner, pool: resources.pool, concurrency: concurrency)
+                source: resources.client, logger: logger, progress: progress, settings: ingest.settings(load: load),
+                now: ingest.clock.clock())
+            let pass = BackfillPass(runner: runner, pool: resources.pool)
             let plans = try await pass.plan(
                 AssetArgument.unique(assets), from: from, to: to?.endHour, restart: restart, settledEnd: settledEnd)
             if dryRun {
@@ -145,35 +129,5 @@ struct BackfillCommand: AsyncParsableCommand {
             "Backfill finished in \((seconds * 10).rounded() / 10) s: \(hours) hours, \(rows.inserted) rows inserted, "
                 + "\(rows.updated) updated, \(rows.unchanged) unchanged, \(requests) requests, \(requests - pages) retries.")
         if let firstError { throw firstError }
-    }
-}
-
-/// Shows backfill progress: live bars on a terminal, a log line every few seconds otherwise.
-struct ProgressReporter: Sendable {
-    let progress: BackfillProgress
-    let logger: Logger
-
-    func run() async {
-        let terminal = isatty(STDERR_FILENO) == 1
-        var drawn = 0
-        while !Task.isCancelled {
-            try? await Task.sleep(for: terminal ? .milliseconds(200) : .seconds(5))
-            drawn = render(terminal: terminal, previousLines: drawn)
-        }
-        if terminal { _ = render(terminal: true, previousLines: drawn) }
-    }
-
-    private func render(terminal: Bool, previousLines: Int) -> Int {
-        let entries = progress.snapshot
-        if terminal {
-            var text = previousLines > 0 ? "\u{1B}[\(previousLines)A" : ""
-            for entry in entries { text += "\r\u{1B}[2K" + BackfillProgress.line(entry) + "\n" }
-            Console.write(text, to: STDERR_FILENO)
-            return entries.count
-        }
-        for entry in entries where !entry.finished {
-            logger.info("backfill progress", metadata: ["progress": "\(BackfillProgress.line(entry))"])
-        }
-        return 0
     }
 }

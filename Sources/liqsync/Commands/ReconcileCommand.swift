@@ -20,11 +20,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             is then its failure's (75 temporary, 65 bad data from the API, ...), 1 when they differ.
             """)
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var kaiko: KaikoOptions
-    @OptionGroup var guards: GuardOptions
-    @OptionGroup var settle: SettleOptions
-    @OptionGroup var clock: ClockOptions
+    @OptionGroup var ingest: IngestOptions
 
     @Option(
         name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable). Default: every tracked asset.", valueName: "asset"),
@@ -48,23 +44,16 @@ struct ReconcileCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = global.makeLogger()
-        let settings = SyncSettings(
-            settleDelaySeconds: settle.settleDelay, maxVanishingHours: guards.maxVanishingHours,
-            maxVanishingShare: guards.maxVanishingShare)
-        let reports = try await IngestResources.with(
-            postgres: global.postgresConfiguration(), kaiko: try kaiko.configuration(), logger: logger
-        ) { resources in
-            let codes = try await resources.pool.withConnection { connection in
-                try await ClockCheck.verify(localNow: clock.currentSeconds, on: connection)
-                let tracked = try await AssetStore(connection: connection).list(countingStoredHours: false).map(\.asset)
-                if let missing = assets.first(where: { !tracked.contains($0) }) {
-                    throw CommandFailure("asset '\(missing)' is not tracked (see 'liqsync assets list')", status: .usage)
-                }
-                return assets.isEmpty ? tracked : AssetArgument.unique(assets)
+        let logger = ingest.global.makeLogger()
+        let reports = try await ingest.withResources(logger: logger) { resources in
+            let tracked = try await resources.pool.withConnection { connection in
+                try await AssetStore(connection: connection).list(countingStoredHours: false).map(\.asset)
             }
-            let reconciler = Reconciler(source: resources.client, logger: logger, settings: settings, now: clock.clock())
-            return await reconciler.reconcile(codes, from: from.hour, to: to.endHour, repair: repair, pool: resources.pool)
+            let reconciler = Reconciler(
+                source: resources.client, logger: logger, settings: ingest.settings(), now: ingest.clock.clock())
+            return await reconciler.reconcile(
+                try AssetSelection.choose(assets, from: tracked), from: from.hour, to: to.endHour, repair: repair,
+                pool: resources.pool)
         }
         Console.print(json ? try ReconcileReport.json(reports, repaired: repair) : ReconcileReport.text(reports, repaired: repair))
         if let status = ReconcileReport.exitStatus(reports, repaired: repair) { throw ExitCode(status.rawValue) }

@@ -14,29 +14,25 @@ struct SyncCommand: AsyncParsableCommand {
             status of the failure (75 temporary, 65 bad data from the API, 77 access refused, 1 mixed).
             """)
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var kaiko: KaikoOptions
+    @OptionGroup var ingest: IngestOptions
+    @OptionGroup var load: LoadOptions
     @OptionGroup var syncOptions: SyncOptions
-    @OptionGroup var guards: GuardOptions
-    @OptionGroup var clock: ClockOptions
 
     @Option(
         name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable).", valueName: "asset"),
         transform: AssetArgument.parse)
     var assets: [AssetCode] = []
 
+    var settings: SyncSettings { ingest.settings(load: load, sync: syncOptions) }
+
     func run() async throws {
-        let logger = global.makeLogger()
-        let outcomes = try await IngestResources.with(
-            postgres: global.postgresConfiguration(), kaiko: try kaiko.configuration(), logger: logger
-        ) { resources in
-            let syncer = AssetSyncer(
-                source: resources.client, settings: syncOptions.settings(guards: guards), logger: logger, now: clock.clock())
+        let logger = ingest.global.makeLogger()
+        let outcomes = try await ingest.withResources(logger: logger) { resources in
+            let syncer = AssetSyncer(source: resources.client, settings: settings, logger: logger, now: ingest.clock.clock())
             let pass = SyncPass(syncer: syncer, pool: resources.pool)
-            let due = try await pass.dueAssets(only: assets.isEmpty ? nil : assets)
-            if let missing = assets.first(where: { !due.contains($0) }) {
-                throw CommandFailure("asset '\(missing)' is not tracked or is disabled (see 'liqsync assets list')", status: .usage)
-            }
+            let due = try AssetSelection.choose(
+                assets, from: try await pass.dueAssets(only: assets.isEmpty ? nil : assets),
+                unavailable: "is not tracked or is disabled")
             if due.isEmpty { Console.print("No enabled assets. Add some with 'liqsync assets add btc eth'.") }
             return await pass.run(due)
         }

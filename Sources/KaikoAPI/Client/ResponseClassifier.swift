@@ -1,0 +1,89 @@
+import LiquidationModel
+import NIOCore
+
+/// What one attempt came to: a page that answers the request, a failure worth another attempt,
+/// or one that is final.
+enum AttemptOutcome {
+    case success(WireResponse)
+    case retry(reason: String, retryAfter: Duration?, rateLimited: Bool)
+    case fail(KaikoError)
+}
+
+/// Turns an answer into an `AttemptOutcome`, by its status and then its body: a 200 changes
+/// stored hours only when it proves it is a data page that answers the request sent; anything
+/// else is a failed request, retried like a 5xx. Pure: no I/O.
+struct ResponseClassifier: Sendable {
+    /// The API's host, for messages.
+    let host: String
+    /// Masked should a gateway echo it in a body quoted in a message.
+    let apiKey: String?
+
+    func classify(_ answer: HTTPAnswer, asset: AssetCode, window: HourWindow) -> AttemptOutcome {
+        let body = answer.body
+        let retryAfter = RetryAfter.parse(answer.retryAfter)
+        switch answer.status {
+        case 200:
+            return decode(body, asset: asset, window: window)
+        case 429:
+            return .retry(reason: "rate limited by \(host) (429)", retryAfter: retryAfter, rateLimited: true)
+        case 408, 500...599:
+            return .retry(reason: "HTTP \(answer.status) from \(host): \(excerpt(body))", retryAfter: retryAfter, rateLimited: false)
+        case 400:
+            return .fail(.badRequest(asset: asset, window: window, message: Self.apiMessage(body)))
+        case 401:
+            return .fail(.unauthorized(host: host, message: Self.apiMessage(body)))
+        case 403:
+            return .fail(.forbidden(host: host, asset: asset, message: Self.apiMessage(body)))
+        case 404:
+            return .fail(.unknownAsset(asset, message: Self.apiMessage(body)))
+        default:
+            return .fail(.unexpectedStatus(answer.status, host: host, asset: asset, message: Self.apiMessage(body)))
+        }
+    }
+
+    /// A request that got no answer at all.
+    func classify(noAnswer error: any Error, deadline: Duration) -> AttemptOutcome {
+        if let error = error as? DeadlineExceeded {
+            return .retry(
+                reason: "\(error) from \(host) (deadline for the whole request, body included)", retryAfter: nil,
+                rateLimited: false)
+        }
+        let text = String(describing: error)
+        return .retry(reason: text.count > 200 ? String(text.prefix(200)) + "…" : text, retryAfter: nil, rateLimited: false)
+    }
+
+    private func decode(_ body: ByteBuffer, asset: AssetCode, window: HourWindow) -> AttemptOutcome {
+        do {
+            let wire = try body.withUnsafeReadableBytes { try WireResponse.parse($0) }
+            try AskedQuestion(asset: asset, window: window).check(wire.query)
+            return .success(wire)
+        } catch let error as JSONSyntaxError {
+            // Unparseable JSON is what a truncated transfer (or a proxy's HTML page) looks like.
+            return .retry(
+                reason: "HTTP 200 from \(host) with an unparseable JSON body (\(body.readableBytes) bytes: \(error)): "
+                    + excerpt(body),
+                retryAfter: nil, rateLimited: false)
+        } catch let error as NotADataPage {
+            return .retry(reason: "HTTP 200 from \(host) is \(error): \(excerpt(body))", retryAfter: nil, rateLimited: false)
+        } catch let error as NotAnAnswer {
+            // A cache serving another request's page may serve the right one on a later attempt.
+            return .retry(reason: "HTTP 200 from \(host) is \(error)", retryAfter: nil, rateLimited: false)
+        } catch let error as WireShapeError {
+            // A data page whose records have the wrong shape will not get better by asking again.
+            return .fail(.malformedResponse(asset: asset, window: window, reason: error.summary))
+        } catch {
+            return .retry(reason: "unreadable body: \(error)", retryAfter: nil, rateLimited: false)
+        }
+    }
+
+    /// The start of a body, for a message; the API key masked.
+    private func excerpt(_ body: ByteBuffer) -> String {
+        body.withUnsafeReadableBytes { BodyExcerpt.of($0, masking: apiKey) }
+    }
+
+    /// The `message` of a JSON error body; nil for anything else (a proxy's HTML page).
+    static func apiMessage(_ body: ByteBuffer) -> String? {
+        guard let error = body.withUnsafeReadableBytes({ WireError.parse($0) }) else { return nil }
+        return error.message.map { String($0.prefix(500)) }
+    }
+}

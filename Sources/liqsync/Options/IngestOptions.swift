@@ -1,0 +1,108 @@
+import ArgumentParser
+import CommandLineSupport
+import Ingest
+import LiquidationModel
+import LiquidationStore
+import Logging
+
+/// What every command that loads hours (sync, run, backfill, reconcile) shares: the database,
+/// the API, the write guards, the settle delay and the clock; and the one way to open what they
+/// work with.
+struct IngestOptions: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var kaiko: KaikoOptions
+    @OptionGroup var guards: GuardOptions
+    @OptionGroup var settle: SettleOptions
+    @OptionGroup var clock: ClockOptions
+
+    /// Opens the connections and the API client (the schema checked), checks the local clock
+    /// against the database server's (`checkingClock`; the service checks it before every pass
+    /// instead), runs `body`, and closes everything whatever happens.
+    func withResources<T>(
+        logger: Logger, checkingClock: Bool = true, _ body: (IngestResources) async throws -> T
+    ) async throws -> T {
+        try await IngestResources.with(postgres: global.postgresConfiguration(), kaiko: try kaiko.configuration(), logger: logger) {
+            resources in
+            if checkingClock {
+                try await resources.pool.withConnection { [clock] connection in
+                    try await ClockCheck.verify(localNow: clock.currentSeconds, on: connection)
+                }
+            }
+            return try await body(resources)
+        }
+    }
+
+    /// The settings of the service's loop with `load`'s and `sync`'s options (nil: the defaults).
+    func settings(load: LoadOptions? = nil, sync: SyncOptions? = nil) -> SyncSettings {
+        let defaults = SyncSettings()
+        return SyncSettings(
+            lookbackHours: sync?.lookbackHours, settleDelaySeconds: settle.settleDelay,
+            concurrency: load?.concurrency ?? defaults.concurrency, maxVanishingHours: guards.maxVanishingHours,
+            maxVanishingShare: guards.maxVanishingShare, prefetchChunks: load?.prefetch ?? defaults.prefetchChunks,
+            requestsInFlight: sync?.requestsInFlight ?? defaults.requestsInFlight)
+    }
+
+    /// The last settled hour now, by the settle delay (as the service reckons it).
+    var settledEnd: UTCHour {
+        SyncPlanner.settledEnd(now: clock.currentSeconds, settings: settings())
+    }
+}
+
+/// How much a command loads at once: sync, run and backfill.
+struct LoadOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Chunks written at once, one database connection each: the assets a backfill loads at once; for sync and run, also "
+            + "the assets catching up at once.",
+        valueName: "n"))
+    var concurrency = SyncSettings().concurrency
+
+    @Option(help: ArgumentHelp(
+        "Chunks fetched ahead while earlier ones are written (0: one after another), shared by the assets loaded at "
+            + "once; at most --concurrency + this many chunks of records are held in memory.",
+        valueName: "chunks"))
+    var prefetch = SyncSettings.defaultPrefetchChunks
+
+    func validate() throws {
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        guard (0...16).contains(prefetch) else { throw ValidationError("--prefetch must be between 0 and 16") }
+    }
+}
+
+/// How the service's loop re-reads and paces an asset: sync and run.
+struct SyncOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Hours below the watermark re-read for late revisions. Default: each asset's own (24 unless set with "
+            + "'liqsync assets lookback'); when given, it is recorded on each asset synced.",
+        valueName: "hours"))
+    var lookbackHours: Int?
+
+    @Option(help: ArgumentHelp(
+        "Assets of a pass whose first request may be in flight at once, before they take a database connection "
+            + "(the default uses Kaiko's 100 requests/s at ~300 ms a request).",
+        valueName: "requests"))
+    var requestsInFlight = SyncSettings.defaultRequestsInFlight
+
+    func validate() throws {
+        if let lookbackHours, !(0...100_000).contains(lookbackHours) {
+            throw ValidationError("--lookback-hours must be between 0 and 100000")
+        }
+        guard (1...256).contains(requestsInFlight) else {
+            throw ValidationError("--requests-in-flight must be between 1 and 256")
+        }
+    }
+}
+
+/// The assets a command acts on.
+enum AssetSelection {
+    /// The assets asked for, each once, in order, or all of `available` when none was; an asset
+    /// asked for that is not available is a usage error naming it (`unavailable`: why not).
+    static func choose(_ asked: [AssetCode], from available: [AssetCode], unavailable: String = "is not tracked")
+        throws -> [AssetCode]
+    {
+        guard !asked.isEmpty else { return available }
+        if let missing = asked.first(where: { !available.contains($0) }) {
+            throw CommandFailure("asset '\(missing)' \(unavailable) (see 'liqsync assets list')", status: .usage)
+        }
+        return AssetArgument.unique(asked)
+    }
+}
