@@ -203,7 +203,10 @@ struct IngestLogicTests {
                             held.count.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
                             return value  // an API that answers at once
                         }) { value, _ in
-                            try? await Task.sleep(for: .milliseconds(3))  // a writer that sets the pace
+                            // A writer that sets the pace: slow enough that, under a full suite's load, the
+                            // fetches ahead have landed before it is done (at 3 ms a loaded machine once
+                            // saw only two held by a lone loop).
+                            try? await Task.sleep(for: .milliseconds(25))
                             held.count.withLock { $0.now -= 1 }
                             return value != stopAt
                         }

@@ -75,8 +75,11 @@ struct LiquidationQuery: Equatable, Sendable {
         }
     }
 
-    // MARK: - Continuation tokens
+}
 
+// MARK: - Continuation tokens (an extension, so the memberwise initializer stays)
+
+extension LiquidationQuery {
     /// An opaque token: the query's state, base64url-encoded.
     var continuationToken: String {
         let fields = [
@@ -86,21 +89,6 @@ struct LiquidationQuery: Equatable, Sendable {
         return Data(fields.joined(separator: "\u{1f}").utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-    }
-
-    init(
-        asset: String, intervalHours: Int64, pageSize: Int, ascending: Bool, start: Int64, end: Int64, cursor: Int64?,
-        queryStartText: String, queryEndText: String
-    ) {
-        self.asset = asset
-        self.intervalHours = intervalHours
-        self.pageSize = pageSize
-        self.ascending = ascending
-        self.start = start
-        self.end = end
-        self.cursor = cursor
-        self.queryStartText = queryStartText
-        self.queryEndText = queryEndText
     }
 
     init?(continuationToken token: String) {

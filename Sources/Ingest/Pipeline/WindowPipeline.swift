@@ -34,59 +34,49 @@ public struct WindowPipeline: Sendable {
     /// recorded (`last_error`, a failed run) unless the run is a repair, which reports it only.
     public func load(
         _ asset: AssetCode, kind: RunKind, claim mode: ClaimMode, session: LoadSession, logger: Logger,
-        plan: @Sendable (PostgresConnection) async throws -> LoadPlan?,
+        plan makePlan: @Sendable (PostgresConnection) async throws -> LoadPlan?,
         committed: (CommittedWindow) -> Void = { _ in }
     ) async -> LoadOutcome {
         var outcome = LoadOutcome(asset: asset)
-        let startedAt = now()
+        var claimed = false
+        let plan: LoadPlan
         do {
             guard try await session.claim(asset, mode) else {
                 outcome.end = .notClaimed
                 return outcome
             }
-        } catch {
-            if error is CancellationError || Task.isCancelled {
-                outcome.end = .interrupted
-                return outcome
-            }
-            logger.error("cannot claim the asset", metadata: ["error": "\(error)"])
-            outcome.end = .failed(window: nil, error: error)
-            if kind != .repair {
-                await record(AssetFailure(window: nil, startedAt: startedAt, underlying: error), of: asset, kind: kind, session, logger)
-            }
-            return outcome
-        }
-        let failure = await loadClaimed(
-            asset, kind: kind, into: &outcome, session: session, logger: logger, plan: plan, committed: committed)
-        // Recorded before the claim is released: another liqsync taking the asset meanwhile could
-        // otherwise have its success overwritten by this stale error.
-        if let failure, kind != .repair { await record(failure, of: asset, kind: kind, session, logger) }
-        await session.claims.release(asset)
-        return outcome
-    }
-
-    /// Plans and loads under the claim; returns the failure to record, if any.
-    private func loadClaimed(
-        _ asset: AssetCode, kind: RunKind, into outcome: inout LoadOutcome, session: LoadSession, logger: Logger,
-        plan makePlan: @Sendable (PostgresConnection) async throws -> LoadPlan?, committed: (CommittedWindow) -> Void
-    ) async -> AssetFailure? {
-        let plan: LoadPlan
-        do {
+            claimed = true
             guard let planned = try await session.withWriter(makePlan) else {
                 outcome.end = .notPlanned
-                return nil
+                await session.claims.release(asset)
+                return outcome
             }
             plan = planned
             outcome.watermark = planned.watermark
         } catch {
             if error is CancellationError || Task.isCancelled {
                 outcome.end = .interrupted
-                return nil
+            } else {
+                logger.error("cannot \(claimed ? "plan" : "claim") the asset", metadata: ["error": "\(error)"])
+                outcome.end = .failed(window: nil, error: error)
+                await record(AssetFailure(window: nil, startedAt: now(), underlying: error), of: asset, kind: kind, session, logger)
             }
-            logger.error("cannot plan the asset", metadata: ["error": "\(error)"])
-            outcome.end = .failed(window: nil, error: error)
-            return AssetFailure(window: nil, startedAt: now(), underlying: error)
+            if claimed { await session.claims.release(asset) }
+            return outcome
         }
+        let failure = await load(plan, of: asset, kind: kind, into: &outcome, session: session, logger: logger, committed: committed)
+        // Recorded before the claim is released: another liqsync taking the asset meanwhile could
+        // otherwise have its success overwritten by this stale error.
+        if let failure { await record(failure, of: asset, kind: kind, session, logger) }
+        await session.claims.release(asset)
+        return outcome
+    }
+
+    /// Loads the planned windows under the claim; returns the failure to record, if any.
+    private func load(
+        _ plan: LoadPlan, of asset: AssetCode, kind: RunKind, into outcome: inout LoadOutcome, session: LoadSession,
+        logger: Logger, committed: (CommittedWindow) -> Void
+    ) async -> AssetFailure? {
         if plan.catchingUp { await session.catchingUp.acquire() }
         var failure: AssetFailure?
         let source = self.source
@@ -157,8 +147,10 @@ public struct WindowPipeline: Sendable {
     }
 
     /// Records a failure on a writer connection (`AssetFailure.record` resets one the failure
-    /// broke), writing the asset's state only where the claim allows (`mayRecordFailure`).
+    /// broke), writing the asset's state only where the claim allows (`mayRecordFailure`). A
+    /// repair's failure is only reported.
     private func record(_ failure: AssetFailure, of asset: AssetCode, kind: RunKind, _ session: LoadSession, _ logger: Logger) async {
+        guard kind != .repair else { return }
         do {
             try await session.withWriter { [claims = session.claims] connection in
                 await failure.record(asset: asset, kind: kind, claims: claims, on: connection, logger: logger)

@@ -80,33 +80,29 @@ public struct AssetStore: Sendable {
     /// Enables or disables syncing of an asset; its data stays. Returns whether it changed.
     @discardableResult
     public func setEnabled(_ asset: AssetCode, _ enabled: Bool) async throws -> Bool {
-        let previous = try await storeOperation("updating asset \(asset)") {
-            try await connection.query(
-                """
-                UPDATE liquidations.asset AS a SET enabled = \(enabled)
-                FROM (SELECT enabled FROM liquidations.asset WHERE asset = \(asset) FOR UPDATE) AS before
-                WHERE a.asset = \(asset)
-                RETURNING before.enabled
-                """, name: "assets.set-enabled"
-            ).rows.first.map { try $0.decode(Bool.self, at: 0) }
-        }
-        guard let previous else { throw StoreError.assetNotTracked(asset) }
-        return previous != enabled
+        try await replace("enabled", of: asset, with: enabled) != enabled
     }
 
     /// Sets how many hours below the watermark each sync re-reads (and so which hours the views
     /// call final). Returns the previous value.
     @discardableResult
     public func setLookback(_ asset: AssetCode, hours: Int) async throws -> Int {
+        try await replace("lookback_hours", of: asset, with: hours)
+    }
+
+    /// Sets one of the asset's settings; returns its previous value.
+    private func replace<Value: PostgresEncodable & PostgresDecodable>(
+        _ column: StaticString, of asset: AssetCode, with value: Value
+    ) async throws -> Value {
         let previous = try await storeOperation("updating asset \(asset)") {
             try await connection.query(
                 """
-                UPDATE liquidations.asset AS a SET lookback_hours = \(hours)
-                FROM (SELECT lookback_hours FROM liquidations.asset WHERE asset = \(asset) FOR UPDATE) AS before
+                UPDATE liquidations.asset AS a SET \(sql: column) = \(value)
+                FROM (SELECT \(sql: column) AS previous FROM liquidations.asset WHERE asset = \(asset) FOR UPDATE) AS before
                 WHERE a.asset = \(asset)
-                RETURNING before.lookback_hours
-                """, name: "assets.set-lookback"
-            ).rows.first.map { try $0.decode(Int.self, at: 0) }
+                RETURNING before.previous
+                """, name: "assets.set \(column)"
+            ).rows.first.map { try $0.decode(Value.self, at: 0) }
         }
         guard let previous else { throw StoreError.assetNotTracked(asset) }
         return previous

@@ -104,8 +104,7 @@ struct AssetsCommand: AsyncParsableCommand {
         @OptionGroup var target: OneAsset
 
         func run() async throws {
-            let changed = try await target.setEnabled(true)
-            Console.print(changed ? "Enabled \(target.asset)." : "\(target.asset) was already enabled.")
+            try await target.setEnabled(true, saying: ("Enabled \(target.asset).", "\(target.asset) was already enabled."))
         }
     }
 
@@ -115,8 +114,8 @@ struct AssetsCommand: AsyncParsableCommand {
         @OptionGroup var target: OneAsset
 
         func run() async throws {
-            let changed = try await target.setEnabled(false)
-            Console.print(changed ? "Disabled \(target.asset); its data is kept." : "\(target.asset) was already disabled.")
+            try await target.setEnabled(
+                false, saying: ("Disabled \(target.asset); its data is kept.", "\(target.asset) was already disabled."))
         }
     }
 
@@ -163,12 +162,13 @@ struct AssetsCommand: AsyncParsableCommand {
         @Argument(help: ArgumentHelp("The asset code.", valueName: "asset"), transform: AssetArgument.parse)
         var asset: AssetCode
 
-        /// Whether it changed.
-        func setEnabled(_ enabled: Bool) async throws -> Bool {
+        /// Enables or disables the asset and says whether that changed anything.
+        func setEnabled(_ enabled: Bool, saying messages: (changed: String, unchanged: String)) async throws {
             let asset = self.asset
-            return try await global.withConnection(logger: global.makeLogger()) { connection in
+            let changed = try await global.withConnection(logger: global.makeLogger()) { connection in
                 try await AssetStore(connection: connection).setEnabled(asset, enabled)
             }
+            Console.print(changed ? messages.changed : messages.unchanged)
         }
     }
 

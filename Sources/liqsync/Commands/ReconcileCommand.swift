@@ -22,10 +22,8 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     @OptionGroup var ingest: IngestOptions
 
-    @Option(
-        name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable). Default: every tracked asset.", valueName: "asset"),
-        transform: AssetArgument.parse)
-    var assets: [AssetCode] = []
+    @OptionGroup var only: AssetFilter
+    var assets: [AssetCode] { only.assets }
 
     @Option(help: ArgumentHelp("First hour to compare.", valueName: "date"), transform: HourArgument.parser("--from"))
     var from: HourArgument

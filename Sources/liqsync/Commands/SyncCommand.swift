@@ -18,10 +18,8 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var load: LoadOptions
     @OptionGroup var syncOptions: SyncOptions
 
-    @Option(
-        name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable).", valueName: "asset"),
-        transform: AssetArgument.parse)
-    var assets: [AssetCode] = []
+    @OptionGroup var only: AssetFilter
+    var assets: [AssetCode] { only.assets }
 
     var settings: SyncSettings { ingest.settings(load: load, sync: syncOptions) }
 

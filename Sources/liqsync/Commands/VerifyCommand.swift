@@ -16,10 +16,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(
-        name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable).", valueName: "asset"),
-        transform: AssetArgument.parse)
-    var assets: [AssetCode] = []
+    @OptionGroup var only: AssetFilter
+    var assets: [AssetCode] { only.assets }
 
     @Option(help: ArgumentHelp("Only hours from this one on.", valueName: "date"), transform: HourArgument.parser("--from"))
     var from: HourArgument?

@@ -92,6 +92,14 @@ struct SyncOptions: ParsableArguments {
     }
 }
 
+/// `--asset`, repeatable: the assets a command acts on (sync, verify, reconcile).
+struct AssetFilter: ParsableArguments {
+    @Option(
+        name: .customLong("asset"), help: ArgumentHelp("Only this asset (repeatable). Default: every tracked asset.", valueName: "asset"),
+        transform: AssetArgument.parse)
+    var assets: [AssetCode] = []
+}
+
 /// The assets a command acts on.
 enum AssetSelection {
     /// The assets asked for, each once, in order, or all of `available` when none was; an asset
