@@ -31,8 +31,9 @@ public enum ErrorReport {
         return FailureKind(classifying: error).exitStatus
     }
 
+    /// One line, whatever the error's text (libpq's messages span several).
     public static func message(for error: any Error) -> String {
-        String(describing: error)
+        OneLine.fold(String(describing: error))
     }
 }
 

@@ -16,7 +16,7 @@ public enum StatusTable {
                 asset.asset.rawValue, asset.enabled ? "yes" : "no", asset.syncFrom.description, asset.watermark.description,
                 Self.duration(status.lagSeconds), String(asset.storedHours), String(status.revisionsLastDay),
                 String(asset.openHours), lastRun,
-                asset.lastError.map { String($0.prefix(80)) } ?? "",
+                asset.lastError.map { String(OneLine.fold($0).prefix(80)) } ?? "",
             ])
         }
         return table.render()

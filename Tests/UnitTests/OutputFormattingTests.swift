@@ -36,4 +36,16 @@ struct OutputFormattingTests {
         #expect("1234".padded(toWidthFromLeft: 3) == "1234")
         #expect("  key\n\t".trimmingWhitespace() == "key")
     }
+
+    /// libpq's messages span lines (`server closed the connection unexpectedly` and a
+    /// tab-indented explanation); a log record, a message and a table cell stay one line.
+    @Test func multiLineTextIsFoldedToOneLine() {
+        let libpq = "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.\n"
+        #expect(OneLine.fold(libpq)
+            == "server closed the connection unexpectedly This probably means the server terminated abnormally before or while processing the request.")
+        #expect(OneLine.fold("a\r\nb\u{7}c\td") == "a b c d")
+        #expect(OneLine.fold("already one line") == "already one line")
+        #expect(OneLine.fold("\nleading") == "leading")
+        #expect(ErrorReport.message(for: CommandFailure("first\n  second", status: .usage)) == "first second")
+    }
 }
