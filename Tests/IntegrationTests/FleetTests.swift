@@ -43,14 +43,13 @@ struct FleetTests {
         }
     }
 
-    /// Which instance holds an asset's lock in this database right now (application names).
+    /// Which instance holds an asset's claim in this database right now (application names).
     func lockHolders(_ database: TestDatabase) async throws -> [String] {
         try await database.withConnection { connection async throws in
             try await connection.query(
                 """
-                SELECT a.application_name FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted
-                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                SELECT a.application_name FROM liquidations.asset_claim AS c
+                JOIN pg_stat_activity AS a ON a.pid = c.session_pid
                 """
             ).rows.map { try $0.decode(String.self) }
         }

@@ -346,9 +346,7 @@ struct HostileConditionsTests {
         let terminated = await eventually(timeout: .seconds(20)) {
             let holders = (try? await admin.query(
                 """
-                SELECT pg_terminate_backend(pid) FROM pg_locks
-                WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                SELECT pg_terminate_backend(session_pid) FROM liquidations.asset_claim WHERE session_pid <> pg_backend_pid()
                 """
             ).rows.count) ?? 0
             return holders > 0

@@ -173,9 +173,7 @@ struct IngestInProcessTests {
             // The lock session dies (a dropped connection, an idle timeout) while the chunk is written.
             try await connection.query(
                 """
-                SELECT pg_terminate_backend(pid) FROM pg_locks
-                WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                SELECT pg_terminate_backend(session_pid) FROM liquidations.asset_claim WHERE session_pid <> pg_backend_pid()
                 """)
             try await Task.sleep(for: .milliseconds(200))
         })
@@ -224,13 +222,11 @@ struct IngestInProcessTests {
         let writer = WatchedWriter(before: { connection in
             try await connection.query(
                 """
-                SELECT pg_terminate_backend(pid) FROM pg_locks
-                WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                SELECT pg_terminate_backend(session_pid) FROM liquidations.asset_claim WHERE session_pid <> pg_backend_pid()
                 """)
             try await Task.sleep(for: .milliseconds(200))
             // Another liqsync takes the asset and succeeds with it.
-            #expect(try await AssetLocks.tryLock(try AssetCode(validating: "btc"), on: other))
+            #expect(try await AssetClaimStore(holder: "another liqsync", lease: .seconds(60)).tryClaim(try AssetCode(validating: "btc"), on: other))
             try await other.query("UPDATE liquidations.asset SET last_error = NULL, last_synced_at = now() WHERE asset = 'btc'")
         })
         let syncer = AssetSyncer(source: ScriptedSource(), writer: writer, settings: SyncSettings(), logger: logger, now: now)
@@ -271,7 +267,7 @@ struct IngestInProcessTests {
     @Test func anAssetAnotherProcessHoldsIsSkippedUntouched() async throws {
         let (database, pool) = try await prepared(["btc"])
         let other = try await database.connect()
-        #expect(try await AssetLocks.tryLock(try AssetCode(validating: "btc"), on: other))
+        #expect(try await AssetClaimStore(holder: "another liqsync", lease: .seconds(60)).tryClaim(try AssetCode(validating: "btc"), on: other))
         let source = ScriptedSource()
         let syncer = AssetSyncer(source: source, settings: SyncSettings(), logger: logger, now: now)
         let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)

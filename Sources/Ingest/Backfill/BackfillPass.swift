@@ -38,8 +38,11 @@ public struct BackfillPass: Sendable {
     public func run(_ plans: [BackfillRunner.Plan], restart: Bool) async -> [Result] {
         let outcomes: [Swift.Result<BackfillRunner.Outcome, any Error>?]
         do {
-            outcomes = try await LoadSession.with(pool: pool, writers: concurrency, prefetchChunks: runner.settings.prefetchChunks) {
-                [runner, concurrency] session in
+            let settings = runner.settings
+            outcomes = try await LoadSession.with(
+                pool: pool, writers: concurrency, prefetchChunks: settings.prefetchChunks, claimLease: settings.claimLease,
+                logger: runner.logger
+            ) { [runner, concurrency] session in
                 await boundedConcurrentMap(plans, limit: concurrency) { plan in
                     do {
                         return .success(try await runner.run(plan, restart: restart, in: session))

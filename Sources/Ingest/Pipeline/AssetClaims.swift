@@ -1,10 +1,12 @@
+import Glibc
 import LiquidationModel
 import LiquidationStore
 import Postgres
 
 /// The seam of the locking model: how a liqsync takes an asset for itself (one writer per
 /// asset), proves in each chunk's transaction that it still has it, and gives it back. Sync,
-/// backfill and repair all claim through it (`WindowPipeline`), so the model lives here alone.
+/// backfill and repair all claim through it (`WindowPipeline`), so the model lives here alone
+/// (`TableClaims`).
 public protocol AssetClaims: Sendable {
     /// Takes the asset if no other liqsync has it; false at once otherwise.
     func tryClaim(_ asset: AssetCode) async throws -> Bool
@@ -20,38 +22,38 @@ public protocol AssetClaims: Sendable {
     func releaseAll() async
 }
 
-/// Claims as session-level advisory locks (`AssetLocks`), all held by one session of the load
-/// (its lock session) while chunks are written on other connections. Another liqsync sees the
-/// asset locked; a lock session that ends (a dropped connection, a killed process) releases its
-/// locks, and the chunks in flight are then refused where they would commit.
-struct SessionLockClaims: AssetClaims {
+/// Claims as rows of `liquidations.asset_claim` (`AssetClaimStore`), taken, renewed and
+/// released on the load session's own connection and checked in each chunk's transaction: they
+/// need nothing of a session between transactions, so they hold through a transaction pooler.
+struct TableClaims: AssetClaims {
+    let store: AssetClaimStore
+    /// The load session's connection: a killed process's session ends, and its claims with it.
     let session: PostgresConnection
-    /// The lock session's server process id, as `pg_locks` names it.
-    let sessionID: Int32
-
-    init(session: PostgresConnection) async throws {
-        self.session = session
-        sessionID = try await session.sessionID()
-    }
 
     func tryClaim(_ asset: AssetCode) async throws -> Bool {
-        try await AssetLocks.tryLock(asset, on: session)
+        try await store.tryClaim(asset, on: session)
     }
 
     func verify(_ asset: AssetCode, on connection: isolated PostgresConnection) throws {
-        try AssetLocks.verifyHeld(asset, bySession: sessionID, on: connection)
+        try store.verify(asset, on: connection)
     }
 
     func mayRecordFailure(of asset: AssetCode, on connection: isolated PostgresConnection) throws -> Bool {
-        let key = AssetLocks.key(for: asset)
-        return try connection.advisoryLockIsHeld(key, bySession: sessionID) || connection.tryTransactionAdvisoryLock(key)
+        try store.nobodyElseHolds(asset, on: connection)
     }
 
     func release(_ asset: AssetCode) async {
-        await AssetLocks.unlock(asset, on: session)
+        try? await store.release(asset, on: session)
     }
 
     func releaseAll() async {
-        _ = try? await session.advisoryUnlockAll()
+        try? await store.releaseAll(on: session)
+    }
+
+    /// `host:pid:random`: one load session of one process.
+    static func newHolder() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count) == 0 ? String(cString: name) : "unknown-host"
+        return "\(host):\(getpid()):" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
     }
 }

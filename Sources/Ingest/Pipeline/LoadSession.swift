@@ -1,9 +1,10 @@
 import LiquidationModel
 import LiquidationStore
+import Logging
 import Postgres
 
 /// The database side of loading several assets at once (a sync pass, a backfill, a repair):
-/// the claims (`AssetClaims`, held on one session of the pool), at most `writers` chunks written
+/// the claims (`AssetClaims`, taken on one session of the pool), at most `writers` chunks written
 /// at a time on pooled connections, each checking its claim in its transaction, and the chunks
 /// fetched ahead shared by the assets in progress (`PrefetchBudget`).
 ///
@@ -21,16 +22,34 @@ public struct LoadSession: Sendable {
     /// Chunks fetched ahead, shared by the assets in progress (`--prefetch`).
     let prefetch: PrefetchBudget
 
-    /// Opens a session (its claims on one pooled connection), runs `body`, and gives back every
-    /// claim still held before the connection returns to the pool.
+    /// Opens a session (its claims taken and renewed on one pooled connection, every third of
+    /// `claimLease`), runs `body`, and gives back every claim still held before the connection
+    /// returns to the pool.
     public static func with<T: Sendable>(
-        pool: ConnectionPool, writers: Int, prefetchChunks: Int, _ body: @Sendable (LoadSession) async -> T
+        pool: ConnectionPool, writers: Int, prefetchChunks: Int, claimLease: Duration = SyncSettings.defaultClaimLease,
+        logger: Logger = Logger(label: "liqsync"), _ body: @Sendable (LoadSession) async -> T
     ) async throws -> T {
-        try await pool.withConnection { lockSession in
+        try await pool.withConnection { claimSession in
+            let store = AssetClaimStore(holder: TableClaims.newHolder(), lease: claimLease)
             let session = LoadSession(
-                claims: try await SessionLockClaims(session: lockSession), pool: pool, writers: AsyncSemaphore(permits: writers),
-                catchingUp: AsyncSemaphore(permits: writers), prefetch: PrefetchBudget(chunks: prefetchChunks))
+                claims: TableClaims(store: store, session: claimSession), pool: pool,
+                writers: AsyncSemaphore(permits: writers), catchingUp: AsyncSemaphore(permits: writers),
+                prefetch: PrefetchBudget(chunks: prefetchChunks))
+            let renewing = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: claimLease / 3)
+                    guard !Task.isCancelled else { return }
+                    do {
+                        try await store.renew(on: claimSession)
+                    } catch {
+                        // The claims expire; chunks refuse to commit without them (`verify`).
+                        logger.warning("cannot renew the assets' claims", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
             let value = await body(session)
+            renewing.cancel()
+            await renewing.value
             await session.claims.releaseAll()
             return value
         }

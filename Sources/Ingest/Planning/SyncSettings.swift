@@ -16,6 +16,8 @@ public struct SyncSettings: Sendable, Equatable {
     /// Stored hours with liquidations one chunk may empty, and which share of them (see `ChunkGuards`).
     public var maxVanishingHours: Int
     public var maxVanishingShare: Double
+    /// How long an asset's claim holds without renewal (`defaultClaimLease`).
+    public var claimLease: Duration
     /// An open hour (a stored hour a read emptied) is confirmed by a read this long after.
     public var emptiedHourConfirmationSeconds: Int64
     /// Chunks fetched ahead while earlier ones are being written (`forEachPrefetched`): hides the
@@ -28,6 +30,10 @@ public struct SyncSettings: Sendable, Equatable {
     public var requestsInFlight: Int
 
     public static let defaultSettleDelaySeconds: Int64 = 600
+    /// How long an asset's claim holds without renewal: behind a transaction pooler, how soon the
+    /// assets of a liqsync that died are taken over (on a direct connection: as soon as its
+    /// session ends).
+    public static let defaultClaimLease: Duration = .seconds(60)
     public static let defaultPrefetchChunks = 2
     public static let defaultRequestsInFlight = 32
     /// An asset whose pass plans more hours than this (or more than one chunk) is catching up:
@@ -40,8 +46,10 @@ public struct SyncSettings: Sendable, Equatable {
         maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours,
         maxVanishingShare: Double = ChunkGuards.defaultMaxVanishingShare,
         emptiedHourConfirmationSeconds: Int64 = ChunkGuards.defaultEmptiedHourConfirmationSeconds,
-        prefetchChunks: Int = defaultPrefetchChunks, requestsInFlight: Int = defaultRequestsInFlight
+        prefetchChunks: Int = defaultPrefetchChunks, requestsInFlight: Int = defaultRequestsInFlight,
+        claimLease: Duration = defaultClaimLease
     ) {
+        self.claimLease = claimLease
         self.maxVanishingShare = maxVanishingShare
         self.emptiedHourConfirmationSeconds = emptiedHourConfirmationSeconds
         self.requestsInFlight = requestsInFlight

@@ -62,7 +62,9 @@ public struct Reconciler: Sendable {
             return reports
         }
         do {
-            return try await LoadSession.with(pool: pool, writers: 1, prefetchChunks: settings.prefetchChunks) { session in
+            return try await LoadSession.with(
+                pool: pool, writers: 1, prefetchChunks: settings.prefetchChunks, claimLease: settings.claimLease, logger: logger
+            ) { session in
                 var reports: [Report] = []
                 for asset in assets { reports.append(await self.repair(asset, from: from, to: to, in: session)) }
                 return reports

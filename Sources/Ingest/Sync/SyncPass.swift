@@ -34,7 +34,8 @@ public struct SyncPass: Sendable {
         let outcomes: [AssetSyncOutcome?]
         do {
             outcomes = try await LoadSession.with(
-                pool: pool, writers: settings.concurrency, prefetchChunks: settings.prefetchChunks
+                pool: pool, writers: settings.concurrency, prefetchChunks: settings.prefetchChunks,
+                claimLease: settings.claimLease, logger: syncer.logger
             ) { [syncer] session in
                 await boundedConcurrentMap(assets, limit: max(settings.concurrency, settings.requestsInFlight)) { asset in
                     await syncer.sync(asset, using: session)

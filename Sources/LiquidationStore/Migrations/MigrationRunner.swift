@@ -3,8 +3,9 @@ import Postgres
 
 /// Brings the database schema up to date with the migrations embedded in this binary.
 ///
-/// Safe to run from several processes at once: an advisory lock serializes them, and the one
-/// that waited finds nothing left to do. Each migration runs in its own transaction together
+/// Safe to run from several processes at once, directly or through a pooler: an advisory lock
+/// taken in each migration's transaction serializes them, and the one that waited finds nothing
+/// left to do. Each migration runs in its own transaction together
 /// with its row in `liquidations.schema_migrations` (version, file name, SHA-256 of the text),
 /// so a failed migration leaves no trace. A file edited after it was applied is refused.
 public struct MigrationRunner: Sendable {
@@ -28,19 +29,53 @@ public struct MigrationRunner: Sendable {
 
     /// Applies every pending migration (or, with `dryRun`, only says which are pending).
     public func migrate(dryRun: Bool = false) async throws -> Plan {
-        try await storeOperation("taking the migration lock") {
-            if try await !connection.tryAdvisoryLock(Self.lockKey) {
-                logger.notice("another liqsync is migrating this database; waiting for it to finish")
-                try await connection.advisoryLock(Self.lockKey)
+        if dryRun { return Plan(applied: [], pending: try await pendingMigrations().map(\.fileName)) }
+        try await storeOperation("creating the migrations table") {
+            try await connection.withTransaction { connection in
+                try takeLock(connection)
+                try connection.execute(script: Self.bootstrapSQL, label: "migrations bootstrap")
             }
         }
-        do {
-            let plan = try await migrateLocked(dryRun: dryRun)
-            _ = try? await connection.advisoryUnlock(Self.lockKey)
-            return plan
-        } catch {
-            _ = try? await connection.advisoryUnlock(Self.lockKey)
-            throw error
+        let pending = try await pendingMigrations()
+        let checksums = try await checksums(of: pending)
+        var done: [String] = []
+        for (migration, checksum) in zip(pending, checksums) {
+            do {
+                let applied = try await connection.withTransaction { connection in
+                    try takeLock(connection)
+                    // Another liqsync may have applied it while this one waited for the lock.
+                    guard try !connection.query(
+                        "SELECT EXISTS (SELECT 1 FROM liquidations.schema_migrations WHERE version = \(migration.version))",
+                        name: "migration applied"
+                    ).scalar(Bool.self) else { return false }
+                    logger.info("applying migration \(migration.fileName)")
+                    try connection.execute(script: migration.sql, label: migration.fileName)
+                    try connection.query(
+                        """
+                        INSERT INTO liquidations.schema_migrations (version, file_name, checksum)
+                        VALUES (\(migration.version), \(migration.fileName), \(checksum))
+                        """, name: "record migration")
+                    return true
+                }
+                if applied { done.append(migration.fileName) }
+            } catch let error as PostgresError {
+                throw StoreError.migrationFailed(fileName: migration.fileName, error)
+            }
+        }
+        return Plan(applied: done, pending: [])
+    }
+
+    /// In a migration's transaction: the migration lock, for that transaction only (so it holds
+    /// through a transaction pooler, whose next transaction may run on another server session),
+    /// waited for without the sync path's statement deadline (an index over a large table may
+    /// take longer than it). lock_timeout stays, so a migration waiting behind a long query gives
+    /// up rather than blocking every reader behind it.
+    private func takeLock(_ connection: isolated PostgresConnection) throws {
+        try connection.execute(script: "SET LOCAL statement_timeout = 0", label: "migration settings")
+        if try !connection.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))", name: "migration lock").scalar(Bool.self) {
+            logger.notice("another liqsync is migrating this database; waiting for it to finish")
+            try connection.execute(script: "SET LOCAL lock_timeout = 0", label: "migration settings")
+            try connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", name: "migration lock (wait)")
         }
     }
 
@@ -54,41 +89,6 @@ public struct MigrationRunner: Sendable {
     public func requireUpToDate() async throws {
         let pending = try await pendingMigrations()
         guard pending.isEmpty else { throw StoreError.schemaNotMigrated(pending: pending.map(\.fileName)) }
-    }
-
-    private func migrateLocked(dryRun: Bool) async throws -> Plan {
-        if !dryRun {
-            try await storeOperation("creating the migrations table") {
-                try await connection.execute(script: Self.bootstrapSQL, label: "migrations bootstrap")
-            }
-        }
-        let applied = try await appliedMigrations()
-        let pending = try await pending(given: applied)
-        if dryRun { return Plan(applied: [], pending: pending.map(\.fileName)) }
-
-        let checksums = try await checksums(of: pending)
-        var done: [String] = []
-        for (migration, checksum) in zip(pending, checksums) {
-            logger.info("applying migration \(migration.fileName)")
-            do {
-                try await connection.withTransaction { connection in
-                    // An index over a large table may take longer than the statement deadline
-                    // meant for the sync path; lock_timeout stays, so a migration waiting behind
-                    // a long query gives up rather than blocking every reader behind it.
-                    try connection.execute(script: "SET LOCAL statement_timeout = 0", label: "migration settings")
-                    try connection.execute(script: migration.sql, label: migration.fileName)
-                    try connection.query(
-                        """
-                        INSERT INTO liquidations.schema_migrations (version, file_name, checksum)
-                        VALUES (\(migration.version), \(migration.fileName), \(checksum))
-                        """, name: "record migration")
-                }
-            } catch let error as PostgresError {
-                throw StoreError.migrationFailed(fileName: migration.fileName, error)
-            }
-            done.append(migration.fileName)
-        }
-        return Plan(applied: done, pending: [])
     }
 
     private struct AppliedMigration {

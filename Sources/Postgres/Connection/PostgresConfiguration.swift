@@ -20,6 +20,23 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// TCP keepalives and `tcp_user_timeout`, unless the string sets them: a network path that
     /// died silently is noticed in seconds instead of the kernel's two hours.
     public var keepalives: Keepalives
+    /// What kind of connection the string leads to, and so where the session's settings live.
+    public var pooling: Pooling
+
+    /// What sits between liqsync and the server.
+    public enum Pooling: String, Sendable, CaseIterable {
+        /// Find out when connecting (`PoolingProbe`): `transaction` if the server session
+        /// changes between transactions, else `session`.
+        case auto
+        /// A session of its own: a direct connection, or a pooler in session mode. The settings
+        /// are set once, for the session.
+        case session
+        /// A pooler in transaction mode (PgBouncer's pool_mode=transaction, a managed service's
+        /// pooled port): every transaction may run on another server session, whose settings
+        /// are not liqsync's. Nothing is set for the session; each transaction sets its own
+        /// (`SET LOCAL`), and a statement outside a transaction runs in one of its own.
+        case transaction
+    }
 
     public struct Keepalives: Sendable, Equatable {
         /// Idle seconds before the first probe, seconds between probes, probes lost before the
@@ -41,8 +58,9 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     public init(
         connectionString: String? = nil, applicationName: String = "liqsync", connectTimeoutSeconds: Int = 10,
         statementTimeout: Duration? = .seconds(300), lockTimeout: Duration? = .seconds(30),
-        keepalives: Keepalives = Keepalives()
+        keepalives: Keepalives = Keepalives(), pooling: Pooling = .session
     ) {
+        self.pooling = pooling
         self.connectionString = connectionString.flatMap { $0.isEmpty ? nil : $0 }
         self.applicationName = applicationName
         self.connectTimeoutSeconds = connectTimeoutSeconds
@@ -51,17 +69,19 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         self.keepalives = keepalives
     }
 
-    /// `SET` statements for the session's deadlines (milliseconds; 0 turns one off). The
-    /// conversion is this layer's own: it does not depend on the domain model's.
-    var sessionDeadlines: String {
+    /// The settings our decoders rely on, whatever the server or role defaults, and the
+    /// session's deadlines (milliseconds; 0 turns one off), as `SET` statements: for the session,
+    /// or (`local`) for the transaction they open. The conversion is this layer's own: it does
+    /// not depend on the domain model's.
+    func settings(local: Bool) -> String {
         func milliseconds(_ duration: Duration) -> Int64 {
             let (product, overflow) = duration.components.seconds.multipliedReportingOverflow(by: 1000)
             return overflow ? Int64(Int32.max) : min(Int64(Int32.max), max(0, product + duration.components.attoseconds / 1_000_000_000_000_000))
         }
-        var settings: [String] = []
-        if let statementTimeout { settings.append("SET statement_timeout = \(milliseconds(statementTimeout))") }
-        if let lockTimeout { settings.append("SET lock_timeout = \(milliseconds(lockTimeout))") }
-        return settings.joined(separator: "; ")
+        var settings = ["TimeZone = 'UTC'", "DateStyle = 'ISO, YMD'", "IntervalStyle = 'iso_8601'", "extra_float_digits = 1"]
+        if let statementTimeout { settings.append("statement_timeout = \(milliseconds(statementTimeout))") }
+        if let lockTimeout { settings.append("lock_timeout = \(milliseconds(lockTimeout))") }
+        return settings.map { (local ? "SET LOCAL " : "SET ") + $0 }.joined(separator: "; ")
     }
 
     /// `SET` statements for the server's side of the same TCP path: the backend probes the

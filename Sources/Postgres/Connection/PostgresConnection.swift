@@ -84,11 +84,12 @@ public actor PostgresConnection {
     }
 
     /// Pins the session settings our decoders rely on, whatever the server or role defaults,
-    /// the session's deadlines, and the server's keepalives towards this client.
+    /// the session's deadlines, and the server's keepalives towards this client. Behind a
+    /// transaction pooler nothing is set for a session that is not ours: each transaction sets
+    /// its own (`withTransaction`).
     private func configureSession(_ connection: OpaquePointer) throws(PostgresError) {
-        var settings = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1"
-        let deadlines = configuration.sessionDeadlines
-        if !deadlines.isEmpty { settings += "; " + deadlines }
+        guard configuration.pooling != .transaction else { return }
+        var settings = configuration.settings(local: false)
         // tcp_user_timeout is a server setting since PostgreSQL 12.
         if PQserverVersion(connection) >= 120_000 { settings += "; " + configuration.serverKeepalives }
         // A session waits between statements while liqsync waits for the API (a sync pass's lock
@@ -144,12 +145,29 @@ public actor PostgresConnection {
         logger.info("reconnected to PostgreSQL")
     }
 
-    /// Runs one statement with its binds (`PQexecParams`, text format).
+    /// Runs one statement with its binds (`PQexecParams`, text format). Behind a transaction
+    /// pooler, a statement outside a transaction runs in one of its own, which sets the
+    /// session's settings for it.
     @discardableResult
     public func query(_ query: PostgresQuery, name: String? = nil) throws(PostgresError) -> PostgresResult {
         var query = query
         if let name { query.name = name }
         let connection = try liveHandle(for: query.label)
+        guard configuration.pooling == .transaction, PQtransactionStatus(connection) == PQTRANS_IDLE else {
+            return try run(query, on: connection)
+        }
+        try execute(script: transactionStart)
+        do {
+            let result = try run(query, on: connection)
+            try execute(script: "COMMIT")
+            return result
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+    }
+
+    private func run(_ query: PostgresQuery, on connection: OpaquePointer) throws(PostgresError) -> PostgresResult {
         let result = withCStringArray(query.binds) { values in
             PQexecParams(connection, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
         }
@@ -178,7 +196,7 @@ public actor PostgresConnection {
         guard PQtransactionStatus(connection) == PQTRANS_IDLE else {
             throw PostgresError(code: .misuse, message: "a transaction is already open on this connection")
         }
-        try query("BEGIN")
+        try execute(script: transactionStart)
         let value: T
         do {
             value = try body(self)
@@ -193,6 +211,11 @@ public actor PostgresConnection {
             throw error
         }
         return value
+    }
+
+    /// `BEGIN`; behind a transaction pooler the transaction brings the session's settings with it.
+    private var transactionStart: String {
+        configuration.pooling == .transaction ? "BEGIN; " + configuration.settings(local: true) : "BEGIN"
     }
 
     private func rollbackQuietly() {

@@ -22,6 +22,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long a statement may wait for a row or table lock (0: no limit).", valueName: "seconds"))
     var lockTimeout: Int = 30
 
+    @Option(help: ArgumentHelp(
+        "What is between liqsync and PostgreSQL: session (a direct connection, or a pooler in session mode), transaction "
+            + "(a pooler in transaction mode, e.g. PgBouncer's pool_mode=transaction or a managed service's pooled port), or "
+            + "auto (found out when connecting).",
+        valueName: "auto|session|transaction"))
+    var pooling: PostgresConfiguration.Pooling = .auto
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
@@ -34,7 +41,12 @@ struct GlobalOptions: ParsableArguments {
     {
         PostgresConfiguration(
             connectionString: databaseURL ?? environment["DATABASE_URL"], statementTimeout: .seconds(statementTimeout),
-            lockTimeout: .seconds(lockTimeout))
+            lockTimeout: .seconds(lockTimeout), pooling: pooling)
+    }
+
+    /// The database configuration with `--pooling auto` decided (`PoolingProbe`).
+    func resolvedPostgresConfiguration(logger: Logger) async throws -> PostgresConfiguration {
+        try await PoolingProbe.resolve(postgresConfiguration(), logger: logger)
     }
 
     func validate() throws {
@@ -54,7 +66,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// Connects, runs `body`, and closes the connection whatever happens.
     func withConnection<T>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(postgresConfiguration(), logger: logger)
+        let connection = try await PostgresConnection.connect(try await resolvedPostgresConfiguration(logger: logger), logger: logger)
         do {
             let value = try await body(connection)
             await connection.close()
@@ -67,3 +79,5 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension PostgresConfiguration.Pooling: ExpressibleByArgument {}

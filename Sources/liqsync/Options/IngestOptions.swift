@@ -21,7 +21,8 @@ struct IngestOptions: ParsableArguments {
     func withResources<T>(
         logger: Logger, checkingClock: Bool = true, _ body: (IngestResources) async throws -> T
     ) async throws -> T {
-        try await IngestResources.with(postgres: global.postgresConfiguration(), kaiko: try kaiko.configuration(), logger: logger) {
+        let postgres = try await global.resolvedPostgresConfiguration(logger: logger)
+        return try await IngestResources.with(postgres: postgres, kaiko: try kaiko.configuration(), logger: logger) {
             resources in
             if checkingClock {
                 try await resources.pool.withConnection { [clock] connection in
