@@ -1,3 +1,4 @@
+import LiquidationStore
 import Logging
 import Postgres
 
@@ -26,7 +27,14 @@ public actor ConnectionPool {
             await checkIn(connection)
             return value
         } catch {
-            await checkIn(connection)
+            // A connection to a server that cannot be written to now (a standby, one shutting
+            // down) is dropped: the next one may reach the primary that took over.
+            if Self.isWrongServer(error) {
+                logger.warning("dropping a connection to a server liqsync cannot write to", metadata: ["error": "\(error)"])
+                await connection.close()
+            } else {
+                await checkIn(connection)
+            }
             throw error
         }
     }
@@ -51,6 +59,14 @@ public actor ConnectionPool {
             }
         }
         return try await PostgresConnection.connect(configuration, logger: logger)
+    }
+
+    private static func isWrongServer(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PostgresError: error.isWrongServer
+        case StoreError.database(_, let error): error.isWrongServer
+        default: false
+        }
     }
 
     private func checkIn(_ connection: PostgresConnection) async {

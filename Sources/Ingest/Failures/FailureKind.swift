@@ -62,6 +62,8 @@ public enum FailureKind: Sendable, Hashable, CaseIterable {
     }
 
     private static func kind(of error: PostgresError) -> FailureKind {
+        // A standby, a server shutting down or starting: the next attempt may reach the primary.
+        if error.isWrongServer { return .temporary }
         switch error.code {
         case .connectionFailed: return .unavailable
         case .connectionLost: return .temporary

@@ -42,7 +42,7 @@ public final class KaikoClient: Sendable {
             self.transport = AsyncHTTPTransport(client: httpClient)
             self.ownedHTTPClient = nil
         } else {
-            var http = HTTPClient.Configuration()
+            var http = HTTPClient.Configuration(egress: configuration.egress, to: configuration.endpoint)
             // Redirects would carry the X-Api-Key header to wherever they point: never follow.
             http.redirectConfiguration = .disallow
             http.decompression = .enabled(limit: .ratio(200))

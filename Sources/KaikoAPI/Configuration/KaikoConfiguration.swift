@@ -14,6 +14,8 @@ public struct KaikoConfiguration: Sendable {
     public var requestTimeout: Duration
     /// A body larger than this is refused (a page of 1000 hours is about 1 MB).
     public var maxBodyBytes: Int
+    /// The proxy and the extra CAs requests go through.
+    public var egress: Egress
 
     public init(
         endpoint: KaikoEndpoint,
@@ -23,8 +25,10 @@ public struct KaikoConfiguration: Sendable {
         maxRequestsPerSecond: Double? = 50,
         retry: RetryPolicy = RetryPolicy(),
         requestTimeout: Duration = .seconds(30),
-        maxBodyBytes: Int = 32 * 1024 * 1024
+        maxBodyBytes: Int = 32 * 1024 * 1024,
+        egress: Egress = Egress()
     ) {
+        self.egress = egress
         self.endpoint = endpoint
         self.apiKey = apiKey
         self.pageSize = pageSize

@@ -22,16 +22,31 @@ public struct ReferenceData: Sendable {
 
     public let endpoint: KaikoEndpoint
     public let timeout: Duration
-    let httpClient: HTTPClient
+    /// The proxy and extra CAs to go through; requests that need neither use the shared client.
+    public let egress: Egress
 
-    public init(endpoint: KaikoEndpoint = ReferenceData.kaiko, timeout: Duration = .seconds(30), httpClient: HTTPClient = .shared) {
+    public init(endpoint: KaikoEndpoint = ReferenceData.kaiko, timeout: Duration = .seconds(30), egress: Egress = Egress()) {
         self.endpoint = endpoint
         self.timeout = timeout
-        self.httpClient = httpClient
+        self.egress = egress
     }
 
-    /// Every exchange with a code and a name.
+    /// Every exchange with a code and a name (a request a day: a client of its own for it
+    /// when it goes through a proxy or trusts extra CAs).
     public func exchanges() async throws -> [ExchangeReference] {
+        guard egress.proxy(for: endpoint) != nil || egress.extraCAFile != nil else { return try await exchanges(using: .shared) }
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(egress: egress, to: endpoint))
+        do {
+            let list = try await exchanges(using: client)
+            try? await client.shutdown()
+            return list
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func exchanges(using httpClient: HTTPClient) async throws -> [ExchangeReference] {
         let url = endpoint.origin + endpoint.basePath + "/v1/exchanges"
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")

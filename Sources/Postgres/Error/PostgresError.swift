@@ -65,6 +65,15 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState)
     }
 
+    /// The server is not one liqsync can write to now: a read-only standby, a primary being
+    /// shut down or failed over, a server that is starting up. The connection should be
+    /// dropped, so that the next one (a two-host URL with `target_session_attrs=read-write`)
+    /// reaches the server that took over.
+    public var isWrongServer: Bool {
+        if let sqlState, WrongServer(sqlState: sqlState) != nil { return true }
+        return code == .connectionFailed && WrongServer(connectMessage: message) != nil
+    }
+
     public var description: String {
         var text = ""
         if let statement { text += "\(statement): " }
@@ -72,7 +81,47 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         if let sqlState { text += " (SQLSTATE \(sqlState))" }
         if let detail { text += "; detail: \(detail)" }
         if let hint { text += "; hint: \(hint)" }
+        if let wrong = sqlState.flatMap(WrongServer.init(sqlState:)) ?? (code == .connectionFailed ? WrongServer(connectMessage: message) : nil) {
+            text += " — \(wrong.explanation)"
+        }
         return text
+    }
+}
+
+/// Why a server is not the one to write to now, in words an operator can act on.
+enum WrongServer {
+    case readOnly, shuttingDown, startingUp
+
+    init?(sqlState: String) {
+        switch sqlState {
+        case "25006": self = .readOnly  // read_only_sql_transaction
+        case "57P01", "57P02": self = .shuttingDown  // admin_shutdown, crash_shutdown
+        case "57P03": self = .startingUp  // cannot_connect_now
+        default: return nil
+        }
+    }
+
+    /// A connection refused before any statement carries no SQLSTATE: libpq's text says it.
+    init?(connectMessage message: String) {
+        if message.contains("is starting up") || message.contains("is in recovery mode") || message.contains("not yet accepting connections") {
+            self = .startingUp
+        } else if message.contains("is shutting down") {
+            self = .shuttingDown
+        } else if message.contains("read-only") && message.contains("target_session_attrs") {
+            self = .readOnly
+        } else {
+            return nil
+        }
+    }
+
+    var explanation: String {
+        switch self {
+        case .readOnly:
+            "the database is read-only: a standby, or a primary being failed over? liqsync needs the primary (a two-host URL with "
+                + "target_session_attrs=read-write finds it)"
+        case .shuttingDown: "the database server is shutting down (a restart, or a failover); liqsync reconnects on its next try"
+        case .startingUp: "the database server is starting up (or recovering); liqsync reconnects on its next try"
+        }
     }
 }
 

@@ -38,6 +38,17 @@ struct KaikoOptions: ParsableArguments {
         valueName: "seconds"))
     var maxRetryAfter: Int = 120
 
+    @Option(help: ArgumentHelp(
+        "HTTP proxy for the API and reference data (https tunnelled with CONNECT); credentials in it are never logged. "
+            + "Default: $HTTPS_PROXY / $https_proxy (https), $HTTP_PROXY / $http_proxy (http); $NO_PROXY lists hosts reached directly.",
+        valueName: "url"))
+    var proxy: String?
+
+    @Option(help: ArgumentHelp(
+        "PEM file of CA certificates trusted besides the system's (a TLS-inspecting proxy's, a private gateway's). Default: $SSL_CERT_FILE.",
+        valueName: "path"))
+    var caFile: String?
+
     func validate() throws {
         guard maxRequestsPerSecond > 0 else { throw ValidationError("--max-requests-per-second must be positive") }
         guard (1...3600).contains(requestTimeout) else { throw ValidationError("--request-timeout must be 1 to 3600 seconds") }
@@ -67,13 +78,22 @@ struct KaikoOptions: ParsableArguments {
         retry.maxRetryAfter = .seconds(maxRetryAfter)
         return KaikoConfiguration(
             endpoint: endpoint, apiKey: key, maxRequestsPerSecond: maxRequestsPerSecond, retry: retry,
-            requestTimeout: .seconds(requestTimeout))
+            requestTimeout: .seconds(requestTimeout), egress: try egress(environment: environment))
+    }
+
+    /// The proxy and extra CAs requests go through (a configuration error, exit 78, when they are wrong).
+    func egress(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Egress {
+        do {
+            return try Egress.from(environment: environment, proxy: proxy, caFile: caFile)
+        } catch {
+            throw CommandFailure("\(error)", status: .configuration)
+        }
     }
 
     /// Where exchange names are read (no key is sent there).
     func referenceData() throws -> ReferenceData {
-        guard let url = referenceURL ?? baseURL else { return ReferenceData(timeout: .seconds(requestTimeout)) }
-        return ReferenceData(endpoint: try KaikoEndpoint(baseURL: url), timeout: .seconds(requestTimeout))
+        let endpoint = try (referenceURL ?? baseURL).map { url throws in try KaikoEndpoint(baseURL: url) } ?? ReferenceData.kaiko
+        return ReferenceData(endpoint: endpoint, timeout: .seconds(requestTimeout), egress: try egress())
     }
 
     /// The key from the first source that has one. The key's text never appears in a message.
