@@ -26,7 +26,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// A chunk reaching past the last settled hour (a clock or planning error, never written).
     case unsettledWindow(asset: AssetCode, window: HourWindow, settledEnd: UTCHour)
     /// The session holding the asset's lock for a sync pass ended before a chunk committed.
-    case lockLost(AssetCode)
+    case claimLost(AssetCode)
     /// Any other database error, with what we were doing.
     case database(operation: String, PostgresError)
 
@@ -67,9 +67,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .unsettledWindow(let asset, let window, let settledEnd):
             return "refused to write \(asset) \(window): it reaches past the last settled hour (hours before "
                 + "\(settledEnd)); an hour is stored only once it has ended and settled"
-        case .lockLost(let asset):
-            return "the lock on \(asset) was lost before the chunk committed (its database session ended); nothing of "
-                + "the chunk was written, the next pass takes the asset up again"
+        case .claimLost(let asset):
+            return "the claim on \(asset) was lost before the chunk committed (its lease ended or its database session did, "
+                + "and another liqsync may have taken the asset); nothing of the chunk was written, the next pass takes the asset up again"
         case .database(let operation, let error):
             return "\(operation): \(error)"
         }

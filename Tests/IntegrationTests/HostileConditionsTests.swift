@@ -359,7 +359,7 @@ struct HostileConditionsTests {
         ).rows[0].decode(String?.self, Bool.self)
         await admin.close()
         #expect(
-            lastError?.contains("the lock on btc was lost") == true,
+            lastError?.contains("the claim on btc was lost") == true,
             "recorded on a working connection: \(String(describing: lastError))\n\(sync.text)")
         #expect(!watermarkMoved)
     }

@@ -166,7 +166,7 @@ struct IngestInProcessTests {
 
     /// A chunk commits only while the pass's lock session holds the asset's lock: once that
     /// session is gone (another liqsync may have the asset by then), the chunk is refused.
-    @Test func aChunkIsRefusedOnceThePassHasLostTheAssetsLock() async throws {
+    @Test func aChunkIsRefusedOnceThePassHasLostTheAssetsClaim() async throws {
         let (database, pool) = try await prepared(["btc"])
         try await upToDate(database, ["btc"])
         let writer = WatchedWriter(before: { connection in
@@ -190,7 +190,7 @@ struct IngestInProcessTests {
             ).rows[0].decode(UTCHour.self, String?.self, Int64.self)
         }
         #expect(watermark == Self.start.advanced(by: 2499) && hours == 0, "nothing of the chunk was written")
-        #expect(lastError?.contains("lock on btc was lost") == true, "\(lastError ?? "no error recorded")")
+        #expect(lastError?.contains("claim on btc was lost") == true, "\(lastError ?? "no error recorded")")
     }
 
     /// A server that ends idle sessions (`idle_session_timeout`) does not end the pass's lock

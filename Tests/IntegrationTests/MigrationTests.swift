@@ -411,4 +411,49 @@ struct MigrationTests {
             #expect(try await connection.query("SELECT count(*) FROM liquidations.emptied_hour").scalar(Int64.self) == 0)
         }
     }
+    /// From a version-10 database holding a claim: the claim is kept, and a claim that names no
+    /// session (taken behind a transaction pooler) holds until it expires.
+    @Test func version11KeepsClaimsAndLetsAClaimNameNoSession() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 10 }, logger: logger)
+                .migrate()
+            try await connection.query(
+                """
+                INSERT INTO liquidations.asset_claim (asset, holder, expires_at, session_pid, session_start)
+                VALUES ('btc', 'before', now() + interval '1 hour', pg_backend_pid(), now())
+                """)
+            await #expect(throws: PostgresError.self) {
+                try await connection.query(
+                    "INSERT INTO liquidations.asset_claim (asset, holder, expires_at) VALUES ('eth', 'x', now())")
+            }
+
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 11 }, logger: logger)
+                .migrate()
+            #expect(plan.applied == ["0011_claims_behind_transaction_poolers.sql"])
+            #expect(try await connection.query("SELECT holder FROM liquidations.asset_claim").scalar(String.self) == "before")
+            let comment = try await connection.query(
+                "SELECT col_description('liquidations.asset_claim'::regclass, 5)").scalar(String?.self)
+            #expect(comment?.contains("transaction pooler") == true)
+        }
+        // A claim with no session, behind a transaction pooler, is not taken over before it
+        // expires, though no session of its holder exists; once expired, it is.
+        let pooled = PostgresConfiguration(connectionString: database.connectionString, pooling: .transaction)
+        let holderConnection = try await PostgresConnection.connect(pooled)
+        let holder = AssetClaimStore(holder: "pooled-holder", lease: .seconds(60))
+        let eth = try AssetCode(validating: "eth")
+        #expect(try await holder.tryClaim(eth, on: holderConnection))
+        #expect(try await holderConnection.query(
+            "SELECT session_pid IS NULL AND session_start IS NULL FROM liquidations.asset_claim WHERE asset = 'eth'"
+        ).scalar(Bool.self))
+        await holderConnection.close()
+        try await database.withConnection { connection async throws in
+            let other = AssetClaimStore(holder: "other", lease: .seconds(60))
+            #expect(try await other.tryClaim(eth, on: connection) == false)
+            try await connection.query(
+                "UPDATE liquidations.asset_claim SET expires_at = now() - interval '1 second' WHERE asset = 'eth'")
+            #expect(try await other.tryClaim(eth, on: connection))
+        }
+    }
 }

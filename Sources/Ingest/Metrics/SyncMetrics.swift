@@ -22,7 +22,7 @@ public struct SyncMetrics: Sendable {
     static let failures = CounterMetric(
         "liqsync_sync_failures_total", help: "Syncs of the asset that failed, by kind (temporary, bad_data, access, ...).")
     static let duration = DurationMetric(
-        "liqsync_sync_duration_seconds", help: "Time one sync of the asset took, lock to last commit.",
+        "liqsync_sync_duration_seconds", help: "Time one sync of the asset took, claim to last commit.",
         buckets: [
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
             .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(900),

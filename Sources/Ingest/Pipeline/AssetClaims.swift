@@ -10,7 +10,7 @@ import Postgres
 public protocol AssetClaims: Sendable {
     /// Takes the asset if no other liqsync has it; false at once otherwise.
     func tryClaim(_ asset: AssetCode) async throws -> Bool
-    /// In a chunk's transaction: throws `StoreError.lockLost` unless the claim still holds, so
+    /// In a chunk's transaction: throws `StoreError.claimLost` unless the claim still holds, so
     /// nothing is committed for an asset another liqsync may have taken meanwhile.
     func verify(_ asset: AssetCode, on connection: isolated PostgresConnection) throws
     /// In the transaction recording a failure: whether the asset's state may be written (the
@@ -53,7 +53,8 @@ struct TableClaims: AssetClaims {
     /// `host:pid:random`: one load session of one process.
     static func newHolder() -> String {
         var name = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&name, name.count) == 0 ? String(cString: name) : "unknown-host"
+        let host = gethostname(&name, name.count) == 0
+            ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "unknown-host"
         return "\(host):\(getpid()):" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
     }
 }

@@ -45,7 +45,7 @@ public struct AssetSyncer: Sendable {
             asset, kind: .sync, claim: .skipIfTaken, session: session, logger: logger, plan: plan(asset),
             committed: { committed in self.committed(committed, of: asset, logger: logger) })
         var outcome = AssetSyncOutcome(loaded)
-        if case .notClaimed = loaded.end { logger.info("skipping: another liqsync holds this asset's lock") }
+        if case .notClaimed = loaded.end { logger.info("skipping: another liqsync holds this asset's claim") }
         outcome.seconds = started.duration(to: .now).inSeconds
         metrics.recordPass(outcome)
         return outcome

@@ -16,7 +16,7 @@ public actor PostgresConnection {
     private var handle: OpaquePointer?
     private let noticeSink: NoticeSink
     private let redactor: PasswordRedactor
-    public let configuration: PostgresConfiguration
+    public nonisolated let configuration: PostgresConfiguration
     public nonisolated let logger: Logger
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {

@@ -15,7 +15,7 @@ struct GlobalOptions: ParsableArguments {
     var databaseURL: String?
 
     @Option(help: ArgumentHelp(
-        "Deadline of one SQL statement (0: none). Migrations and the wait for an asset's lock are exempt.",
+        "Deadline of one SQL statement (0: none). Migrations and the wait for an asset's claim are exempt.",
         valueName: "seconds"))
     var statementTimeout: Int = 300
 

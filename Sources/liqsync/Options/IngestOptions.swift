@@ -40,7 +40,8 @@ struct IngestOptions: ParsableArguments {
             lookbackHours: sync?.lookbackHours, settleDelaySeconds: settle.settleDelay,
             concurrency: load?.concurrency ?? defaults.concurrency, maxVanishingHours: guards.maxVanishingHours,
             maxVanishingShare: guards.maxVanishingShare, prefetchChunks: load?.prefetch ?? defaults.prefetchChunks,
-            requestsInFlight: sync?.requestsInFlight ?? defaults.requestsInFlight)
+            requestsInFlight: sync?.requestsInFlight ?? defaults.requestsInFlight,
+            claimLease: .seconds(load?.claimLease ?? Int(defaults.claimLease.components.seconds)))
     }
 
     /// The last settled hour now, by the settle delay (as the service reckons it).
@@ -63,9 +64,16 @@ struct LoadOptions: ParsableArguments {
         valueName: "chunks"))
     var prefetch = SyncSettings.defaultPrefetchChunks
 
+    @Option(help: ArgumentHelp(
+        "How long an asset's claim holds without renewal (renewed every third of it while the asset is loaded): behind "
+            + "a transaction pooler, how soon another liqsync takes over the assets of one that died.",
+        valueName: "seconds"))
+    var claimLease = Int(SyncSettings.defaultClaimLease.components.seconds)
+
     func validate() throws {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
         guard (0...16).contains(prefetch) else { throw ValidationError("--prefetch must be between 0 and 16") }
+        guard (3...3600).contains(claimLease) else { throw ValidationError("--claim-lease must be between 3 and 3600 seconds") }
     }
 }
 
