@@ -28,6 +28,9 @@ public enum KaikoError: Error, Sendable, CustomStringConvertible {
     case invalidRecord(asset: AssetCode, window: HourWindow, problem: RecordProblem)
     /// Kaiko's reference data (exchange names) could not be read; the names stored stay.
     case referenceDataUnavailable(host: String, reason: String)
+    /// The API's TLS certificate (or a TLS-inspecting proxy's) is not signed by a trusted CA or
+    /// does not name the host: asking again will not change it.
+    case untrustedCertificate(host: String, reason: String)
 
     public var description: String {
         switch self {
@@ -59,6 +62,9 @@ public enum KaikoError: Error, Sendable, CustomStringConvertible {
             return "invalid data for \(asset) \(window): \(problem)"
         case .referenceDataUnavailable(let host, let reason):
             return "cannot read exchange names from \(host): \(String(reason.prefix(300))); the names stored are kept"
+        case .untrustedCertificate(let host, let reason):
+            return "the TLS certificate presented for \(host) is not trusted (\(reason)); if a private CA signs it (a "
+                + "TLS-inspecting egress proxy, an internal gateway), pass its certificate with --ca-file PATH or SSL_CERT_FILE"
         }
     }
 

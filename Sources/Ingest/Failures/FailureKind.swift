@@ -45,7 +45,7 @@ public enum FailureKind: Sendable, Hashable, CaseIterable {
         case .unauthorized, .forbidden: return .access
         case .retriesExhausted, .referenceDataUnavailable: return .temporary
         case .unknownAsset, .malformedResponse, .invalidRecord, .paginationLoop, .foreignNextURL, .tooManyPages: return .badData
-        case .invalidConfiguration, .badRequest: return .configuration
+        case .invalidConfiguration, .badRequest, .untrustedCertificate: return .configuration
         case .unexpectedStatus: return .internalError
         }
     }
@@ -56,7 +56,7 @@ public enum FailureKind: Sendable, Hashable, CaseIterable {
         case .database(_, let underlying), .migrationFailed(_, let underlying): return kind(of: underlying)
         case .assetNotTracked, .assetHasData: return .usage
         case .vanishingHours, .emptyFirstLoad: return .badData
-        case .lockLost: return .temporary
+        case .claimLost: return .temporary
         case .invalidMigrationFile, .unsettledWindow: return .internalError
         }
     }

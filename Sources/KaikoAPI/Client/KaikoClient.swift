@@ -50,7 +50,8 @@ public final class KaikoClient: Sendable {
             // AsyncHTTPClient opens at most 8 HTTP/1.1 connections to a host by default, which
             // capped requests in flight at 8 whatever --concurrency and --prefetch asked for. What
             // is in flight is bounded by them (and paced by the budget), so allow as many.
-            http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.maxConnections)
+            http.connectionPool.idleTimeout = .seconds(60)
+            http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.maxConnections
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
             self.transport = AsyncHTTPTransport(client: client)
             self.ownedHTTPClient = client
@@ -93,7 +94,9 @@ public final class KaikoClient: Sendable {
     }
 
     private var classifier: ResponseClassifier {
-        ResponseClassifier(host: configuration.endpoint.host, apiKey: configuration.apiKey?.revealedForRequestHeader)
+        ResponseClassifier(
+            host: configuration.endpoint.host, apiKey: configuration.apiKey?.revealedForRequestHeader,
+            proxy: configuration.egress.proxy(for: configuration.endpoint)?.description)
     }
 
     // MARK: - One page, with retries

@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import LiquidationModel
 import NIOCore
+import NIOSSL
 
 /// What one attempt came to: a page that answers the request, a failure worth another attempt,
 /// or one that is final.
@@ -17,6 +19,8 @@ struct ResponseClassifier: Sendable {
     let host: String
     /// Masked should a gateway echo it in a body quoted in a message.
     let apiKey: String?
+    /// The proxy requests go through (credentials never shown), for messages; nil: direct.
+    var proxy: String? = nil
 
     func classify(_ answer: HTTPAnswer, asset: AssetCode, window: HourWindow) -> AttemptOutcome {
         let body = answer.body
@@ -48,8 +52,35 @@ struct ResponseClassifier: Sendable {
                 reason: "\(error) from \(host) (deadline for the whole request, body included)", retryAfter: nil,
                 rateLimited: false)
         }
+        if let reason = Self.untrustedCertificate(error) {
+            return .fail(.untrustedCertificate(host: host, reason: reason))
+        }
+        if let proxy, let error = error as? HTTPClientError, error == .proxyAuthenticationRequired {
+            return .fail(.invalidConfiguration(
+                "the proxy \(proxy) asks for credentials (407): give them as --proxy http://user:password@host:port or in HTTPS_PROXY"))
+        }
+        if let proxy, let error = error as? HTTPClientError, error == .invalidProxyResponse {
+            return .retry(
+                reason: "the proxy \(proxy) would not open a tunnel to \(host) (it answered CONNECT with an error: its "
+                    + "credentials, its policy, or \(host) unreachable from it)", retryAfter: nil, rateLimited: false)
+        }
         let text = String(describing: error)
-        return .retry(reason: text.count > 200 ? String(text.prefix(200)) + "…" : text, retryAfter: nil, rateLimited: false)
+        let reason = text.count > 200 ? String(text.prefix(200)) + "…" : text
+        return .retry(reason: proxy.map { "\(reason) (through the proxy \($0))" } ?? reason, retryAfter: nil, rateLimited: false)
+    }
+
+    /// Why the TLS handshake refused the server's certificate, if that is what `error` is: a
+    /// verdict about trust, unlike a handshake cut short, which may go through next time.
+    static func untrustedCertificate(_ error: any Error) -> String? {
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "it does not name the host"
+        }
+        guard let error = error as? NIOSSLError, case .handshakeFailed(let underlying) = error else { return nil }
+        let text = String(describing: underlying)
+        for reason in ["CERTIFICATE_VERIFY_FAILED", "CERTIFICATE_EXPIRED", "HOSTNAME_MISMATCH"] where text.contains(reason) {
+            return String(reason.lowercased().map { $0 == "_" ? " " : $0 })
+        }
+        return nil
     }
 
     private func decode(_ body: ByteBuffer, asset: AssetCode, window: HourWindow) -> AttemptOutcome {

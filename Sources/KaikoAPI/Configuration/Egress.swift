@@ -143,6 +143,10 @@ extension HTTPClient.Configuration {
     /// not direct) and trust its extra CAs besides the system's.
     init(egress: Egress, to endpoint: KaikoEndpoint) {
         self.init()
+        // A connection that cannot be made fails its request at once, into liqsync's own retry
+        // policy (backoff, budget, a final verdict for an untrusted certificate), instead of being
+        // retried silently until the connect timeout.
+        connectionPool.retryConnectionEstablishment = false
         if let proxy = egress.proxy(for: endpoint) {
             let authorization = proxy.username.map { HTTPClient.Authorization.basic(username: $0, password: proxy.password ?? "") }
             self.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
