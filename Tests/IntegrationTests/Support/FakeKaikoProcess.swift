@@ -80,7 +80,14 @@ struct FakeKaikoProcess: Sendable {
         let request = HTTPClientRequest(url: "\(baseURL)/_fake/truth/\(asset)?start_time=\(start)&end_time=\(end)")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 256 * 1024 * 1024)
-        let hours = try TruthRecord.decode(Data(body.readableBytesView))
+        let data = Data(body.readableBytesView)
+        let hours: [TruthRecord]
+        do {
+            hours = try TruthRecord.decode(data)
+        } catch {
+            Issue.record("truth of \(asset) [\(start), \(end)): HTTP \(response.status.code) \(String(decoding: data.prefix(500), as: UTF8.self))")
+            throw error
+        }
         return Dictionary(uniqueKeysWithValues: hours.map { ($0.interval_time, $0) })
     }
 }

@@ -4,11 +4,7 @@ import Foundation
 /// Debian's Prometheus tools, found on PATH (scripts/install-deps installs the `prometheus`
 /// package, which brings `promtool`).
 enum PrometheusTools {
-    static func find(_ name: String) -> URL? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    static func find(_ name: String) -> URL? { SystemTools.find(name) }
 
     static var available: Bool { find("prometheus") != nil && find("promtool") != nil }
     static let missing = "prometheus and promtool are not installed (scripts/install-deps installs Debian's prometheus package)"

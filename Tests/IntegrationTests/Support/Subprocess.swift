@@ -70,3 +70,21 @@ enum LiqsyncBinary {
         return try await runProcess(url, arguments, environment: environment)
     }
 }
+
+/// Programs from Debian's packages, found on PATH (and in the sbin directories, where
+/// pgbouncer lives).
+enum SystemTools {
+    static func find(_ name: String) -> URL? {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") + ":/usr/sbin:/sbin"
+        return path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// The program, or an error that says how to get it.
+    static func require(_ name: String, package: String? = nil) throws -> URL {
+        guard let url = find(name) else {
+            throw MissingTool(name: "\(name) (scripts/install-deps installs Debian's \(package ?? name) package)")
+        }
+        return url
+    }
+}

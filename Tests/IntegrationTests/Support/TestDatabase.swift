@@ -27,9 +27,11 @@ enum TestCluster {
 /// A database created for one test, so tests can run in parallel without seeing each other.
 struct TestDatabase: Sendable {
     let name: String
+    /// Where the server is (conninfo words); empty: the shared cluster, through the PG* environment.
+    var server = ""
 
-    /// The conninfo of this database; host, port and user come from the PG* environment.
-    var connectionString: String { "dbname=\(name)" }
+    /// The conninfo of this database; what `server` leaves out comes from the PG* environment.
+    var connectionString: String { server.isEmpty ? "dbname=\(name)" : "\(server) dbname=\(name)" }
     var configuration: PostgresConfiguration { PostgresConfiguration(connectionString: connectionString) }
 
     static func create(prefix: String = "t") async throws -> TestDatabase {
