@@ -140,8 +140,8 @@ enum DemoQueries {
         ("top exchanges by liquidated USD, last 7 days", """
             -- example: top-exchanges-7d
             SELECT exchange_name, sum(total_amount_usd) AS liquidated_usd, sum(total_trades) AS trades
-            FROM liquidations.hourly_by_exchange
-            WHERE interval_start >= now() - interval '7 days'
+            FROM liquidations.daily_by_exchange
+            WHERE day >= current_date - 7
             GROUP BY exchange_name
             ORDER BY liquidated_usd DESC
             LIMIT 10;

@@ -330,6 +330,8 @@ struct MigrationTests {
         }
         // Purging an asset still removes its exchange rows (the cascade did before), and only its.
         try await database.withConnection { connection async throws in
+            // Today's binary purges a database at today's schema.
+            _ = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
             let deleted = try await AssetStore(connection: connection).remove(try AssetCode(validating: "btc"), purge: true)
             #expect(deleted == 48)
             let left = try await connection.query(
@@ -358,6 +360,8 @@ struct MigrationTests {
         }
         // Purging an asset still removes its hourly rows (the cascade did before), and only its.
         try await database.withConnection { connection async throws in
+            // Today's binary purges a database at today's schema.
+            _ = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
             let deleted = try await AssetStore(connection: connection).remove(try AssetCode(validating: "btc"), purge: true)
             #expect(deleted == 48)
             let left = try await connection.query(
@@ -407,6 +411,8 @@ struct MigrationTests {
         }
         // Purging the asset takes its open hours with it.
         try await database.withConnection { connection async throws in
+            // Today's binary purges a database at today's schema.
+            _ = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
             _ = try await AssetStore(connection: connection).remove(try AssetCode(validating: "btc"), purge: true)
             #expect(try await connection.query("SELECT count(*) FROM liquidations.emptied_hour").scalar(Int64.self) == 0)
         }
@@ -454,6 +460,86 @@ struct MigrationTests {
             try await connection.query(
                 "UPDATE liquidations.asset_claim SET expires_at = now() - interval '1 second' WHERE asset = 'eth'")
             #expect(try await other.tryClaim(eth, on: connection))
+        }
+    }
+
+    /// From a loaded version-11 database: the daily views show the same rows read from the new
+    /// rollups, the day indexes are gone, `verify` finds the rollups exact (and a tampered hour
+    /// not), and purging an asset takes its rollups along.
+    @Test func version12BuildsExactDailyRollupsAndDropsTheDayIndexes() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        let dailyRows: PostgresQuery = """
+            SELECT string_agg(concat_ws(' ', asset, day, hours_covered, total_trades, total_amount_usd, long_trades, long_amount_usd,
+                                        short_trades, short_amount_usd, updated_at, is_final), '; ' ORDER BY asset, day)
+            FROM liquidations.daily
+            """
+        let exchangeRows: PostgresQuery = """
+            SELECT string_agg(concat_ws(' ', asset, day, exchange, exchange_name, hours_covered, total_trades, total_amount_usd,
+                                        long_trades, long_amount_usd, short_trades, short_amount_usd, updated_at, is_final),
+                              '; ' ORDER BY asset, day, exchange)
+            FROM liquidations.daily_by_exchange
+            """
+        try await database.withConnection { connection async throws in
+            try await loadTwoAssets(at: 11, migrations: migrations, on: connection)
+            // Days that differ: one hour of eth revised, binc gone from btc's second day, and an
+            // open hour that keeps btc's first day provisional.
+            try await connection.execute(script: """
+                INSERT INTO liquidations.emptied_hour VALUES ('btc', '2025-03-01 05:00+00', now());
+                UPDATE liquidations.token_interval SET total_amount = 7.125, long_amount = 4.625
+                WHERE asset = 'eth' AND interval_start = '2025-03-02 05:00+00';
+                DELETE FROM liquidations.token_interval_exchange
+                WHERE asset = 'btc' AND exchange = 'binc' AND interval_start >= '2025-03-02';
+                """)
+            let before = (try await connection.query(dailyRows).scalar(String.self), try await connection.query(exchangeRows).scalar(String.self))
+
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations.filter { $0.version <= 12 }, logger: logger)
+                .migrate()
+            #expect(plan.applied == ["0012_daily_rollups.sql"])
+            let after = (try await connection.query(dailyRows).scalar(String.self), try await connection.query(exchangeRows).scalar(String.self))
+            #expect(after.0 == before.0)
+            #expect(after.1 == before.1)
+            let firstDays = try await connection.query(
+                "SELECT string_agg(asset || ' ' || is_final, ', ' ORDER BY asset) FROM liquidations.daily WHERE day = '2025-03-01'"
+            ).scalar(String.self)
+            #expect(firstDays == "btc false, eth true", "btc's open hour keeps its day provisional")
+            let counts = try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM liquidations.token_day) || ' / ' || (SELECT count(*) FROM liquidations.token_day_exchange)
+                    || ' / ' || (SELECT count(*) FROM pg_indexes WHERE schemaname = 'liquidations' AND indexname LIKE '%asset_day')
+                    || ' / ' || (SELECT largest_hour_usd FROM liquidations.daily WHERE asset = 'eth' AND day = '2025-03-02')
+                """
+            ).scalar(String.self)
+            #expect(counts == "4 / 7 / 0 / 7.125", "4 asset-days, 7 asset-day-exchanges, no day index, eth's largest hour")
+            let comment = try await connection.query("SELECT obj_description('liquidations.token_day'::regclass, 'pg_class')")
+                .scalar(String?.self)
+            #expect(comment?.contains("rewritten from the hours") == true)
+
+            var report = try await DataQuality(connection: connection).run(assets: nil, from: nil, to: nil)
+            #expect(report.counts[.rollupMismatch] == 0, "\(report.problems)")
+            try await connection.query(
+                "UPDATE liquidations.token_interval SET total_trades = 3 WHERE asset = 'btc' AND interval_start = '2025-03-01 00:00+00'")
+            report = try await DataQuality(connection: connection).run(assets: nil, from: nil, to: nil)
+            #expect(report.counts[.rollupMismatch] == 1)
+            let found = report.problems.first { $0.kind == .rollupMismatch }
+            #expect(found?.asset == "btc" && found?.detail.contains("differs from the sums of its hours") == true, "\(report.problems)")
+            // Scoped to eth, or to btc's second day, nothing is found.
+            report = try await DataQuality(connection: connection).run(
+                assets: [try AssetCode(validating: "eth")], from: nil, to: nil)
+            #expect(report.counts[.rollupMismatch] == 0)
+            report = try await DataQuality(connection: connection).run(
+                assets: nil, from: UTCHour(containing: 1_740_873_600 + 5 * 3600), to: nil)
+            #expect(report.counts[.rollupMismatch] == 0, "2025-03-02 05:00 onwards: whole days from 2025-03-02")
+        }
+        try await database.withConnection { connection async throws in
+            _ = try await AssetStore(connection: connection).remove(try AssetCode(validating: "btc"), purge: true)
+            let left = try await connection.query(
+                """
+                SELECT (SELECT string_agg(DISTINCT asset, ',') FROM liquidations.token_day) || ' / '
+                    || (SELECT string_agg(DISTINCT asset, ',') FROM liquidations.token_day_exchange)
+                """
+            ).scalar(String.self)
+            #expect(left == "eth / eth")
         }
     }
 }

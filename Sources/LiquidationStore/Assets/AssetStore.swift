@@ -56,7 +56,8 @@ public struct AssetStore: Sendable {
                 SELECT a.asset, a.enabled, a.sync_from, a.watermark, a.last_synced_at, a.last_error,
                        a.last_error_at,
                        CASE WHEN \(countingStoredHours)
-                            THEN (SELECT count(*) FROM liquidations.token_interval AS t WHERE t.asset = a.asset)
+                            THEN (SELECT coalesce(sum(d.hours_covered), 0) FROM liquidations.token_day AS d
+                                  WHERE d.asset = a.asset)
                             ELSE 0 END,
                        a.lookback_hours,
                        (SELECT count(*) FROM liquidations.emptied_hour AS o WHERE o.asset = a.asset)
@@ -123,11 +124,13 @@ public struct AssetStore: Sendable {
                     "SELECT count(*) FROM liquidations.token_interval WHERE asset = \(asset)", name: "assets.remove"
                 ).scalar(Int64.self)
                 if hours > 0 && !purge { return .failure(.assetHasData(asset, storedHours: hours)) }
-                // The data tables have no foreign key to the asset (migrations 0007 and 0008): their
-                // rows are deleted here. The asset's foreign keys cascade to the run history.
-                try connection.query(
-                    "DELETE FROM liquidations.token_interval_exchange WHERE asset = \(asset)", name: "assets.remove")
-                try connection.query("DELETE FROM liquidations.token_interval WHERE asset = \(asset)", name: "assets.remove")
+                // The data tables and their daily rollups have no foreign key to the asset
+                // (migrations 0007, 0008, 0012): their rows are deleted here. The asset's foreign
+                // keys cascade to the run history.
+                for table in ["token_interval_exchange", "token_interval", "token_day_exchange", "token_day"] {
+                    try connection.query(
+                        "DELETE FROM liquidations.\(identifier: table) WHERE asset = \(asset)", name: "assets.remove")
+                }
                 try connection.query("DELETE FROM liquidations.asset WHERE asset = \(asset)", name: "assets.remove")
                 return .success(hours)
             }

@@ -27,6 +27,12 @@ enum FigureColumns {
         SQLFragment("(") + list(a) + SQLFragment(") IS DISTINCT FROM (") + list(b) + SQLFragment(")")
     }
 
+    /// `sum(total_trades), sum(total_amount), ...`: a rollup's sums, in `list()` order.
+    static func sums() -> SQLFragment {
+        SQLFragment(joining: Measure.allCases.map { SQLFragment("sum(") + SQLFragment($0.name) + SQLFragment(")") },
+                    separator: ", ")
+    }
+
     /// `total_trades = excluded.total_trades, ...`: an upsert's update of the figures.
     static func assignments(from source: StaticString) -> SQLFragment {
         SQLFragment(joining: Measure.allCases.map { SQLFragment($0.name) + SQLFragment(" = ") + column($0, source) },

@@ -13,7 +13,8 @@ import Postgres
 /// 3. An insert strategy: a window with nothing stored is copied straight into the tables
 ///    (`FreshInsert`); otherwise the changed hours are staged and merged (`StagedMerge`), each
 ///    change to a stored hour logged (`RevisionLog`).
-/// 4. Open hours (`OpenHourChanges`), the progress rule (`WatermarkRule`), the caller's own
+/// 4. Open hours (`OpenHourChanges`), then the daily rollups of the days whose hours or open
+///    hours changed (`DailyRollup`), the progress rule (`WatermarkRule`), the caller's own
 ///    progress (`alsoInTransaction`: a backfill's job, the claim's check) and the audit row
 ///    (`RunRecorder`).
 ///
@@ -73,6 +74,9 @@ public struct IntervalWriter: Sendable {
         result.hoursEmptied = openHours.opened.count
         result.openHoursConfirmed = openHours.confirmed.count
         result.openHoursRestored = openHours.restored.count
+        try DailyRollup.refresh(
+            chunk.asset, hours: changed.hours.map(\.hour) + openHours.opened + openHours.confirmed + openHours.restored,
+            connection: connection)
 
         result.watermark = try WatermarkRule.advance(chunk, connection: connection)
         try RunRecorder.recordSuccess(chunk, result: result, connection: connection)

@@ -21,6 +21,9 @@ public struct QualityProblem: Sendable, Equatable {
         /// An hourly row whose asset is not in `liquidations.asset` (what a foreign key checked
         /// before migration 0008).
         case orphanHour = "orphan_hour"
+        /// A day whose rollup row (`token_day`, `token_day_exchange`, migration 0012) is missing,
+        /// has no stored hours, or differs from the sums of its stored hours.
+        case rollupMismatch = "rollup_mismatch"
     }
 
     public let kind: Kind
@@ -99,6 +102,46 @@ public struct DataQuality: Sendable {
          SELECT asset, interval_start, 'exchange ' || exchange, \(FigureColumns.list()) FROM liquidations.token_interval_exchange)
         """
 
+    /// The days (and exchanges) whose rollup row disagrees with the sums of the stored hours of
+    /// `hours`: missing, without hours, or different. Whole UTC days the scope's range touches.
+    static func rollupDisagreements(hours: String, rollup: String, exchange: Bool) -> String {
+        let key = exchange ? "exchange" : "NULL::text"
+        let columns = ["hours_covered"] + Measure.allCases.map { "\($0.name)" } + (exchange ? [] : ["max_hour_amount", "open_hours"])
+        let figures = columns.joined(separator: ", ")
+        let sums = "count(*)::integer, \(FigureColumns.sums())"
+            + (exchange ? "" : ", max(total_amount), count(*) FILTER (WHERE is_open)::integer")
+        // An asset-day's open hours are counted with its sums (token_day only).
+        let source = exchange
+            ? "liquidations.\(hours)"
+            : "(SELECT t.*, o.asset IS NOT NULL AS is_open FROM liquidations.\(hours) AS t "
+                + "LEFT JOIN liquidations.emptied_hour AS o USING (asset, interval_start)) AS t"
+        let assets = "($1::text[] IS NULL OR asset = ANY($1::text[]))"
+        let firstDay = "($2::timestamptz AT TIME ZONE 'UTC')::date"
+        let endDay = "((($3::timestamptz - interval '1 hour') AT TIME ZONE 'UTC')::date + 1)"
+        return """
+            SELECT coalesce(h.asset, d.asset), coalesce(h.day, d.day)::timestamp AT TIME ZONE 'UTC',
+                   (coalesce(h.day, d.day) + 1)::timestamp AT TIME ZONE 'UTC',
+                   'daily rollup' || coalesce(' of ' || coalesce(h.k, d.k), '') || CASE
+                       WHEN d.asset IS NULL THEN ': missing for hours stored'
+                       WHEN h.asset IS NULL THEN ': a row without stored hours'
+                       ELSE ': differs from the sums of its hours' END
+            FROM (SELECT asset, (interval_start AT TIME ZONE 'UTC')::date AS day, \(key) AS k, \(sums)
+                  FROM \(source)
+                  WHERE \(assets)
+                    AND ($2::timestamptz IS NULL OR interval_start >= \(firstDay)::timestamp AT TIME ZONE 'UTC')
+                    AND ($3::timestamptz IS NULL OR interval_start < \(endDay)::timestamp AT TIME ZONE 'UTC')
+                  GROUP BY 1, 2, 3) AS h (asset, day, k, \(figures))
+            FULL JOIN (SELECT asset, day, \(key) AS k, \(figures)
+                       FROM liquidations.\(rollup)
+                       WHERE \(assets) AND ($2::timestamptz IS NULL OR day >= \(firstDay))
+                         AND ($3::timestamptz IS NULL OR day < \(endDay))) AS d
+                   ON d.asset = h.asset AND d.day = h.day AND d.k IS NOT DISTINCT FROM h.k
+            WHERE d.asset IS NULL OR h.asset IS NULL
+               OR (\(columns.map { "h." + $0 }.joined(separator: ", ")))
+                  IS DISTINCT FROM (\(columns.map { "d." + $0 }.joined(separator: ", ")))
+            """
+    }
+
     static let checks: [(QualityProblem.Kind, String)] = [
         (.gap, """
             WITH expected AS (
@@ -175,5 +218,9 @@ public struct DataQuality: Sendable {
             WHERE NOT EXISTS (SELECT 1 FROM liquidations.asset AS a WHERE a.asset = x.asset) AND \(scope)
             ORDER BY 1, 2
             """),
+        (.rollupMismatch,
+         rollupDisagreements(hours: "token_interval", rollup: "token_day", exchange: false) + " UNION ALL "
+            + rollupDisagreements(hours: "token_interval_exchange", rollup: "token_day_exchange", exchange: true)
+            + " ORDER BY 1, 2"),
     ]
 }

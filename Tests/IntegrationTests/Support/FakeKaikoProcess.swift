@@ -161,5 +161,39 @@ func viewMismatches(database: TestDatabase, fake: FakeKaikoProcess, asset: Strin
         if stored[hour] ?? [:] != expectedExchanges { mismatches.append("\(hour): exchanges differ") }
     }
     for hour in stored.keys where truth[hour] == nil { mismatches.append("\(hour): stale exchange rows") }
+    mismatches += try await dailyMismatches(database: database, asset: asset)
     return mismatches
+}
+
+/// The days where the daily views disagree with the sums of the hourly views: the rollups they
+/// read (migration 0012) must equal what the hours add up to, after every kind of write.
+func dailyMismatches(database: TestDatabase, asset: String) async throws -> [String] {
+    try await database.withConnection { connection async throws in
+        try await connection.query(
+            """
+            WITH daily AS (
+                SELECT day, NULL::text AS exchange, hours_covered, total_trades, total_amount_usd, long_trades, long_amount_usd,
+                       short_trades, short_amount_usd
+                FROM liquidations.daily WHERE asset = \(asset)
+                UNION ALL
+                SELECT day, exchange, hours_covered, total_trades, total_amount_usd, long_trades, long_amount_usd,
+                       short_trades, short_amount_usd
+                FROM liquidations.daily_by_exchange WHERE asset = \(asset)
+            ), summed AS (
+                SELECT (interval_start AT TIME ZONE 'UTC')::date, NULL::text, count(*)::integer, sum(total_trades),
+                       sum(total_amount_usd), sum(long_trades), sum(long_amount_usd), sum(short_trades), sum(short_amount_usd)
+                FROM liquidations.hourly WHERE asset = \(asset) GROUP BY 1
+                UNION ALL
+                SELECT (interval_start AT TIME ZONE 'UTC')::date, exchange, count(*)::integer, sum(total_trades),
+                       sum(total_amount_usd), sum(long_trades), sum(long_amount_usd), sum(short_trades), sum(short_amount_usd)
+                FROM liquidations.hourly_by_exchange WHERE asset = \(asset) GROUP BY 1, 2
+            )
+            SELECT 'daily ' || day || coalesce(' ' || exchange, '') || ': ' || side
+            FROM (SELECT 'rollup without matching hours' AS side, * FROM (SELECT * FROM daily EXCEPT SELECT * FROM summed) AS a
+                  UNION ALL
+                  SELECT 'hours without matching rollup', * FROM (SELECT * FROM summed EXCEPT SELECT * FROM daily) AS b) AS x
+            ORDER BY day, exchange
+            """
+        ).rows.map { try $0.decode(String.self) }
+    }
 }
