@@ -3,11 +3,11 @@ import Postgres
 
 /// The daily rollups (`token_day`, `token_day_exchange`, migration 0012), kept exact in the
 /// chunk's transaction: every UTC day holding a changed hour, or an hour that opened or closed
-/// (its open hours are counted with its sums), is summed again from its stored hours, whole (the
-/// hours of the day outside the chunk included). Rewriting the day rather than
-/// adding differences keeps the sums exact by construction, revisions and vanished exchanges
-/// included; a day is at most 24 hours, a chunk at most 1000, so this reads what the chunk just
-/// wrote and little more.
+/// (its open hours are counted with its sums), is summed again from its stored hours, whole
+/// (the hours of the day outside the chunk included). Rewriting the day rather than adding
+/// differences keeps the sums exact by construction, revisions and vanished exchanges included;
+/// a day is at most 24 hours, a chunk at most 1000, so this reads what the chunk just wrote and
+/// little more.
 enum DailyRollup {
     /// The UTC days `[first, end)` that hold `hours`, as their first hours; nil for no hours.
     static func days(holding hours: [UTCHour]) -> HourWindow? {
