@@ -207,6 +207,94 @@ struct IntervalWriterTests {
         }
     }
 
+    @Test func aFreshWindowOverSeveralDaysHasTheRollupsAMergeWouldWriteExactly() async throws {
+        let database = try await TestDatabase.create()
+        let eth = try AssetCode(validating: "eth")
+        // 20:00 on the 10th to 03:00 on the 13th: a partial day, two whole days, a partial day.
+        let start = first.advanced(by: 20)
+        let span = HourWindow(start: start, end: start.advanced(by: 55))
+        func hour(_ offset: Int, _ exchanges: [(String, LiquidationFigures)]) -> IntervalRecord {
+            var record = record(0, exchanges)
+            record.hour = start.advanced(by: offset)
+            return record
+        }
+        // Literals PostgreSQL reads with scales of their own: exponents, trailing and leading zeros.
+        var records = [
+            hour(1, [("bbit", figures(2, 1, "100.5", "20")), ("zzzq", figures(0, 3, "0", "7.25"))]),
+            hour(5, [("bbit", figures(1, 0, "1e-5", "0")), ("binc", figures(1, 1, "2.5E+2", "0.000"))]),
+            hour(6, [("bbit", figures(4, 4, "007.50", "123456789012345678.123456789"))]),
+            hour(30, [("binc", figures(3, 0, "0.1", "0"))]),
+            hour(31, [("binc", figures(0, 2, "0", "0.2000"))]),
+            hour(52, [("bbit", figures(1, 1, "5", "5"))]),
+        ]
+        // Sums beyond 38 digits: numeric has no limit that matters here.
+        let huge = DecimalAmount("123456789012345678901234567890.1234567890")!
+        records.append(
+            IntervalRecord(
+                hour: start.advanced(by: 40),
+                totals: LiquidationFigures(
+                    totalTrades: 1, totalAmount: huge, longTrades: 1, longAmount: huge, shortTrades: 0, shortAmount: .zero),
+                exchanges: [
+                    ExchangeBreakdown(
+                        exchange: "okex",
+                        figures: LiquidationFigures(
+                            totalTrades: 1, totalAmount: huge, longTrades: 1, longAmount: huge, shortTrades: 0,
+                            shortAmount: .zero))
+                ]))
+        try await database.withConnection { connection async throws in
+            try await prepared(connection)
+            _ = try await AssetStore(connection: connection).add([eth], syncFrom: first)
+            func chunk(_ asset: AssetCode, _ records: [IntervalRecord], _ window: HourWindow) -> ChunkWrite {
+                ChunkWrite(
+                    asset: asset, window: window, records: records, kind: .backfill, pages: 1, dataVersion: "v7",
+                    startedAt: Date(), guards: ChunkGuards(settledEnd: span.end))
+            }
+            // btc: the whole span at once, nothing stored before (copied straight in); eth: one hour
+            // stored first, so the same answer is staged and merged.
+            _ = try await IntervalWriter().write(chunk(btc, records, span), on: connection)
+            _ = try await IntervalWriter().write(
+                chunk(eth, [], HourWindow(start: start.advanced(by: 10), end: start.advanced(by: 11))), on: connection)
+            _ = try await IntervalWriter().write(chunk(eth, records, span), on: connection)
+
+            let rollups = { (asset: String) async throws -> [String] in
+                try await connection.query(
+                    """
+                    SELECT concat_ws(' ', day, hours_covered, total_trades, total_amount, long_trades, long_amount,
+                                     short_trades, short_amount, max_hour_amount, open_hours)
+                    FROM liquidations.token_day WHERE asset = \(asset)
+                    UNION ALL
+                    SELECT concat_ws(' ', day, exchange, hours_covered, total_trades, total_amount, long_trades, long_amount,
+                                     short_trades, short_amount)
+                    FROM liquidations.token_day_exchange WHERE asset = \(asset)
+                    ORDER BY 1
+                    """
+                ).rows.map { try $0.decode(String.self) }
+            }
+            let fresh = try await rollups("btc")
+            let fromMerge = try await rollups("eth")
+            // Four days, and their exchanges: bbit and zzzq on the 10th (hour 1 is 21:00), bbit
+            // and binc on the 11th, binc and okex on the 12th, bbit on the 13th.
+            #expect(fresh.count == 4 + 7, "\(fresh)")
+            #expect(fresh == fromMerge, "\(fresh)\n\(fromMerge)")
+            #expect(
+                fresh.contains("2025-03-11 bbit 2 9 123456789012345685.623466789 5 7.50001 4 123456789012345678.123456789"),
+                "\(fresh)")
+
+            // updated_at is the latest of the day's hours, as the views have always said.
+            let stale = try await connection.query(
+                """
+                SELECT count(*) FROM liquidations.token_day AS d
+                WHERE d.updated_at IS DISTINCT FROM (
+                    SELECT max(updated_at) FROM liquidations.token_interval AS t
+                    WHERE t.asset = d.asset AND (t.interval_start AT TIME ZONE 'UTC')::date = d.day)
+                """
+            ).scalar(Int64.self)
+            #expect(stale == 0)
+            let verify = try await DataQuality(connection: connection).run(assets: nil, from: nil, to: nil)
+            #expect(verify.isClean, "\(verify.problems)")
+        }
+    }
+
     @Test func anAnswerThatWouldEmptyManyStoredHoursIsRefusedAndChangesNothing() async throws {
         let database = try await TestDatabase.create()
         try await database.withConnection { connection async throws in
