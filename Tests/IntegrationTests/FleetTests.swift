@@ -106,8 +106,9 @@ struct FleetTests {
         #expect(await instances[victim].waitForExit(timeout: .seconds(10)) != nil)
         let killed = ContinuousClock.now
 
-        // Another instance takes the asset at its next pass, within a poll interval (and the
-        // time a pass over 59 current assets takes).
+        // Another instance takes the asset at its next pass, within a poll interval and the time
+        // a pass over 59 current assets takes (seconds on a loaded machine): the dead session's
+        // claim is released with it, not when its 60 s lease ends.
         var takenOverAfter: Duration?
         _ = await eventually(timeout: .seconds(30), every: .milliseconds(50)) {
             let holders = (try? await lockHolders(database)) ?? []
@@ -119,7 +120,7 @@ struct FleetTests {
             return false
         }
         let takeOver = try #require(takenOverAfter, "nobody took \(last) over")
-        #expect(takeOver < .seconds(Self.pollInterval) + .seconds(2), "taken over after \(takeOver)")
+        #expect(takeOver < .seconds(Self.pollInterval) + .seconds(8), "taken over after \(takeOver)")
         let everyAssetCurrent = await eventually(timeout: .seconds(30)) {
             (try? await currentAssets(database))?.count == Self.assets.count
         }

@@ -152,10 +152,10 @@ struct ServiceTests {
         let taken = try #require(fake.baseURL.split(separator: ":").last.flatMap { Int($0) })
         let started = ContinuousClock.now
         let service = try startService(fake, database, listener, metricsPort: taken, watchdogMicroseconds: 200_000)
-        let status = await service.waitForExit(timeout: .seconds(15))
-        // Within seconds, not after the 20 s graceful-shutdown limit (a loaded machine is slow to
-        // start a process).
-        #expect(started.duration(to: .now) < .seconds(12), "exits within seconds")
+        let status = await service.waitForExit(timeout: .seconds(18))
+        // Before the 20 s graceful-shutdown limit, not after it (a loaded machine can take seconds
+        // to start a process).
+        #expect(started.duration(to: .now) < .seconds(18), "exits before the graceful-shutdown limit")
         #expect(status == 71, "\(service.text)")
         #expect(service.text.contains("cannot serve metrics on 127.0.0.1:\(taken): the address is in use"), "\(service.text)")
         #expect(await listener.waitFor("STOPPING=1", timeout: .seconds(2)))
