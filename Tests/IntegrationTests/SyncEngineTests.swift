@@ -51,20 +51,24 @@ struct SyncEngineTests {
             #expect(watermark == "2025-04-04 \(12 + step - 1):00:00+00", "\(watermark)")
             try await fake.advanceClock(hours: 1)
         }
-        // A pass with nothing new asks nothing and writes nothing.
+        // A pass with nothing new asks nothing, writes nothing, and claims nothing: one read of
+        // all the assets shows they are current (a trigger counts every claim taken or renewed).
+        let claimsTaken = try await countingClaims(database)
         let requestsBefore = try await fake.requestCount()
         let before = try await tupleWrites(database)
         let again = try await sync(database, fake, now: Self.iso(Self.t0Seconds + 2 * 3600))
         #expect(again.status == 0)
-        #expect(again.stdout.contains("btc: up to date"))
+        #expect(again.stdout.contains("btc: up to date") && again.stdout.contains("eth: up to date"), "\(again.stdout)")
         #expect(try await fake.requestCount() == requestsBefore)
         #expect(try await tupleWrites(database) == before)
+        #expect(try await claimsTaken() == 0)
 
         // With a new hour the lookback is re-read too, and the unchanged hours are not rewritten.
         try await fake.advanceClock(hours: 1)
         let next = try await sync(database, fake, now: Self.iso(Self.t0Seconds + 3 * 3600))
         #expect(next.status == 0, "\(next.stderr)")
         #expect(next.stdout.contains("25 hours"), "\(next.stdout)")
+        #expect(try await claimsTaken() >= 2, "assets with a new hour are claimed")
         let after = try await tupleWrites(database)
         #expect(after.updated == before.updated && after.deleted == before.deleted)
         for asset in ["btc", "eth"] {
@@ -219,6 +223,28 @@ struct SyncEngineTests {
     }
 
     /// Rows PostgreSQL updated and deleted in the data tables so far.
+    /// Counts the claims taken or renewed from now on; returns how to read the count.
+    func countingClaims(_ database: TestDatabase) async throws -> @Sendable () async throws -> Int64 {
+        try await database.withConnection { connection async throws in
+            _ = try await connection.query("CREATE TABLE public.claims_taken (asset text)")
+            _ = try await connection.query(
+                """
+                CREATE FUNCTION public.count_claim() RETURNS trigger LANGUAGE plpgsql AS
+                $$BEGIN INSERT INTO public.claims_taken VALUES (NEW.asset); RETURN NEW; END$$
+                """)
+            _ = try await connection.query(
+                """
+                CREATE TRIGGER count_claim AFTER INSERT OR UPDATE ON liquidations.asset_claim
+                FOR EACH ROW EXECUTE FUNCTION public.count_claim()
+                """)
+        }
+        return {
+            try await database.withConnection { connection async throws in
+                try await connection.query("SELECT count(*) FROM public.claims_taken").scalar(Int64.self)
+            }
+        }
+    }
+
     func tupleWrites(_ database: TestDatabase) async throws -> (updated: Int64, deleted: Int64) {
         try await database.withConnection { connection async throws in
             _ = try await connection.query("SELECT pg_stat_force_next_flush()")

@@ -30,6 +30,8 @@ public struct SyncPass: Sendable {
     /// (see `LoadSession`). An asset not started before shutdown is reported interrupted.
     public func run(_ assets: [AssetCode]) async -> [AssetSyncOutcome] {
         guard !assets.isEmpty else { return [] }
+        let (current, due) = await splitCurrent(assets)
+        guard !due.isEmpty else { return current.sorted { $0.asset < $1.asset } }
         let settings = syncer.settings
         let outcomes: [AssetSyncOutcome?]
         do {
@@ -37,17 +39,42 @@ public struct SyncPass: Sendable {
                 pool: pool, writers: settings.concurrency, prefetchChunks: settings.prefetchChunks,
                 claimLease: settings.claimLease, logger: syncer.logger
             ) { [syncer] session in
-                await boundedConcurrentMap(assets, limit: max(settings.concurrency, settings.requestsInFlight)) { asset in
+                await boundedConcurrentMap(due, limit: max(settings.concurrency, settings.requestsInFlight)) { asset in
                     await syncer.sync(asset, using: session)
                 }
             }
         } catch {
             syncer.logger.error("no database connection for the pass", metadata: ["error": "\(error)"])
             let failed = AssetSyncOutcome.Status.failed("\(error)", FailureKind(classifying: error))
-            return assets.map { AssetSyncOutcome(asset: $0, status: failed) }.sorted { $0.asset < $1.asset }
+            return (current + due.map { AssetSyncOutcome(asset: $0, status: failed) }).sorted { $0.asset < $1.asset }
         }
-        return zip(assets, outcomes).map { asset, outcome in
+        return (current + zip(due, outcomes).map { asset, outcome in
             outcome ?? AssetSyncOutcome(asset: asset, status: .interrupted)
-        }.sorted { $0.asset < $1.asset }
+        }).sorted { $0.asset < $1.asset }
+    }
+
+    /// The assets with nothing to do, by one read of them all: no newly settled hour and no open
+    /// hour. Nothing another liqsync does meanwhile can give them work (it can only move a
+    /// watermark ahead), so they are reported up to date without a claim and the two round trips
+    /// each that claiming, reading under the claim and releasing cost (a pass over hundreds of
+    /// current assets is otherwise a second of round trips). The rest are due; all of them when
+    /// the read fails (each is then read under its claim, as always).
+    private func splitCurrent(_ assets: [AssetCode]) async -> (current: [AssetSyncOutcome], due: [AssetCode]) {
+        let nowSeconds = Int64(syncer.now().timeIntervalSince1970)
+        guard let tracked = try? await pool.withConnection({ connection in
+            try await AssetStore(connection: connection).list(countingStoredHours: false, only: assets)
+        }) else { return ([], assets) }
+        var current: [AssetSyncOutcome] = []
+        var currentCodes: Set<AssetCode> = []
+        for asset in tracked where asset.enabled && asset.openHours == 0 {
+            guard SyncPlanner.plan(asset, now: nowSeconds, settings: syncer.settings).isEmpty else { continue }
+            var outcome = AssetSyncOutcome(asset: asset.asset, status: .synced)
+            outcome.watermark = asset.watermark
+            syncer.metrics.recordLag(asset: asset.asset, watermark: asset.watermark, now: nowSeconds)
+            syncer.metrics.recordPass(outcome)
+            current.append(outcome)
+            currentCodes.insert(asset.asset)
+        }
+        return (current, assets.filter { !currentCodes.contains($0) })
     }
 }
