@@ -41,12 +41,17 @@ struct EgressTests {
         #expect(egress.proxy(for: kaiko) == nil)
     }
 
-    @Test func aProxyOrACAFileThatCannotServeIsAConfigurationError() {
+    @Test func aProxyOrACAFileThatCannotServeIsAConfigurationError() throws {
+        let notPEM = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-not-a-ca-\(getpid()).pem").path
+        try "this is not a certificate\n".write(toFile: notPEM, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: notPEM) }
         for (environment, proxy, caFile, says) in [
             ([String: String](), "socks5://p:1080", String?.none, "must be an http:// proxy"),
             ([:], "http://", nil, "is not a proxy URL"),
             ([:], nil, "/nonexistent/ca.pem", "the CA file /nonexistent/ca.pem (--ca-file) cannot be read"),
             (["SSL_CERT_FILE": "/nonexistent/bundle.pem"], nil, nil, "(SSL_CERT_FILE) cannot be read"),
+            ([:], nil, notPEM, "the CA file \(notPEM) (--ca-file) holds no PEM certificate"),
+            ([:], "http://proxy.internal:0", nil, "--proxy names no valid port"),
         ] {
             do {
                 _ = try Egress.from(environment: environment, proxy: proxy, caFile: caFile)

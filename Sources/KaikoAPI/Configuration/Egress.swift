@@ -45,8 +45,16 @@ public struct Egress: Sendable, Equatable {
         }
         egress.direct = DirectHosts(variable("no_proxy", "NO_PROXY") ?? "")
         egress.extraCAFile = caFile ?? variable("SSL_CERT_FILE")
-        if let file = egress.extraCAFile, !FileManager.default.isReadableFile(atPath: file) {
-            throw .invalidConfiguration("the CA file \(file) (\(caFile != nil ? "--ca-file" : "SSL_CERT_FILE")) cannot be read")
+        if let file = egress.extraCAFile {
+            let origin = caFile != nil ? "--ca-file" : "SSL_CERT_FILE"
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw .invalidConfiguration("the CA file \(file) (\(origin)) cannot be read")
+            }
+            // Proven at start, not at the first TLS handshake, where a file of something else
+            // would fail every request as a temporary error.
+            guard let certificates = try? NIOSSLCertificate.fromPEMFile(file), !certificates.isEmpty else {
+                throw .invalidConfiguration("the CA file \(file) (\(origin)) holds no PEM certificate")
+            }
         }
         return egress
     }
@@ -76,6 +84,9 @@ public struct ProxyURL: Sendable, Equatable, CustomStringConvertible {
             throw .invalidConfiguration(
                 "\(origin) must be an http:// proxy (https requests are tunnelled through it with CONNECT), not \(components.scheme ?? "?")://")
         }
+        guard (1...65535).contains(components.port ?? 80) else {
+            throw .invalidConfiguration("\(origin) names no valid port (1 to 65535)")
+        }
         self.host = host
         port = components.port ?? 80
         username = components.user
@@ -89,7 +100,12 @@ public struct ProxyURL: Sendable, Equatable, CustomStringConvertible {
 /// host), a host name (it and its subdomains; a leading dot is allowed), an IP address, an IPv4
 /// range (`10.0.0.0/8`), any of them with `:port` to match that port only.
 public struct DirectHosts: Sendable, Equatable {
-    let entries: [(host: String, port: Int?)]
+    struct Entry: Sendable, Equatable {
+        let host: String
+        let port: Int?
+    }
+
+    let entries: [Entry]
 
     public init(_ text: String = "") {
         entries = text.split(whereSeparator: { $0 == "," || $0.isWhitespace }).compactMap { raw in
@@ -104,12 +120,8 @@ public struct DirectHosts: Sendable, Equatable {
             }
             if entry.hasPrefix("[") && entry.hasSuffix("]") { entry = String(entry.dropFirst().dropLast()) }
             while entry.hasPrefix(".") || entry.hasPrefix("*.") { entry = String(entry.drop(while: { $0 == "." || $0 == "*" })) }
-            return (entry.isEmpty ? "*" : entry, port)
+            return Entry(host: entry.isEmpty ? "*" : entry, port: port)
         }
-    }
-
-    public static func == (lhs: DirectHosts, rhs: DirectHosts) -> Bool {
-        lhs.entries.map(\.host) == rhs.entries.map(\.host) && lhs.entries.map(\.port) == rhs.entries.map(\.port)
     }
 
     public func contains(host: String, port: Int) -> Bool {
@@ -132,9 +144,14 @@ public struct DirectHosts: Sendable, Equatable {
     }
 
     private static func address(_ text: String) -> UInt32? {
-        let octets = text.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
-        guard octets.count == 4, text.split(separator: ".", omittingEmptySubsequences: false).count == 4 else { return nil }
-        return octets.reduce(0) { $0 << 8 | UInt32($1) }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var address: UInt32 = 0
+        for part in parts {
+            guard let octet = UInt8(part) else { return nil }
+            address = address << 8 | UInt32(octet)
+        }
+        return address
     }
 }
 

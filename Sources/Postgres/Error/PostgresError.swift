@@ -69,9 +69,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// shut down or failed over, a server that is starting up. The connection should be
     /// dropped, so that the next one (a two-host URL with `target_session_attrs=read-write`)
     /// reaches the server that took over.
-    public var isWrongServer: Bool {
-        if let sqlState, WrongServer(sqlState: sqlState) != nil { return true }
-        return code == .connectionFailed && WrongServer(connectMessage: message) != nil
+    public var isWrongServer: Bool { wrongServer != nil }
+
+    /// Why the server is the wrong one: by SQLSTATE, or for a refused connection by libpq's text.
+    private var wrongServer: WrongServer? {
+        if let byState = sqlState.flatMap(WrongServer.init(sqlState:)) { return byState }
+        return code == .connectionFailed ? WrongServer(connectMessage: message) : nil
     }
 
     public var description: String {
@@ -81,9 +84,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         if let sqlState { text += " (SQLSTATE \(sqlState))" }
         if let detail { text += "; detail: \(detail)" }
         if let hint { text += "; hint: \(hint)" }
-        if let wrong = sqlState.flatMap(WrongServer.init(sqlState:)) ?? (code == .connectionFailed ? WrongServer(connectMessage: message) : nil) {
-            text += " — \(wrong.explanation)"
-        }
+        if let wrongServer { text += " — \(wrongServer.explanation)" }
         return text
     }
 }
