@@ -417,6 +417,7 @@ struct MigrationTests {
             #expect(try await connection.query("SELECT count(*) FROM liquidations.emptied_hour").scalar(Int64.self) == 0)
         }
     }
+
     /// From a version-10 database holding a claim: the claim is kept, and a claim that names no
     /// session (taken behind a transaction pooler) holds until it expires.
     @Test func version11KeepsClaimsAndLetsAClaimNameNoSession() async throws {

@@ -45,6 +45,14 @@ struct ProductionSetupsTests {
         }
     }
 
+    /// Every asset is current to the hour settled `plusHours` after t0, no claim is left and no
+    /// run failed.
+    func expectCurrentAndReleased(_ database: TestDatabase, plusHours: Int64) async throws {
+        let after = try await state(database)
+        #expect(after.watermarks == Dictionary(uniqueKeysWithValues: Self.assets.map { ($0, Self.settled(plusHours: plusHours)) }))
+        #expect(after.claims == 0 && after.failedRuns == 0)
+    }
+
     /// migrate, assets add, backfill, sync through `pooler`: each exits 0, the pooling is found
     /// out as `mode`, the views equal the truth, no claim is left.
     func loadThroughPooler(_ pooler: Pooler, mode: String, fake: FakeKaikoProcess) async throws -> TestDatabase {
@@ -63,9 +71,7 @@ struct ProductionSetupsTests {
             #expect(sync.stdout.contains("\(asset): 1 chunk"), "\(sync.stdout)")
             try await expectViewsEqualTruth(database: direct, fake: fake, asset: asset)
         }
-        let after = try await state(direct)
-        #expect(after.watermarks == Dictionary(uniqueKeysWithValues: Self.assets.map { ($0, Self.settled(plusHours: 0)) }))
-        #expect(after.claims == 0 && after.failedRuns == 0)
+        try await expectCurrentAndReleased(direct, plusHours: 0)
         return direct
     }
 
@@ -114,9 +120,7 @@ struct ProductionSetupsTests {
                 #expect(last.stdout.contains("\(asset): up to date"), "\(last.stdout)")
                 try await expectViewsEqualTruth(database: direct, fake: fake, asset: asset)
             }
-            let after = try await state(direct)
-            #expect(after.watermarks == Dictionary(uniqueKeysWithValues: Self.assets.map { ($0, Self.settled(plusHours: 3)) }))
-            #expect(after.claims == 0 && after.failedRuns == 0)
+            try await expectCurrentAndReleased(direct, plusHours: 3)
             #expect(!pooler.log.contains("don't own"), "\(pooler.log.suffix(2000))")
         }
     }
