@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 
 /// deploy/: the unit passes systemd's own checks, and the role SQL gives an ingester that owns
 /// the schema.
@@ -53,6 +54,40 @@ struct DeployTests {
                 "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'liquidations'").scalar(String.self)
         }
         #expect(owner == "liqsync")
+    }
+
+    /// Roles are cluster-wide: a second session running the script (or a migration of another
+    /// database creating the reader role) can find a role created under it. It counts as existing.
+    @Test func rolesSQLRunByTwoSessionsAtOnceSucceedsInBoth() async throws {
+        let database = try await TestDatabase.create()
+        let suffix = database.name.split(separator: "_").last.map(String.init) ?? "x"
+        let ingester = "liqsync_\(suffix)", reader = "liquidations_reader_\(suffix)"
+        let roles = try String(
+            contentsOf: TestCluster.repositoryRoot.appendingPathComponent("deploy/postgres/roles.sql"), encoding: .utf8)
+            .replacingOccurrences(of: "liquidations_reader", with: reader)
+            .replacing(/\bliqsync\b/, with: ingester)
+
+        // The first session creates both roles and holds them uncommitted, so the second one
+        // sees no role, and its CREATE ROLE waits on the first's transaction.
+        let first = try await database.connect()
+        try await first.execute(script: "BEGIN;\n" + roles)
+        let second = Task { try await database.withConnection { try await $0.execute(script: roles) } }
+        let waiting = await eventually(timeout: .seconds(20)) {
+            // A session of its own: activity read inside the first's transaction would be a snapshot.
+            let count = try? await database.withConnection { try await $0.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).scalar(Int64.self) }
+            return count == 1
+        }
+        #expect(waiting, "the second session waits for the first's roles")
+        try await first.execute(script: "COMMIT")
+        await #expect(throws: Never.self) { try await second.value }
+
+        let created = try await first.query(
+            "SELECT count(*) FROM pg_roles WHERE rolname IN (\(ingester), \(reader))").scalar(Int64.self)
+        #expect(created == 2)
+        try await first.execute(script: "DROP OWNED BY \(ingester), \(reader); DROP ROLE \(ingester), \(reader);")
+        await first.close()
     }
 
     @Test func installKeepsTheEnvironmentFileAndTheKeyRootOnlyAndInstallsTheOperationsKit() async throws {

@@ -8,14 +8,28 @@
 --   CREATE ROLE metabase LOGIN PASSWORD '...';
 --   GRANT liquidations_reader TO metabase;
 
+-- Roles are cluster-wide: each is created only if it does not exist yet, and one created at the
+-- same moment by another session (this script or `liqsync migrate` run against another
+-- database of the cluster) counts as existing.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'liqsync') THEN
         CREATE ROLE liqsync LOGIN;
     END IF;
+EXCEPTION
+    WHEN duplicate_object OR unique_violation THEN
+        NULL;
+END
+$$;
+
+DO $$
+BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'liquidations_reader') THEN
         CREATE ROLE liquidations_reader NOLOGIN;
     END IF;
+EXCEPTION
+    WHEN duplicate_object OR unique_violation THEN
+        NULL;
 END
 $$;
 
