@@ -210,6 +210,7 @@ struct IntervalWriterTests {
     @Test func aFreshWindowOverSeveralDaysHasTheRollupsAMergeWouldWriteExactly() async throws {
         let database = try await TestDatabase.create()
         let eth = try AssetCode(validating: "eth")
+        let sol = try AssetCode(validating: "sol")
         // 20:00 on the 10th to 03:00 on the 13th: a partial day, two whole days, a partial day.
         let start = first.advanced(by: 20)
         let span = HourWindow(start: start, end: start.advanced(by: 55))
@@ -225,6 +226,7 @@ struct IntervalWriterTests {
             hour(6, [("bbit", figures(4, 4, "007.50", "123456789012345678.123456789"))]),
             hour(30, [("binc", figures(3, 0, "0.1", "0"))]),
             hour(31, [("binc", figures(0, 2, "0", "0.2000"))]),
+            hour(47, [("binc", figures(2, 0, "0.05", "0"))]),
             hour(52, [("bbit", figures(1, 1, "5", "5"))]),
         ]
         // Sums beyond 38 digits: numeric has no limit that matters here.
@@ -243,7 +245,7 @@ struct IntervalWriterTests {
                 ]))
         try await database.withConnection { connection async throws in
             try await prepared(connection)
-            _ = try await AssetStore(connection: connection).add([eth], syncFrom: first)
+            _ = try await AssetStore(connection: connection).add([eth, sol], syncFrom: first)
             func chunk(_ asset: AssetCode, _ records: [IntervalRecord], _ window: HourWindow) -> ChunkWrite {
                 ChunkWrite(
                     asset: asset, window: window, records: records, kind: .backfill, pages: 1, dataVersion: "v7",
@@ -255,6 +257,15 @@ struct IntervalWriterTests {
             _ = try await IntervalWriter().write(
                 chunk(eth, [], HourWindow(start: start.advanced(by: 10), end: start.advanced(by: 11))), on: connection)
             _ = try await IntervalWriter().write(chunk(eth, records, span), on: connection)
+            // sol: three fresh windows, each summed by liqsync where it can: [0, 30) inserts the
+            // 11th whole and starts the 10th and the 12th; [30, 45) holds the 40-digit amount, so
+            // PostgreSQL sums its days again; [45, 55) adds to the 12th (binc included) and starts
+            // the 13th.
+            for (from, to) in [(0, 30), (30, 45), (45, 55)] {
+                let window = HourWindow(start: start.advanced(by: from), end: start.advanced(by: to))
+                _ = try await IntervalWriter().write(
+                    chunk(sol, records.filter { window.contains($0.hour) }, window), on: connection)
+            }
 
             let rollups = { (asset: String) async throws -> [String] in
                 try await connection.query(
@@ -276,6 +287,8 @@ struct IntervalWriterTests {
             // and binc on the 11th, binc and okex on the 12th, bbit on the 13th.
             #expect(fresh.count == 4 + 7, "\(fresh)")
             #expect(fresh == fromMerge, "\(fresh)\n\(fromMerge)")
+            let freshInThreeWindows = try await rollups("sol")
+            #expect(freshInThreeWindows == fresh, "\(freshInThreeWindows)\n\(fresh)")
             #expect(
                 fresh.contains("2025-03-11 bbit 2 9 123456789012345685.623466789 5 7.50001 4 123456789012345678.123456789"),
                 "\(fresh)")

@@ -39,6 +39,14 @@ enum FigureColumns {
                     separator: ", ")
     }
 
+    /// `total_trades = d.total_trades + excluded.total_trades, ...`: an upsert that adds.
+    static func added(to target: StaticString) -> SQLFragment {
+        SQLFragment(joining: Measure.allCases.map { measure in
+            SQLFragment(measure.name) + SQLFragment(" = ") + column(measure, target) + SQLFragment(" + ")
+                + column(measure, "excluded")
+        }, separator: ", ")
+    }
+
     /// `total_trades bigint NOT NULL, total_amount numeric NOT NULL, ...`: a staging table's.
     static let definitions = SQLFragment(joining: Measure.allCases.map { measure in
         SQLFragment(measure.name) + (measure.isAmount ? SQLFragment(" numeric NOT NULL") : SQLFragment(" bigint NOT NULL"))

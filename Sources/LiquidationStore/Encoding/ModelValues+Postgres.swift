@@ -28,3 +28,8 @@ extension DecimalAmount: PostgresEncodable {
         appendUTF8(to: &buffer)
     }
 }
+
+extension FixedPointAmount: PostgresEncodable {
+    /// Handed to `numeric` with its scale, as PostgreSQL's own sum would print it.
+    public var postgresText: String? { description }
+}

@@ -2,22 +2,102 @@ import LiquidationModel
 import Postgres
 
 /// The daily rollups (`token_day`, `token_day_exchange`, migration 0012), kept exact in the
-/// chunk's transaction: every UTC day holding a changed hour, or an hour that opened or closed
-/// (its open hours are counted with its sums), is summed again from its stored hours, whole
-/// (the hours of the day outside the chunk included). Rewriting the day rather than adding
-/// differences keeps the sums exact by construction, revisions and vanished exchanges included;
-/// a day is at most 24 hours, a chunk at most 1000, so this reads what the chunk just wrote and
-/// little more.
+/// chunk's transaction. A window with stored hours: every UTC day holding a changed hour, or an
+/// hour that opened or closed (its open hours are counted with its sums), is summed again from
+/// its stored hours, whole (the hours of the day outside the chunk included) — rewriting the day
+/// rather than adding differences keeps the sums exact by construction, revisions and vanished
+/// exchanges included. A fresh window (nothing stored, nothing open) instead adds the sums
+/// liqsync worked out from its records (`FreshDaySums`): the same result for a fraction of
+/// PostgreSQL's work, which is most of a backfill's.
 enum DailyRollup {
     /// The UTC days `[first, end)` that hold `hours`, as their first hours; nil for no hours.
     static func days(holding hours: [UTCHour]) -> HourWindow? {
         guard let first = hours.min(), let last = hours.max() else { return nil }
-        let day = UTCHour.seconds * 24
-        func startOfDay(_ hour: UTCHour) -> UTCHour {
-            UTCHour(containing: hour.secondsSinceEpoch - (((hour.secondsSinceEpoch % day) + day) % day))
-        }
         return HourWindow(start: startOfDay(first), end: startOfDay(last).advanced(by: 24))
     }
+
+    /// The first hour of the UTC day holding `hour`.
+    static func startOfDay(_ hour: UTCHour) -> UTCHour {
+        let day = UTCHour.seconds * 24
+        return UTCHour(containing: hour.secondsSinceEpoch - (((hour.secondsSinceEpoch % day) + day) % day))
+    }
+
+    /// Adds a fresh window's sums (see `FreshDaySums`) to the rollups of its days, in the
+    /// caller's transaction, after its hours are copied. Nothing of the window was stored and
+    /// none of its hours is open, so the result is each day's sums exactly, as `refresh` would
+    /// write them. A day wholly inside the window had no stored hour, so it has no rollup yet and
+    /// is inserted; a day the window shares with hours outside it may have one, and gets the
+    /// window's sums added (an upsert costs PostgreSQL about twice an insert, so only those do).
+    static func add(_ sums: FreshDaySums, asset: AssetCode, connection: isolated PostgresConnection) throws {
+        let wholeDays = Set(sums.days.lazy.filter { $0.sums.hoursCovered == 24 }.map(\.day))
+        // The whole days (inserts), then the days shared with hours outside the window (upserts).
+        for shared in [false, true] {
+            try insertDays(
+                sums.days.filter { wholeDays.contains($0.day) != shared }, asset: asset, adding: shared,
+                connection: connection)
+            try insertExchangeDays(
+                sums.exchangeDays.filter { wholeDays.contains($0.day) != shared }, asset: asset, adding: shared,
+                connection: connection)
+        }
+    }
+
+    /// Inserts the rollups of `days`; `adding`: to a day's rollup where there is one.
+    private static func insertDays(
+        _ days: [FreshDaySums.Day], asset: AssetCode, adding: Bool, connection: isolated PostgresConnection
+    ) throws {
+        guard !days.isEmpty else { return }
+        let figures = days.map(\.sums).figureArrays
+        try connection.query(
+            """
+            INSERT INTO liquidations.token_day AS d
+                (asset, day, hours_covered, \(sql: FigureColumns.list()), max_hour_amount, open_hours, updated_at)
+            SELECT \(asset), (u.day AT TIME ZONE 'UTC')::date, u.hours_covered, \(sql: FigureColumns.list("u")),
+                   u.max_hour_amount, 0, now()
+            FROM unnest(
+                \(ArrayLiteral(days.lazy.map(\.day)))::timestamptz[],
+                \(ArrayLiteral(days.lazy.map(\.sums.hoursCovered)))::integer[],
+                \(figures.0)::bigint[], \(figures.1)::numeric[], \(figures.2)::bigint[], \(figures.3)::numeric[],
+                \(figures.4)::bigint[], \(figures.5)::numeric[], \(ArrayLiteral(days.lazy.map(\.largestHour)))::numeric[]
+            ) AS u(day, hours_covered, \(sql: FigureColumns.list()), max_hour_amount)
+            \(sql: adding ? addToDay : SQLFragment(""))
+            """, name: adding ? "rollup.add-days" : "rollup.insert-days")
+    }
+
+    private static let addToDay = SQLFragment(
+        "ON CONFLICT (asset, day) DO UPDATE SET hours_covered = d.hours_covered + excluded.hours_covered, ")
+        + FigureColumns.added(to: "d")
+        + SQLFragment(
+            """
+            , max_hour_amount = CASE WHEN excluded.max_hour_amount >= d.max_hour_amount
+                                     THEN excluded.max_hour_amount ELSE d.max_hour_amount END,
+              updated_at = greatest(d.updated_at, excluded.updated_at)
+            """)
+
+    /// Inserts the rollups of `days` per exchange; `adding`: to a rollup where there is one.
+    private static func insertExchangeDays(
+        _ days: [FreshDaySums.ExchangeDay], asset: AssetCode, adding: Bool, connection: isolated PostgresConnection
+    ) throws {
+        guard !days.isEmpty else { return }
+        let figures = days.map(\.sums).figureArrays
+        try connection.query(
+            """
+            INSERT INTO liquidations.token_day_exchange AS d
+                (asset, day, exchange, hours_covered, \(sql: FigureColumns.list()), updated_at)
+            SELECT \(asset), (u.day AT TIME ZONE 'UTC')::date, u.exchange, u.hours_covered, \(sql: FigureColumns.list("u")),
+                   now()
+            FROM unnest(
+                \(ArrayLiteral(days.lazy.map(\.day)))::timestamptz[], \(days.map(\.exchange))::text[],
+                \(ArrayLiteral(days.lazy.map(\.sums.hoursCovered)))::integer[],
+                \(figures.0)::bigint[], \(figures.1)::numeric[], \(figures.2)::bigint[], \(figures.3)::numeric[],
+                \(figures.4)::bigint[], \(figures.5)::numeric[]
+            ) AS u(day, exchange, hours_covered, \(sql: FigureColumns.list()))
+            \(sql: adding ? addToExchangeDay : SQLFragment(""))
+            """, name: adding ? "rollup.add-exchange-days" : "rollup.insert-exchange-days")
+    }
+
+    private static let addToExchangeDay = SQLFragment(
+        "ON CONFLICT (asset, day, exchange) DO UPDATE SET hours_covered = d.hours_covered + excluded.hours_covered, ")
+        + FigureColumns.added(to: "d") + SQLFragment(", updated_at = greatest(d.updated_at, excluded.updated_at)")
 
     /// Sums the days holding `hours` of `asset` again, in the caller's transaction, after the
     /// hours and the open hours are written.

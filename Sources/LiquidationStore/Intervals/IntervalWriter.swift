@@ -14,7 +14,8 @@ import Postgres
 ///    (`FreshInsert`); otherwise the changed hours are staged and merged (`StagedMerge`), each
 ///    change to a stored hour logged (`RevisionLog`).
 /// 4. Open hours (`OpenHourChanges`), then the daily rollups of the days whose hours or open
-///    hours changed (`DailyRollup`), the progress rule (`WatermarkRule`), the caller's own
+///    hours changed (`DailyRollup`: a fresh window's sums added, `FreshDaySums`; otherwise
+///    the days summed again from the tables), the progress rule (`WatermarkRule`), the caller's own
 ///    progress (`alsoInTransaction`: a backfill's job, the claim's check) and the audit row
 ///    (`RunRecorder`).
 ///
@@ -74,9 +75,13 @@ public struct IntervalWriter: Sendable {
         result.hoursEmptied = openHours.opened.count
         result.openHoursConfirmed = openHours.confirmed.count
         result.openHoursRestored = openHours.restored.count
-        try DailyRollup.refresh(
-            chunk.asset, hours: changed.hours.map(\.hour) + openHours.opened + openHours.confirmed + openHours.restored,
-            connection: connection)
+        if stored.isEmpty && openHours.isEmpty, let sums = FreshDaySums(changed) {
+            try DailyRollup.add(sums, asset: chunk.asset, connection: connection)
+        } else {
+            try DailyRollup.refresh(
+                chunk.asset, hours: changed.hours.map(\.hour) + openHours.opened + openHours.confirmed + openHours.restored,
+                connection: connection)
+        }
 
         result.watermark = try WatermarkRule.advance(chunk, connection: connection)
         try RunRecorder.recordSuccess(chunk, result: result, connection: connection)

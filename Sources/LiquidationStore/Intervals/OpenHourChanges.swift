@@ -14,6 +14,9 @@ struct OpenHourChanges: Equatable {
     var confirmed: [UTCHour] = []
     var restored: [UTCHour] = []
 
+    /// No hour opens or closes.
+    var isEmpty: Bool { opened.isEmpty && confirmed.isEmpty && restored.isEmpty }
+
     /// Pure: the decision, from the chunk's window and vanishing hours, the hours stored before
     /// it, the window's open hours with when each emptied, the chunk's records and when the read
     /// started.
