@@ -1,8 +1,8 @@
 /// An amount as an exact fixed-point number, `units` × 10^-`scale`, for sums liqsync works out
 /// itself. `scale` is the display scale PostgreSQL's `numeric` gives the same literal (the
 /// fraction's digits less the exponent, at least 0), and a sum keeps the larger scale of its
-/// terms, as `numeric` addition does: so `text` prints a sum exactly as PostgreSQL's `sum`
-/// prints it. Where 128 bits do not hold a value or a sum (38 digits), there is no value: the
+/// terms, as `numeric` addition does: so `description` prints a sum exactly as PostgreSQL's
+/// `sum` prints it. Where 128 bits do not hold a value or a sum (38 digits), there is no value: the
 /// caller leaves that arithmetic to PostgreSQL.
 public struct FixedPointAmount: Sendable, Equatable, CustomStringConvertible {
     public private(set) var units: Int128
@@ -29,8 +29,8 @@ public struct FixedPointAmount: Sendable, Equatable, CustomStringConvertible {
         var index = 0
         let negative = bytes.first == UInt8(ascii: "-")
         if negative { index = 1 }
-        // Digits gather in 64 bits while they fit (18 digits: every amount Kaiko sends), in 128
-        // bits after.
+        // Digits gather in 64 bits while 18 of them fit (the amounts in Kaiko's examples have
+        // 10 to 17), in 128 bits after.
         var small: UInt64 = 0
         var smallDigits = 0
         var large: Int128? = nil
@@ -42,12 +42,11 @@ public struct FixedPointAmount: Sendable, Equatable, CustomStringConvertible {
                 inFraction = true
             } else if byte &- UInt8(ascii: "0") < 10 {
                 let digit = byte &- UInt8(ascii: "0")
-                if var wide = large {
+                if let wide = large {
                     let (times10, overflow) = wide.multipliedReportingOverflow(by: 10)
                     let (next, carry) = times10.addingReportingOverflow(Int128(digit))
                     guard !overflow && !carry else { return nil }
-                    wide = next
-                    large = wide
+                    large = next
                 } else if smallDigits < 18 {
                     small = small &* 10 &+ UInt64(digit)
                     if small > 0 { smallDigits += 1 }
