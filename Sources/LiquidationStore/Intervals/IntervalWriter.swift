@@ -14,10 +14,10 @@ import Postgres
 ///    (`FreshInsert`); otherwise the changed hours are staged and merged (`StagedMerge`), each
 ///    change to a stored hour logged (`RevisionLog`).
 /// 4. Open hours (`OpenHourChanges`), then the daily rollups of the days whose hours or open
-///    hours changed (`DailyRollup`: a fresh window's sums added, `FreshDaySums`; otherwise
-///    the days summed again from the tables), the progress rule (`WatermarkRule`), the caller's own
-///    progress (`alsoInTransaction`: a backfill's job, the claim's check) and the audit row
-///    (`RunRecorder`).
+///    hours changed (`DailyRollup`: a fresh window's sums added, `FreshDaySums`; otherwise the
+///    days summed again from the tables), the progress rule (`WatermarkRule`), the caller's
+///    own progress (`alsoInTransaction`: a backfill's job, the claim's check) and the audit
+///    row (`RunRecorder`).
 ///
 /// A crash at any instant leaves either the whole chunk or none of it.
 public struct IntervalWriter: Sendable {
