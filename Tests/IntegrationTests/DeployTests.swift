@@ -71,17 +71,17 @@ struct DeployTests {
         // sees no role, and its CREATE ROLE waits on the first's transaction.
         let first = try await database.connect()
         try await first.execute(script: "BEGIN;\n" + roles)
-        let second = Task { try await database.withConnection { try await $0.execute(script: roles) } }
-        let waiting = await eventually(timeout: .seconds(20)) {
-            // A session of its own: activity read inside the first's transaction would be a snapshot.
-            let count = try? await database.withConnection { try await $0.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ).scalar(Int64.self) }
-            return count == 1
+        let second = try await database.connect()
+        let secondSession = try await second.query("SELECT pg_backend_pid()").scalar(Int32.self)
+        let running = Task { try await second.execute(script: roles) }
+        let waiting = await eventually(timeout: .seconds(30)) {
+            // The lock manager's state now (pg_stat_activity would be a snapshot in this transaction).
+            (try? await first.query("SELECT cardinality(pg_blocking_pids(\(secondSession))) > 0").scalar(Bool.self)) == true
         }
         #expect(waiting, "the second session waits for the first's roles")
         try await first.execute(script: "COMMIT")
-        await #expect(throws: Never.self) { try await second.value }
+        await #expect(throws: Never.self) { try await running.value }
+        await second.close()
 
         let created = try await first.query(
             "SELECT count(*) FROM pg_roles WHERE rolname IN (\(ingester), \(reader))").scalar(Int64.self)
