@@ -221,6 +221,46 @@ struct PostgresConnectionTests {
         #expect(entries.contains { $0.level == .warning && "\($0.message)".contains("careful now") })
     }
 
+    /// On a session of its own a statement is parsed and planned once, then run by name; behind a
+    /// transaction pooler nothing is prepared, and a session that lost its statements (a pooler's
+    /// DISCARD ALL) fails the one statement and prepares again.
+    @Test func aSessionPreparesEachStatementOnceAndPreparesAgainWhatItLost() async throws {
+        let database = try await TestDatabase.create()
+        let prepared: PostgresQuery = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT sum(n)%'"
+        try await database.withConnection { connection async throws in
+            for limit in [3, 5, 7] {
+                #expect(try await connection.query("SELECT sum(n) FROM generate_series(1, \(limit)) AS n").scalar(Int64.self)
+                    == Int64(limit * (limit + 1) / 2))
+            }
+            #expect(try await connection.query(prepared).scalar(Int64.self) == 1, "one statement, prepared once")
+
+            // Lost outside a transaction: prepared again and run, unseen.
+            try await connection.execute(script: "DEALLOCATE ALL")
+            #expect(try await connection.query("SELECT sum(n) FROM generate_series(1, \(4)) AS n").scalar(Int64.self) == 10)
+            // Lost inside one: the transaction fails (a temporary failure to the caller, who runs
+            // it again), and the next prepares the statement again.
+            try await connection.execute(script: "DEALLOCATE ALL")
+            let lost = try await #require(throws: PostgresError.self) {
+                try await connection.withTransaction { connection in
+                    try connection.query("SELECT sum(n) FROM generate_series(1, \(4)) AS n")
+                }
+            }
+            #expect(lost.sqlState == "26000")
+            let again = try await connection.withTransaction { connection in
+                try connection.query("SELECT sum(n) FROM generate_series(1, \(4)) AS n").scalar(Int64.self)
+            }
+            #expect(again == 10)
+        }
+
+        var pooled = database.configuration
+        pooled.pooling = .transaction
+        let connection = try await PostgresConnection.connect(pooled)
+        _ = try await connection.query("SELECT sum(n) FROM generate_series(1, \(3)) AS n")
+        // Its own transaction: behind a real pooler this count could be another session's.
+        #expect(try await connection.query(prepared).scalar(Int64.self) == 0, "nothing prepared behind a transaction pooler")
+        await connection.close()
+    }
+
     @Test func closedConnectionRefusesWork() async throws {
         let database = try await TestDatabase.create()
         let connection = try await database.connect()

@@ -25,6 +25,7 @@ struct IngestLogicTests {
             (server("42501"), .access), (server("28P01"), .access),
             (server("40P01"), .temporary), (server("40001"), .temporary), (server("57014"), .temporary),
             (server("55P03"), .temporary), (server("57P01"), .temporary), (server("53300"), .temporary),
+            (server("26000"), .temporary),
             (server("3D000"), .configuration), (server("22003"), .internalError),
             (PostgresError(code: .connectionFailed, message: "x"), .unavailable),
             (PostgresError(code: .connectionLost, message: "x"), .temporary),

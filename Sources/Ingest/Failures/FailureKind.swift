@@ -75,8 +75,12 @@ public enum FailureKind: Sendable, Hashable, CaseIterable {
         if state == PostgresError.SQLState.insufficientPrivilege || state.hasPrefix("28") { return .access }
         if state == PostgresError.SQLState.invalidCatalogName { return .configuration }
         // Connection exceptions, shutdowns, out of resources, serialization failures, deadlocks,
-        // statement and lock timeouts: the next attempt may find the way clear.
-        let retryable = ["40001", "40P01", PostgresError.SQLState.queryCanceled, PostgresError.SQLState.lockNotAvailable]
+        // statement and lock timeouts, a prepared statement the session lost (prepared again):
+        // the next attempt may find the way clear.
+        let retryable = [
+            "40001", "40P01", PostgresError.SQLState.queryCanceled, PostgresError.SQLState.lockNotAvailable,
+            PostgresError.SQLState.invalidStatementName,
+        ]
         if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") || retryable.contains(state) {
             return .temporary
         }

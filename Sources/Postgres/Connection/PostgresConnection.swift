@@ -14,6 +14,13 @@ import Logging
 public actor PostgresConnection {
     private let thread: ConnectionThread
     private var handle: OpaquePointer?
+    /// Statements prepared on this session, by their SQL (`preparedStatement(for:on:)`), and
+    /// how many names were handed out (never reused on a session: a forgotten statement may
+    /// still exist there). Names carry a token of this connection's own, as a session pooler
+    /// that resets nothing may hand over a server session with another client's statements.
+    private var preparedStatements: [String: String] = [:]
+    private var preparedNames = 0
+    private let preparedNamePrefix = "liqsync_" + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "_"
     private let noticeSink: NoticeSink
     private let redactor: PasswordRedactor
     public nonisolated let configuration: PostgresConfiguration
@@ -123,6 +130,8 @@ public actor PostgresConnection {
     public func close() {
         if let handle { PQfinish(handle) }
         handle = nil
+        preparedStatements.removeAll()
+        preparedNames = 0
     }
 
     /// Whether libpq still considers the connection usable.
@@ -137,6 +146,8 @@ public actor PostgresConnection {
             throw PostgresError(code: .connectionClosed, message: "the connection was closed")
         }
         PQreset(handle)
+        preparedStatements.removeAll()  // a new server session
+        preparedNames = 0
         guard PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(
                 code: .connectionFailed, message: "cannot reconnect to PostgreSQL: \(lastErrorMessage(handle))")
@@ -167,12 +178,55 @@ public actor PostgresConnection {
         }
     }
 
-    private func run(_ query: PostgresQuery, on connection: OpaquePointer) throws(PostgresError) -> PostgresResult {
-        let result = withCStringArray(query.binds) { values in
-            PQexecParams(connection, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+    private func run(
+        _ query: PostgresQuery, on connection: OpaquePointer, afterLosingItsStatement: Bool = false
+    ) throws(PostgresError) -> PostgresResult {
+        guard let statement = try preparedStatement(for: query, on: connection) else {
+            let result = withCStringArray(query.binds) { values in
+                PQexecParams(connection, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+            }
+            return try consume(result, on: connection, label: query.label)
         }
-        return try consume(result, on: connection, label: query.label)
+        let result = withCStringArray(query.binds) { values in
+            PQexecPrepared(connection, statement, Int32(query.binds.count), values, nil, nil, 0)
+        }
+        do {
+            return try consume(result, on: connection, label: query.label)
+        } catch {
+            // The session's statements gone (a pooler's DISCARD ALL), or a plan a schema change
+            // made stale: they are prepared again. Outside a transaction nothing was undone, so
+            // the statement runs again at once (once); inside one, the caller's retry does.
+            guard error.sqlState == PostgresError.SQLState.invalidStatementName || error.sqlState == "0A000" else {
+                throw error
+            }
+            preparedStatements.removeAll()
+            if error.sqlState == PostgresError.SQLState.invalidStatementName && !afterLosingItsStatement
+                && PQtransactionStatus(connection) == PQTRANS_IDLE
+            {
+                return try run(query, on: connection, afterLosingItsStatement: true)
+            }
+            throw error
+        }
     }
+
+    /// The name of `query`'s statement prepared on this session, preparing it on first use;
+    /// nil where statements are not prepared. A session of its own keeps them, so a statement
+    /// run for every chunk is parsed and planned once instead of every time; behind a
+    /// transaction pooler the next transaction may run on a session that never saw them.
+    private func preparedStatement(for query: PostgresQuery, on connection: OpaquePointer) throws(PostgresError) -> String? {
+        guard configuration.pooling == .session else { return nil }
+        if let name = preparedStatements[query.sql] { return name }
+        // liqsync's statements are a fixed set; anything beyond this many runs unprepared.
+        guard preparedStatements.count < Self.maximumPreparedStatements else { return nil }
+        preparedNames += 1
+        let name = preparedNamePrefix + String(preparedNames)
+        let result = PQprepare(connection, name, query.sql, Int32(query.binds.count), nil)
+        _ = try consume(result, on: connection, label: query.label)
+        preparedStatements[query.sql] = name
+        return name
+    }
+
+    private static let maximumPreparedStatements = 200
 
     /// Runs a script of several statements in one round trip (`PQexec`, the simple query
     /// protocol). No binds: for migrations and fixed SQL only.

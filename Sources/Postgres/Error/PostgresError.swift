@@ -140,5 +140,7 @@ extension PostgresError {
         public static let undefinedTable = "42P01"
         public static let insufficientPrivilege = "42501"
         public static let invalidCatalogName = "3D000"
+        /// A prepared statement the session does not have (it was deallocated).
+        public static let invalidStatementName = "26000"
     }
 }
