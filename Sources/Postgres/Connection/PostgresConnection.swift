@@ -196,13 +196,16 @@ public actor PostgresConnection {
             // The session's statements gone (a pooler's DISCARD ALL), or a plan a schema change
             // made stale: they are prepared again. Outside a transaction nothing was undone, so
             // the statement runs again at once (once); inside one, the caller's retry does.
-            guard error.sqlState == PostgresError.SQLState.invalidStatementName || error.sqlState == "0A000" else {
-                throw error
-            }
+            let lost = error.sqlState == PostgresError.SQLState.invalidStatementName
+            guard lost || error.sqlState == PostgresError.SQLState.featureNotSupported else { throw error }
             preparedStatements.removeAll()
-            if error.sqlState == PostgresError.SQLState.invalidStatementName && !afterLosingItsStatement
-                && PQtransactionStatus(connection) == PQTRANS_IDLE
-            {
+            guard lost else { throw error }
+            // Only a reset of the session takes them (DISCARD ALL), or a pooler in transaction
+            // mode declared as --pooling session, where this would recur: say so.
+            logger.warning(
+                "the database session lost liqsync's prepared statements; preparing them again (behind a pooler in transaction mode, use --pooling transaction or auto)",
+                metadata: ["statement": "\(query.label)"])
+            if !afterLosingItsStatement && PQtransactionStatus(connection) == PQTRANS_IDLE {
                 return try run(query, on: connection, afterLosingItsStatement: true)
             }
             throw error

@@ -142,5 +142,7 @@ extension PostgresError {
         public static let invalidCatalogName = "3D000"
         /// A prepared statement the session does not have (it was deallocated).
         public static let invalidStatementName = "26000"
+        /// Also what a prepared statement raises when a schema change altered its result type.
+        public static let featureNotSupported = "0A000"
     }
 }
