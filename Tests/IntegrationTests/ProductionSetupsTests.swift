@@ -75,6 +75,20 @@ struct ProductionSetupsTests {
         return direct
     }
 
+    /// A PgBouncer started from this test process (whose threads block SIGTERM, a mask children
+    /// inherit) ends when `pg-cluster stop` asks: it used to ignore the signal and outlive the
+    /// suite, listening, its directory gone.
+    @Test(.timeLimit(.minutes(1)))
+    func aPoolerTheSuiteStartsIsGoneOnceStopped() async throws {
+        let pid = try await withPooler(mode: "transaction") { pooler in
+            try #require(Int32(try String(contentsOf: pooler.directory.appendingPathComponent("pgbouncer.pid"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let stat = "/proc/\(pid)/stat"
+        let gone = (try? String(contentsOfFile: stat, encoding: .utf8)).map { $0.split(separator: ")").last?.dropFirst().first == "Z" }
+        #expect(gone ?? true, "PgBouncer (pid \(pid)) still runs after pg-cluster stop")
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func throughPgBouncerInSessionModeTheDataIsExact() async throws {
         let fake = try await FakeKaikoProcess.start(["--now", Self.t0, "--speed", "0"])
