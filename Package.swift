@@ -10,11 +10,8 @@ let package = Package(
     name: "liqsync",
     platforms: [.macOS(.v15)],
     products: [
+        // Executables only: the libraries are this package's layers, used by nothing outside it.
         .executable(name: "liqsync", targets: ["liqsync"]),
-        .library(name: "Postgres", targets: ["Postgres"]),
-        .library(name: "LiquidationStore", targets: ["LiquidationStore"]),
-        .library(name: "KaikoAPI", targets: ["KaikoAPI"]),
-        .library(name: "FakeKaiko", targets: ["FakeKaiko"]),
         .executable(name: "fake-kaiko", targets: ["fake-kaiko"]),
         .executable(name: "liqsync-demo", targets: ["liqsync-demo"]),
     ],

@@ -1,7 +1,7 @@
 /// A Kaiko base-asset code as tracked by liqsync, e.g. `btc`, `eth`, `1000pepe`.
 ///
 /// Lowercase ASCII letters, digits, `_`, `-` and `.`, 1 to 32 characters. The code goes into a
-/// URL path and a lock name, so anything else is refused before it gets there.
+/// URL path, so anything else is refused before it gets there.
 public struct AssetCode: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let rawValue: String
 

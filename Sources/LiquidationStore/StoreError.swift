@@ -25,7 +25,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case emptyFirstLoad(asset: AssetCode, window: HourWindow, hours: Int, limit: Int)
     /// A chunk reaching past the last settled hour (a clock or planning error, never written).
     case unsettledWindow(asset: AssetCode, window: HourWindow, settledEnd: UTCHour)
-    /// The session holding the asset's lock for a sync pass ended before a chunk committed.
+    /// The asset's claim no longer holds (it expired, or its session ended, and another liqsync
+    /// may have taken the asset) when a chunk was about to commit: nothing of the chunk is kept.
     case claimLost(AssetCode)
     /// Any other database error, with what we were doing.
     case database(operation: String, PostgresError)

@@ -60,7 +60,7 @@ struct LiqsyncDemo: AsyncParsableCommand {
     }
 
     private func runDemo(connectionString: String, logger: Logger) async throws {
-        let postgres = PostgresConfiguration(connectionString: connectionString)
+        let postgres = PostgresConfiguration(connectionString: connectionString, applicationName: "liqsync-demo")
 
         step(2, "A stand-in for Kaiko's API (deterministic synthetic data, real clock)")
         let envelope = ResponseEnvelope(rawValue: options.envelope) ?? .endpointExample
@@ -91,9 +91,9 @@ struct LiqsyncDemo: AsyncParsableCommand {
         let pool = ConnectionPool(configuration: postgres, logger: logger)
         let backfill = BackfillPass(
             runner: BackfillRunner(
-                source: client, logger: logger, progress: BackfillProgress(), settings: SyncSettings(concurrency: 1)),
+                source: client, logger: logger, progress: BackfillProgress(), settings: LoadSettings(concurrency: 1)),
             pool: pool)
-        let settled = SyncPlanner.settledEnd(now: now, settings: SyncSettings())
+        let settled = SyncPlanner.settledEnd(now: now, settings: LoadSettings())
         let plans = try await backfill.plan(assets, from: from, to: nil, restart: false, settledEnd: settled)
         for result in await backfill.run(plans, restart: false) {
             let outcome = try result.outcome.get()
@@ -101,7 +101,7 @@ struct LiqsyncDemo: AsyncParsableCommand {
         }
 
         step(5, "One sync pass (what the service does every minute)")
-        let pass = SyncPass(syncer: AssetSyncer(source: client, settings: SyncSettings(), logger: logger), pool: pool)
+        let pass = SyncPass(syncer: AssetSyncer(source: client, settings: LoadSettings(), logger: logger), pool: pool)
         for outcome in await pass.run(assets) { Console.print("  " + outcome.summary) }
         await pool.closeAll()
         try await client.shutdown()

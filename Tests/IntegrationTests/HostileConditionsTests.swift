@@ -323,9 +323,9 @@ struct HostileConditionsTests {
     }
 
     @Test func aConnectionLostMidChunkIsRecordedOnAWorkingOne() async throws {
-        // Each answer takes six seconds: time to end the session that holds the asset's lock
+        // Each answer takes six seconds: time to end the session that holds the asset's claim
         // (with two, a full suite starting forty suites at once once left too little time to
-        // connect and look). The chunk is then refused where it would commit (the lock is gone:
+        // connect and look). The chunk is then refused where it would commit (the claim is gone:
         // another liqsync may have the asset), and the failure is recorded on a connection that works.
         let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "6000"])
         defer { fake.stop() }

@@ -70,7 +70,7 @@ struct IngestInProcessTests {
                 return count
             }
             if number == failOnChunk { throw error }
-            return try await IntervalWriter().write(chunk, on: connection, alsoInTransaction: alsoInTransaction)
+            return try await ChunkWriter().write(chunk, on: connection, alsoInTransaction: alsoInTransaction)
         }
     }
 
@@ -90,7 +90,7 @@ struct IngestInProcessTests {
             inProgress.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
             defer { inProgress.withLock { $0.now -= 1 } }
             try await before(connection)
-            return try await IntervalWriter().write(chunk, on: connection, alsoInTransaction: alsoInTransaction)
+            return try await ChunkWriter().write(chunk, on: connection, alsoInTransaction: alsoInTransaction)
         }
     }
 
@@ -107,14 +107,14 @@ struct IngestInProcessTests {
     let now: @Sendable () -> Date = { Date(timeIntervalSince1970: Double(Self.start.advanced(by: 2500).secondsSinceEpoch + 1200)) }
 
     /// With chunks fetched ahead or one after another, the same outcome.
-    @Test(arguments: [0, SyncSettings.defaultPrefetchChunks])
+    @Test(arguments: [0, LoadSettings.defaultPrefetchChunks])
     func aSyncPassCommitsChunkByChunkAndStopsAnAssetAtItsFirstFailure(prefetch: Int) async throws {
         let (database, pool) = try await prepared(["btc", "eth"])
         let source = ScriptedSource(failing: { asset, window in
             asset.rawValue == "eth" && window.start == Self.start.advanced(by: 1000)
                 ? KaikoError.retriesExhausted(asset: asset, window: window, attempts: 8, lastFailure: "HTTP 503") : nil
         })
-        let syncer = AssetSyncer(source: source, settings: SyncSettings(prefetchChunks: prefetch), logger: logger, now: now)
+        let syncer = AssetSyncer(source: source, settings: LoadSettings(prefetchChunks: prefetch), logger: logger, now: now)
         let outcomes = await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc"), try AssetCode(validating: "eth")])
         await pool.closeAll()
 
@@ -153,7 +153,7 @@ struct IngestInProcessTests {
         let source = ScriptedSource(latency: .milliseconds(200))
         let writer = WatchedWriter()
         let syncer = AssetSyncer(
-            source: source, writer: writer, settings: SyncSettings(concurrency: 2, requestsInFlight: 20), logger: logger, now: now)
+            source: source, writer: writer, settings: LoadSettings(concurrency: 2, requestsInFlight: 20), logger: logger, now: now)
         let outcomes = await SyncPass(syncer: syncer, pool: pool).run(try names.map { try AssetCode(validating: $0) })
         await pool.closeAll()
         #expect(outcomes.allSatisfy { $0.status == .synced && $0.chunks == 1 && $0.watermark == Self.start.advanced(by: 2500) })
@@ -164,20 +164,20 @@ struct IngestInProcessTests {
         #expect(writes <= 2, "\(writes) writes at once")
     }
 
-    /// A chunk commits only while the pass's lock session holds the asset's lock: once that
+    /// A chunk commits only while the pass's claim session holds the asset's claim: once that
     /// session is gone (another liqsync may have the asset by then), the chunk is refused.
     @Test func aChunkIsRefusedOnceThePassHasLostTheAssetsClaim() async throws {
         let (database, pool) = try await prepared(["btc"])
         try await upToDate(database, ["btc"])
         let writer = WatchedWriter(before: { connection in
-            // The lock session dies (a dropped connection, an idle timeout) while the chunk is written.
+            // The claim session dies (a dropped connection, an idle timeout) while the chunk is written.
             try await connection.query(
                 """
                 SELECT pg_terminate_backend(session_pid) FROM liquidations.asset_claim WHERE session_pid <> pg_backend_pid()
                 """)
             try await Task.sleep(for: .milliseconds(200))
         })
-        let syncer = AssetSyncer(source: ScriptedSource(), writer: writer, settings: SyncSettings(), logger: logger, now: now)
+        let syncer = AssetSyncer(source: ScriptedSource(), writer: writer, settings: LoadSettings(), logger: logger, now: now)
         let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
         await pool.closeAll()
         #expect(outcome.failureKind == FailureKind.temporary && outcome.chunks == 0)
@@ -193,9 +193,9 @@ struct IngestInProcessTests {
         #expect(lastError?.contains("claim on btc was lost") == true, "\(lastError ?? "no error recorded")")
     }
 
-    /// A server that ends idle sessions (`idle_session_timeout`) does not end the pass's lock
+    /// A server that ends idle sessions (`idle_session_timeout`) does not end the pass's claim
     /// session while every request of the pass is in flight for longer than that.
-    @Test func theLockSessionOutlivesAServersIdleSessionTimeout() async throws {
+    @Test func theClaimSessionOutlivesAServersIdleSessionTimeout() async throws {
         let (database, pool) = try await prepared(["btc"])
         try await upToDate(database, ["btc"])
         try await database.withConnection { connection async throws in
@@ -206,15 +206,15 @@ struct IngestInProcessTests {
                 """)
         }
         let syncer = AssetSyncer(
-            source: ScriptedSource(latency: .seconds(3)), settings: SyncSettings(), logger: logger, now: now)
+            source: ScriptedSource(latency: .seconds(3)), settings: LoadSettings(), logger: logger, now: now)
         let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
         await pool.closeAll()
         #expect(outcome.status == AssetSyncOutcome.Status.synced, "\(outcome.summary)")
         #expect(outcome.chunks == 1)
     }
 
-    /// A pass that lost the asset to another liqsync (its lock session ended, the other took the
-    /// lock and synced) records its failed run but leaves the asset's state, the other's, alone.
+    /// A pass that lost the asset to another liqsync (its claim session ended, the other took the
+    /// claim and synced) records its failed run but leaves the asset's state, the other's, alone.
     @Test func aStaleFailureDoesNotOverwriteTheStateOfTheLiqsyncThatTookTheAsset() async throws {
         let (database, pool) = try await prepared(["btc"])
         try await upToDate(database, ["btc"])
@@ -229,7 +229,7 @@ struct IngestInProcessTests {
             #expect(try await AssetClaimStore(holder: "another liqsync", lease: .seconds(60)).tryClaim(try AssetCode(validating: "btc"), on: other))
             try await other.query("UPDATE liquidations.asset SET last_error = NULL, last_synced_at = now() WHERE asset = 'btc'")
         })
-        let syncer = AssetSyncer(source: ScriptedSource(), writer: writer, settings: SyncSettings(), logger: logger, now: now)
+        let syncer = AssetSyncer(source: ScriptedSource(), writer: writer, settings: LoadSettings(), logger: logger, now: now)
         let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
         await pool.closeAll()
         #expect(outcome.failureKind == FailureKind.temporary)
@@ -252,7 +252,7 @@ struct IngestInProcessTests {
         let refusal = StoreError.database(
             operation: "writing btc", PostgresError(code: .server, message: "refused", sqlState: sqlState))
         let syncer = AssetSyncer(
-            source: ScriptedSource(), writer: FailingWriter(error: refusal, failOnChunk: 2), settings: SyncSettings(),
+            source: ScriptedSource(), writer: FailingWriter(error: refusal, failOnChunk: 2), settings: LoadSettings(),
             logger: logger, now: now)
         let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
         await pool.closeAll()
@@ -269,7 +269,7 @@ struct IngestInProcessTests {
         let other = try await database.connect()
         #expect(try await AssetClaimStore(holder: "another liqsync", lease: .seconds(60)).tryClaim(try AssetCode(validating: "btc"), on: other))
         let source = ScriptedSource()
-        let syncer = AssetSyncer(source: source, settings: SyncSettings(), logger: logger, now: now)
+        let syncer = AssetSyncer(source: source, settings: LoadSettings(), logger: logger, now: now)
         let outcome = try #require(await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc")]).first)
         await pool.closeAll()
         await other.close()
@@ -282,7 +282,7 @@ struct IngestInProcessTests {
         let source = ScriptedSource(failing: { asset, _ in
             asset.rawValue == "nosuch" ? KaikoError.unknownAsset(asset, message: "Unknown token") : nil
         })
-        let runner = BackfillRunner(source: source, logger: logger, progress: BackfillProgress(), settings: SyncSettings(concurrency: 2))
+        let runner = BackfillRunner(source: source, logger: logger, progress: BackfillProgress(), settings: LoadSettings(concurrency: 2))
         let pass = BackfillPass(runner: runner, pool: pool)
         let assets = try ["btc", "nosuch", "eth"].map { try AssetCode(validating: $0) }
         let plans = try await pass.plan(

@@ -110,29 +110,30 @@ struct PostgresConnectionTests {
         }
     }
 
-    @Test func advisoryLockExcludesASecondConnectionUntilReleased() async throws {
+    @Test func aTransactionAdvisoryLockExcludesOtherSessionsUntilItsTransactionEnds() async throws {
         let database = try await TestDatabase.create()
         let first = try await database.connect()
         let second = try await database.connect()
-        let key = advisoryLockKey("liqsync.asset.btc")
-        #expect(try await first.tryAdvisoryLock(key))
-        #expect(try await second.tryAdvisoryLock(key) == false)
-        #expect(try await first.advisoryUnlock(key))
-        #expect(try await second.tryAdvisoryLock(key))
-        // A session lock dies with its connection: closing frees it for others (the server
-        // notices the closed session asynchronously, so wait for it, bounded).
-        await second.close()
-        #expect(try await eventually { try await first.tryAdvisoryLock(key) })
+        let key: Int64 = 7
+        try await first.execute(script: "BEGIN")
+        #expect(try await first.tryTransactionAdvisoryLock(key))
+        #expect(try await second.withTransaction { try $0.tryTransactionAdvisoryLock(key) } == false)
+        try await first.execute(script: "COMMIT")
+        #expect(try await second.withTransaction { try $0.tryTransactionAdvisoryLock(key) })
+        // Its own transaction's end freed it again.
+        #expect(try await first.withTransaction { try $0.tryTransactionAdvisoryLock(key) })
         await first.close()
+        await second.close()
     }
 
     @Test func blockingLockWaitDoesNotStallOtherConnections() async throws {
         let database = try await TestDatabase.create()
         let holder = try await database.connect()
         let waiter = try await database.connect()
-        let key = advisoryLockKey("wait-test")
-        #expect(try await holder.tryAdvisoryLock(key))
-        let waiting = Task { try await waiter.advisoryLock(key) }
+        let key: Int64 = 8
+        try await holder.execute(script: "BEGIN")
+        #expect(try await holder.tryTransactionAdvisoryLock(key))
+        let waiting = Task { try await waiter.withTransaction { try $0.transactionAdvisoryLock(key) } }
         // First, that the waiter really is blocked inside libpq: the server shows its request.
         let blocked = try await eventually {
             try await holder.query(
@@ -151,9 +152,8 @@ struct PostgresConnectionTests {
             #expect(try await holder.query("SELECT 1").scalar(Int.self) == 1)
         }
         await other.close()
-        try await holder.advisoryUnlock(key)
+        try await holder.execute(script: "COMMIT")
         try await waiting.value
-        #expect(try await holder.tryAdvisoryLock(key) == false)
         await holder.close()
         await waiter.close()
     }

@@ -25,7 +25,7 @@ struct CommandLineParsingTests {
         let sync = try #require(try Liqsync.parseAsRoot(["sync", "--prefetch", "0"]) as? SyncCommand)
         #expect(sync.settings.prefetchChunks == 0)
         let run = try #require(try Liqsync.parseAsRoot(["run"]) as? RunCommand)
-        #expect(run.settings.prefetchChunks == SyncSettings.defaultPrefetchChunks)
+        #expect(run.settings.prefetchChunks == LoadSettings.defaultPrefetchChunks)
         let backfill = try #require(
             try Liqsync.parseAsRoot(["backfill", "btc", "--from", "2025-03-01", "--prefetch", "5"]) as? BackfillCommand)
         #expect(backfill.load.prefetch == 5)
@@ -51,7 +51,7 @@ struct CommandLineParsingTests {
         let sync = try #require(try Liqsync.parseAsRoot(["sync", "--requests-in-flight", "64"]) as? SyncCommand)
         #expect(sync.settings.requestsInFlight == 64)
         let run = try #require(try Liqsync.parseAsRoot(["run"]) as? RunCommand)
-        #expect(run.settings.requestsInFlight == SyncSettings.defaultRequestsInFlight)
+        #expect(run.settings.requestsInFlight == LoadSettings.defaultRequestsInFlight)
         expectRefused(
             [["sync", "--requests-in-flight", "0"], ["run", "--requests-in-flight", "257"]],
             saying: "--requests-in-flight must be between 1 and 256")

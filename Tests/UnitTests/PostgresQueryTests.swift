@@ -71,12 +71,6 @@ struct PostgresConfigurationTests {
         #expect(PostgresConfiguration().description.contains("libpq defaults"))
     }
 
-    @Test func lockKeysAreStableAndDistinct() {
-        #expect(advisoryLockKey("liqsync.asset.btc") == advisoryLockKey("liqsync.asset.btc"))
-        #expect(advisoryLockKey("liqsync.asset.btc") != advisoryLockKey("liqsync.asset.eth"))
-        // FNV-1a of the empty string is its offset basis: the algorithm must not drift.
-        #expect(advisoryLockKey("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325))
-    }
 }
 
 @Suite("COPY fields: what each value writes")

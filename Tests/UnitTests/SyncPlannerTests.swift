@@ -8,7 +8,7 @@ import Testing
 struct SyncPlannerTests {
     /// 2025-03-10T00:00:00Z.
     let midnight = UTCHour(containing: 1_741_564_800)
-    let settings = SyncSettings(settleDelaySeconds: 600, maxChunkHours: 1000)
+    let settings = LoadSettings(settleDelaySeconds: 600, maxChunkHours: 1000)
 
     @Test func aNewSettledHourIsFetchedWithTheLookback() {
         let watermark = midnight

@@ -14,13 +14,13 @@ public struct BackfillRunner: Sendable {
     public let logger: Logger
     public let progress: BackfillProgress
     /// Chunk size, write guards and chunks fetched ahead, as the service's.
-    public let settings: SyncSettings
+    public let settings: LoadSettings
     /// When each chunk's read starts (the command's clock).
     public let now: @Sendable () -> Date
 
     public init(
-        source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), logger: Logger, progress: BackfillProgress,
-        settings: SyncSettings = SyncSettings(), now: @escaping @Sendable () -> Date = Date.init
+        source: any WindowSource, writer: any ChunkWriting = ChunkWriter(), logger: Logger, progress: BackfillProgress,
+        settings: LoadSettings = LoadSettings(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.source = source
         self.writer = writer

@@ -3,7 +3,7 @@ import LiquidationModel
 import LiquidationStore
 import Postgres
 
-/// The seam of the locking model: how a liqsync takes an asset for itself (one writer per
+/// The seam of the one-writer model: how a liqsync takes an asset for itself (one writer per
 /// asset), proves in each chunk's transaction that it still has it, and gives it back. Sync,
 /// backfill and repair all claim through it (`WindowPipeline`), so the model lives here alone
 /// (`TableClaims`).

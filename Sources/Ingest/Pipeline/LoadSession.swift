@@ -26,7 +26,7 @@ public struct LoadSession: Sendable {
     /// `claimLease`), runs `body`, and gives back every claim still held before the connection
     /// returns to the pool.
     public static func with<T: Sendable>(
-        pool: ConnectionPool, writers: Int, prefetchChunks: Int, claimLease: Duration = SyncSettings.defaultClaimLease,
+        pool: ConnectionPool, writers: Int, prefetchChunks: Int, claimLease: Duration = LoadSettings.defaultClaimLease,
         logger: Logger = Logger(label: "liqsync"), _ body: @Sendable (LoadSession) async -> T
     ) async throws -> T {
         try await pool.withConnection { claimSession in

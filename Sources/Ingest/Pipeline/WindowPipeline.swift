@@ -16,12 +16,12 @@ public struct WindowPipeline: Sendable {
     public let writer: any ChunkWriting
     /// When each chunk's read starts: the command's clock.
     public let now: @Sendable () -> Date
-    /// Chunks fetched ahead while one is written (see `SyncSettings.prefetchChunks`).
+    /// Chunks fetched ahead while one is written (see `LoadSettings.prefetchChunks`).
     public let prefetchChunks: Int
 
     public init(
-        source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), now: @escaping @Sendable () -> Date = Date.init,
-        prefetchChunks: Int = SyncSettings.defaultPrefetchChunks
+        source: any WindowSource, writer: any ChunkWriting = ChunkWriter(), now: @escaping @Sendable () -> Date = Date.init,
+        prefetchChunks: Int = LoadSettings.defaultPrefetchChunks
     ) {
         self.source = source
         self.writer = writer

@@ -11,7 +11,7 @@ public enum SyncPlanner {
     /// hour (when the next hour settles) rather than sixty times, and a revision is still picked
     /// up within the hour.
     public static func plan(
-        syncFrom: UTCHour, watermark: UTCHour, lookbackHours: Int, now: Int64, settings: SyncSettings
+        syncFrom: UTCHour, watermark: UTCHour, lookbackHours: Int, now: Int64, settings: LoadSettings
     ) -> [HourWindow] {
         let start = max(syncFrom, watermark.advanced(by: -lookbackHours))
         let end = settledEnd(now: now, settings: settings)
@@ -21,13 +21,13 @@ public enum SyncPlanner {
 
     /// The end (exclusive) of the hours that ended at least the settle delay before `now`: no
     /// chunk reaches past it, and the writer refuses one that would.
-    public static func settledEnd(now: Int64, settings: SyncSettings) -> UTCHour {
+    public static func settledEnd(now: Int64, settings: LoadSettings) -> UTCHour {
         UTCHour(containing: now - settings.settleDelaySeconds)
     }
 
     /// The lookback of the settings, else the asset's own; and the asset's open hours below it,
     /// in every pass (so a pass with nothing new makes a request only for an asset with open hours).
-    public static func plan(_ asset: TrackedAsset, openHours: [OpenHour] = [], now: Int64, settings: SyncSettings) -> [HourWindow] {
+    public static func plan(_ asset: TrackedAsset, openHours: [OpenHour] = [], now: Int64, settings: LoadSettings) -> [HourWindow] {
         let windows = plan(
             syncFrom: asset.syncFrom, watermark: asset.watermark, lookbackHours: settings.lookbackHours ?? asset.lookbackHours,
             now: now, settings: settings)
@@ -39,7 +39,7 @@ public enum SyncPlanner {
     /// first pass after the source recovers, and an open hour is confirmed by the first pass a day
     /// after it emptied. A run of consecutive open hours is one window; runs less than a day
     /// apart share one (a request each saved; hours in between are written only if they changed).
-    static func rereading(_ openHours: [OpenHour], before windows: [HourWindow], settings: SyncSettings) -> [HourWindow] {
+    static func rereading(_ openHours: [OpenHour], before windows: [HourWindow], settings: LoadSettings) -> [HourWindow] {
         let limit = windows.first?.start
         let hours = openHours.map(\.hour).filter { hour in limit.map { hour < $0 } ?? true }.sorted()
         var runs: [HourWindow] = []

@@ -16,13 +16,13 @@ public struct Reconciler: Sendable {
     public let logger: Logger
     /// The service's settings: the settle delay bounds what is compared, the guards what a
     /// repair may write.
-    public let settings: SyncSettings
+    public let settings: LoadSettings
     /// When each chunk's read starts (the command's clock).
     public let now: @Sendable () -> Date
 
     public init(
-        source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), logger: Logger,
-        settings: SyncSettings = SyncSettings(), now: @escaping @Sendable () -> Date = Date.init
+        source: any WindowSource, writer: any ChunkWriting = ChunkWriter(), logger: Logger,
+        settings: LoadSettings = LoadSettings(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.source = source
         self.writer = writer

@@ -1,7 +1,7 @@
 import LiquidationStore
 import Postgres
 
-/// Where a fetched chunk goes: `IntervalWriter` (the chunk, the watermark and the run record in
+/// Where a fetched chunk goes: `ChunkWriter` (the chunk, the watermark and the run record in
 /// one transaction) in production; in tests, a writer that fails on cue.
 public protocol ChunkWriting: Sendable {
     /// Writes the chunk; `alsoInTransaction` runs in the same transaction after it.
@@ -11,4 +11,4 @@ public protocol ChunkWriting: Sendable {
     ) async throws -> ChunkWriteResult
 }
 
-extension IntervalWriter: ChunkWriting {}
+extension ChunkWriter: ChunkWriting {}

@@ -12,7 +12,7 @@ import Postgres
 public struct AssetSyncer: Sendable {
     public let source: any WindowSource
     public let writer: any ChunkWriting
-    public let settings: SyncSettings
+    public let settings: LoadSettings
     public let logger: Logger
     public let now: @Sendable () -> Date
     public let metrics: SyncMetrics
@@ -20,7 +20,7 @@ public struct AssetSyncer: Sendable {
     public let onProgress: @Sendable () -> Void
 
     public init(
-        source: any WindowSource, writer: any ChunkWriting = IntervalWriter(), settings: SyncSettings, logger: Logger,
+        source: any WindowSource, writer: any ChunkWriting = ChunkWriter(), settings: LoadSettings, logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init, metrics: SyncMetrics = SyncMetrics(),
         onProgress: @escaping @Sendable () -> Void = {}
     ) {
@@ -69,7 +69,7 @@ public struct AssetSyncer: Sendable {
             // shared budget: as many such assets at once as there are writers. One new hour or a
             // few (the steady state) is small, and as many assets as `requestsInFlight` may wait.
             plan.catchingUp = plan.windows.count > 1
-                || (plan.windows.first?.hourCount ?? 0) > SyncSettings.catchingUpAboveHours
+                || (plan.windows.first?.hourCount ?? 0) > LoadSettings.catchingUpAboveHours
             return plan
         }
     }

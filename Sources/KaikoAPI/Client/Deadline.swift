@@ -9,8 +9,8 @@ struct DeadlineExceeded: Error, CustomStringConvertible {
 /// Runs `operation`, cancelling it if it has not finished within `limit`.
 ///
 /// AsyncHTTPClient's own deadline stops at the response head: a body that trickles in (a byte
-/// every few seconds, which also defeats a read timeout) would hold the asset's lock and its
-/// database connection for as long as the server likes. This bounds the whole exchange.
+/// every few seconds, which also defeats a read timeout) would hold up the asset, and the chunks
+/// waiting behind it, for as long as the server likes. This bounds the whole exchange.
 func withDeadline<T: Sendable>(
     _ limit: Duration, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {

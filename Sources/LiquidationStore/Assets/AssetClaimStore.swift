@@ -8,7 +8,7 @@ import Postgres
 /// A claim names its holder (one load session of one process) and, on a session of the holder's
 /// own (a direct connection, a session pooler), the server session that last renewed it. It can
 /// be taken over once it expired, or at once when that session is gone: a killed liqsync on a
-/// direct connection gives its assets up as soon as PostgreSQL notices, as session locks did.
+/// direct connection gives its assets up as soon as PostgreSQL notices its session ended.
 /// Behind a transaction pooler server sessions are shared and outlive their clients, so a claim
 /// names none (migration 0011) and holds until it expires.
 public struct AssetClaimStore: Sendable {

@@ -1,3 +1,4 @@
+import LiquidationModel
 import Logging
 import Postgres
 
@@ -13,7 +14,8 @@ public struct MigrationRunner: Sendable {
     public let migrations: [Migration]
     let logger: Logger
 
-    static let lockKey = advisoryLockKey("liqsync.migrate")
+    /// The migration lock's key: the same in every process and release (FNV-1a of its name).
+    static let lockKey = Int64(bitPattern: FNV1a.hash("liqsync.migrate"))
 
     public init(connection: PostgresConnection, migrations: [Migration], logger: Logger) {
         self.connection = connection
@@ -72,10 +74,9 @@ public struct MigrationRunner: Sendable {
     /// up rather than blocking every reader behind it.
     private func takeLock(_ connection: isolated PostgresConnection) throws {
         try connection.execute(script: "SET LOCAL statement_timeout = 0", label: "migration settings")
-        if try !connection.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))", name: "migration lock").scalar(Bool.self) {
+        if try !connection.tryTransactionAdvisoryLock(Self.lockKey) {
             logger.notice("another liqsync is migrating this database; waiting for it to finish")
-            try connection.execute(script: "SET LOCAL lock_timeout = 0", label: "migration settings")
-            try connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", name: "migration lock (wait)")
+            try connection.transactionAdvisoryLock(Self.lockKey)
         }
     }
 

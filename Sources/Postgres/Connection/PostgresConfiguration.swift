@@ -8,14 +8,14 @@
 public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     public var connectionString: String?
     /// Reported to the server (`pg_stat_activity.application_name`) unless the string sets one.
-    public var applicationName: String
+    public var applicationName: String?
     /// Seconds to wait for the server to answer a connection attempt, unless the string sets it.
     public var connectTimeoutSeconds: Int
     /// The session's `statement_timeout`: no statement runs longer. Nil leaves the server's (or
     /// the role's) setting alone.
     public var statementTimeout: Duration?
-    /// The session's `lock_timeout`: no statement waits longer for a lock (liqsync's own wait for
-    /// an asset's advisory lock excepted). Nil leaves the server's setting alone.
+    /// The session's `lock_timeout`: no statement waits longer for a lock (a wait for an advisory
+    /// lock, `transactionAdvisoryLock`, excepted). Nil leaves the server's setting alone.
     public var lockTimeout: Duration?
     /// TCP keepalives and `tcp_user_timeout`, unless the string sets them: a network path that
     /// died silently is noticed in seconds instead of the kernel's two hours.
@@ -23,7 +23,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// What kind of connection the string leads to, and so where the session's settings live.
     public var pooling: Pooling
 
-    /// What sits between liqsync and the server.
+    /// What sits between the client and the server.
     public enum Pooling: String, Sendable, CaseIterable {
         /// Find out when connecting (`PoolingProbe`): `transaction` if the server session
         /// changes between transactions, else `session`.
@@ -33,7 +33,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         case session
         /// A pooler in transaction mode (PgBouncer's pool_mode=transaction, a managed service's
         /// pooled port): every transaction may run on another server session, whose settings
-        /// are not liqsync's. Nothing is set for the session; each transaction sets its own
+        /// are not this connection's. Nothing is set for the session; each transaction sets its own
         /// (`SET LOCAL`), and a statement outside a transaction runs in one of its own.
         case transaction
     }
@@ -55,12 +55,21 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Prepared statements' names start with this (and a token of the connection's own).
+    public var preparedStatementPrefix: String
+    /// Added to the warning logged when the server session lost the connection's prepared
+    /// statements: what the caller's user can do about it (how to declare the pooling).
+    public var lostStatementsAdvice: String?
+
     public init(
-        connectionString: String? = nil, applicationName: String = "liqsync", connectTimeoutSeconds: Int = 10,
+        connectionString: String? = nil, applicationName: String? = nil, connectTimeoutSeconds: Int = 10,
         statementTimeout: Duration? = .seconds(300), lockTimeout: Duration? = .seconds(30),
-        keepalives: Keepalives = Keepalives(), pooling: Pooling = .session
+        keepalives: Keepalives = Keepalives(), pooling: Pooling = .session, preparedStatementPrefix: String = "stmt_",
+        lostStatementsAdvice: String? = nil
     ) {
         self.pooling = pooling
+        self.preparedStatementPrefix = preparedStatementPrefix
+        self.lostStatementsAdvice = lostStatementsAdvice
         self.connectionString = connectionString.flatMap { $0.isEmpty ? nil : $0 }
         self.applicationName = applicationName
         self.connectTimeoutSeconds = connectTimeoutSeconds
@@ -85,9 +94,9 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// `SET` statements for the server's side of the same TCP path: the backend probes the
-    /// client as the client probes it, so a client host that vanished (a fleet instance lost
-    /// with its machine) has its session, and the asset locks it held, ended in seconds rather
-    /// than after the kernel's two hours. PostgreSQL ignores them on Unix-domain sockets.
+    /// client as the client probes it, so a client host that vanished has its session (and
+    /// whatever the session held) ended in seconds rather than after the kernel's two hours.
+    /// PostgreSQL ignores them on Unix-domain sockets.
     var serverKeepalives: String {
         [
             "SET tcp_keepalives_idle = \(keepalives.idleSeconds)", "SET tcp_keepalives_interval = \(keepalives.intervalSeconds)",

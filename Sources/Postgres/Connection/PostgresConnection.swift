@@ -20,7 +20,7 @@ public actor PostgresConnection {
     /// that resets nothing may hand over a server session with another client's statements.
     private var preparedStatements: [String: String] = [:]
     private var preparedNames = 0
-    private let preparedNamePrefix = "liqsync_" + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "_"
+    private let preparedNamePrefix: String
     private let noticeSink: NoticeSink
     private let redactor: PasswordRedactor
     public nonisolated let configuration: PostgresConfiguration
@@ -36,6 +36,7 @@ public actor PostgresConnection {
         self.thread = ConnectionThread()
         self.noticeSink = NoticeSink(logger: logger)
         self.redactor = PasswordRedactor(connectionString: configuration.connectionString)
+        self.preparedNamePrefix = configuration.preparedStatementPrefix + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "_"
     }
 
     isolated deinit {
@@ -46,7 +47,7 @@ public actor PostgresConnection {
     /// Opens a connection. Errors never contain the password.
     public static func connect(
         _ configuration: PostgresConfiguration = .init(),
-        logger: Logger = Logger(label: "liqsync.postgres")
+        logger: Logger = Logger(label: "postgres")
     ) async throws(PostgresError) -> PostgresConnection {
         let connection = PostgresConnection(configuration: configuration, logger: logger)
         try await connection.open()
@@ -63,7 +64,6 @@ public actor PostgresConnection {
         // fill in what it left out: our defaults go first, the encoding we decode with last.
         let keepalives = configuration.keepalives
         var parameters: [(String, String)] = [
-            ("fallback_application_name", configuration.applicationName),
             ("connect_timeout", String(configuration.connectTimeoutSeconds)),
             ("keepalives", "1"),
             ("keepalives_idle", String(keepalives.idleSeconds)),
@@ -71,6 +71,9 @@ public actor PostgresConnection {
             ("keepalives_count", String(keepalives.count)),
             ("tcp_user_timeout", String(keepalives.tcpUserTimeoutMilliseconds)),
         ]
+        if let applicationName = configuration.applicationName {
+            parameters.insert(("fallback_application_name", applicationName), at: 0)
+        }
         if let connectionString = configuration.connectionString {
             parameters.append(("dbname", connectionString))
         }
@@ -99,9 +102,9 @@ public actor PostgresConnection {
         var settings = configuration.settings(local: false)
         // tcp_user_timeout is a server setting since PostgreSQL 12.
         if PQserverVersion(connection) >= 120_000 { settings += "; " + configuration.serverKeepalives }
-        // A session waits between statements while liqsync waits for the API (a sync pass's lock
-        // session holds its assets' locks meanwhile): a server's idle_session_timeout (PostgreSQL
-        // 14 and later) must not end it. The pool pings and replaces its own idle connections.
+        // A client may keep a session idle between statements for a long time on purpose (it
+        // holds something there while it waits for other work): a server's idle_session_timeout
+        // (PostgreSQL 14 and later) must not end it. A pool pings and replaces its idle connections.
         if PQserverVersion(connection) >= 140_000 { settings += "; SET idle_session_timeout = 0" }
         let result = PQexec(connection, settings)
         _ = try consume(result, on: connection, label: "session settings")
@@ -109,7 +112,7 @@ public actor PostgresConnection {
     }
 
     /// The value libpq uses for a connection keyword (`keepalives_idle`, `host`, ...), as set by
-    /// the connection string, the environment or liqsync's defaults. Never `password`.
+    /// the connection string, the environment or this configuration's defaults. Never `password`.
     public func connectionParameter(_ keyword: String) -> String? {
         guard keyword != "password", let handle, let options = PQconninfo(handle) else { return nil }
         defer { PQconninfoFree(options) }
@@ -201,9 +204,10 @@ public actor PostgresConnection {
             preparedStatements.removeAll()
             guard lost else { throw error }
             // Only a reset of the session takes them (DISCARD ALL), or a pooler in transaction
-            // mode declared as --pooling session, where this would recur: say so.
+            // mode taken for a session of its own, where this would recur: say so.
+            let advice = configuration.lostStatementsAdvice.map { " (\($0))" } ?? ""
             logger.warning(
-                "the database session lost liqsync's prepared statements; preparing them again (behind a pooler in transaction mode, use --pooling transaction or auto)",
+                "the database session lost this connection's prepared statements; preparing them again\(advice)",
                 metadata: ["statement": "\(query.label)"])
             if !afterLosingItsStatement && PQtransactionStatus(connection) == PQTRANS_IDLE {
                 return try run(query, on: connection, afterLosingItsStatement: true)
@@ -219,7 +223,7 @@ public actor PostgresConnection {
     private func preparedStatement(for query: PostgresQuery, on connection: OpaquePointer) throws(PostgresError) -> String? {
         guard configuration.pooling == .session else { return nil }
         if let name = preparedStatements[query.sql] { return name }
-        // liqsync's statements are a fixed set; anything beyond this many runs unprepared.
+        // A client's statements are usually a fixed set; anything beyond this many runs unprepared.
         guard preparedStatements.count < Self.maximumPreparedStatements else { return nil }
         preparedNames += 1
         let name = preparedNamePrefix + String(preparedNames)

@@ -65,7 +65,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState)
     }
 
-    /// The server is not one liqsync can write to now: a read-only standby, a primary being
+    /// The server is not one that can be written to now: a read-only standby, a primary being
     /// shut down or failed over, a server that is starting up. The connection should be
     /// dropped, so that the next one (a two-host URL with `target_session_attrs=read-write`)
     /// reaches the server that took over.
@@ -118,10 +118,10 @@ enum WrongServer {
     var explanation: String {
         switch self {
         case .readOnly:
-            "the database is read-only: a standby, or a primary being failed over? liqsync needs the primary (a two-host URL with "
+            "the database is read-only: a standby, or a primary being failed over? Writes need the primary (a two-host URL with "
                 + "target_session_attrs=read-write finds it)"
-        case .shuttingDown: "the database server is shutting down (a restart, or a failover); liqsync reconnects on its next try"
-        case .startingUp: "the database server is starting up (or recovering); liqsync reconnects on its next try"
+        case .shuttingDown: "the database server is shutting down (a restart, or a failover); a new connection may reach it again"
+        case .startingUp: "the database server is starting up (or recovering); a new connection may reach it once it is up"
         }
     }
 }

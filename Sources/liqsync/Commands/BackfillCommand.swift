@@ -18,9 +18,9 @@ struct BackfillCommand: AsyncParsableCommand {
             progress, through the same validation and write path as sync. Running the same command \
             again after a crash or Ctrl-C continues where it stopped, and after it finished does \
             nothing (--restart loads everything again, updating what changed). --to defaults to the \
-            asset's watermark; an asset that is not tracked yet starts being tracked from --from. The \
-            asset's lock makes a backfill wait for a running service to finish its chunk, and the \
-            other way round.
+            asset's watermark; an asset that is not tracked yet starts being tracked from --from. One \
+            liqsync writes an asset at a time (it claims it): a backfill waits while a running service \
+            has the asset, and a service pass leaves an asset alone while a backfill has it.
             """)
 
     @OptionGroup var ingest: IngestOptions

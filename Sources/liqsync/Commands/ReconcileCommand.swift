@@ -15,7 +15,8 @@ struct ReconcileCommand: AsyncParsableCommand {
             totals differ or that are missing, exchanges that differ, are missing or are extra. This finds \
             rows edited in the tables too, which re-reads skip. Exit 0 when everything is equal, 1 when \
             something differs. With --repair, the hours that differ are rewritten through the normal write \
-            path and its guards, under the asset's lock, each change logged in the revisions view; it then \
+            path and its guards, under the asset's claim (waiting for a service busy with it), each change \
+            logged in the revisions view; it then \
             exits 0. An asset that cannot be reconciled is reported and the others go on; the exit status \
             is then its failure's (75 temporary, 65 bad data from the API, ...), 1 when they differ.
             """)

@@ -35,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
         transform: MetricsAddress.init)
     var metricsAddress: MetricsAddress?
 
-    var settings: SyncSettings { ingest.settings(load: load, sync: syncOptions) }
+    var settings: LoadSettings { ingest.settings(load: load, sync: syncOptions) }
 
     func validate() throws {
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }

@@ -21,7 +21,7 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var only: AssetFilter
     var assets: [AssetCode] { only.assets }
 
-    var settings: SyncSettings { ingest.settings(load: load, sync: syncOptions) }
+    var settings: LoadSettings { ingest.settings(load: load, sync: syncOptions) }
 
     func run() async throws {
         let logger = ingest.global.makeLogger()

@@ -40,8 +40,10 @@ struct GlobalOptions: ParsableArguments {
         -> PostgresConfiguration
     {
         PostgresConfiguration(
-            connectionString: databaseURL ?? environment["DATABASE_URL"], statementTimeout: .seconds(statementTimeout),
-            lockTimeout: .seconds(lockTimeout), pooling: pooling)
+            connectionString: databaseURL ?? environment["DATABASE_URL"], applicationName: "liqsync",
+            statementTimeout: .seconds(statementTimeout), lockTimeout: .seconds(lockTimeout), pooling: pooling,
+            preparedStatementPrefix: "liqsync_",
+            lostStatementsAdvice: "behind a pooler in transaction mode, use --pooling transaction or auto")
     }
 
     /// The database configuration with `--pooling auto` decided (`PoolingProbe`).

@@ -28,7 +28,7 @@ struct GuardOptions: ParsableArguments {
 /// a manual backfill or reconcile can use the service's setting.
 struct SettleOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds after an hour ends before it is asked for (as the service's).", valueName: "seconds"))
-    var settleDelay: Int64 = SyncSettings.defaultSettleDelaySeconds
+    var settleDelay: Int64 = LoadSettings.defaultSettleDelaySeconds
 
     func validate() throws {
         guard settleDelay >= 0 else { throw ValidationError("--settle-delay cannot be negative") }

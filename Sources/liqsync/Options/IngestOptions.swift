@@ -34,9 +34,9 @@ struct IngestOptions: ParsableArguments {
     }
 
     /// The settings of the service's loop with `load`'s and `sync`'s options (nil: the defaults).
-    func settings(load: LoadOptions? = nil, sync: SyncOptions? = nil) -> SyncSettings {
-        let defaults = SyncSettings()
-        return SyncSettings(
+    func settings(load: LoadOptions? = nil, sync: SyncOptions? = nil) -> LoadSettings {
+        let defaults = LoadSettings()
+        return LoadSettings(
             lookbackHours: sync?.lookbackHours, settleDelaySeconds: settle.settleDelay,
             concurrency: load?.concurrency ?? defaults.concurrency, maxVanishingHours: guards.maxVanishingHours,
             maxVanishingShare: guards.maxVanishingShare, prefetchChunks: load?.prefetch ?? defaults.prefetchChunks,
@@ -56,19 +56,19 @@ struct LoadOptions: ParsableArguments {
         "Chunks written at once, one database connection each: the assets a backfill loads at once; for sync and run, also "
             + "the assets catching up at once.",
         valueName: "n"))
-    var concurrency = SyncSettings().concurrency
+    var concurrency = LoadSettings().concurrency
 
     @Option(help: ArgumentHelp(
         "Chunks fetched ahead while earlier ones are written (0: one after another), shared by the assets loaded at "
             + "once; at most --concurrency + this many chunks of records are held in memory.",
         valueName: "chunks"))
-    var prefetch = SyncSettings.defaultPrefetchChunks
+    var prefetch = LoadSettings.defaultPrefetchChunks
 
     @Option(help: ArgumentHelp(
         "How long an asset's claim holds without renewal (renewed every third of it while the asset is loaded): behind "
             + "a transaction pooler, how soon another liqsync takes over the assets of one that died.",
         valueName: "seconds"))
-    var claimLease = Int(SyncSettings.defaultClaimLease.components.seconds)
+    var claimLease = Int(LoadSettings.defaultClaimLease.components.seconds)
 
     func validate() throws {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
@@ -89,7 +89,7 @@ struct SyncOptions: ParsableArguments {
         "Assets of a pass whose first request may be in flight at once, before they take a database connection "
             + "(the default uses Kaiko's 100 requests/s at ~300 ms a request).",
         valueName: "requests"))
-    var requestsInFlight = SyncSettings.defaultRequestsInFlight
+    var requestsInFlight = LoadSettings.defaultRequestsInFlight
 
     func validate() throws {
         if let lookbackHours, !(0...100_000).contains(lookbackHours) {

@@ -1,8 +1,9 @@
 import LiquidationModel
 import LiquidationStore
 
-/// How the sync engine decides what to fetch.
-public struct SyncSettings: Sendable, Equatable {
+/// How the pipeline loads, whichever command drives it (sync, run, backfill, reconcile): what a
+/// sync fetches, chunk sizes, the writer's guards, the claims' lease, what may be in flight.
+public struct LoadSettings: Sendable, Equatable {
     /// Hours below the watermark re-read when a new hour settles, to pick up late revisions;
     /// nil: each asset's own (`liquidations.asset.lookback_hours`). When set, it is also
     /// recorded on each asset synced, so the views know which hours are final.

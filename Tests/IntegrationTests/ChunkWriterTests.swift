@@ -7,8 +7,8 @@ import Testing
 
 /// The one write path: what a chunk changes, and that re-reading unchanged hours rewrites no
 /// tuple (checked by each row's `xmin`, the transaction that last wrote it).
-@Suite("IntervalWriter: fingerprints, revisions, no rewrites")
-struct IntervalWriterTests {
+@Suite("ChunkWriter: fingerprints, revisions, no rewrites")
+struct ChunkWriterTests {
     let btc = try! AssetCode(validating: "btc")
     let first = UTCHour(containing: 1_741_564_800)  // 2025-03-10T00:00:00Z
     var window: HourWindow { HourWindow(start: first, end: first.advanced(by: 6)) }
@@ -40,7 +40,7 @@ struct IntervalWriterTests {
         maxVanishingShare: Double = ChunkGuards.defaultMaxVanishingShare, settledEnd: UTCHour? = nil, readAt: Date = Date(),
         _ connection: PostgresConnection
     ) async throws -> ChunkWriteResult {
-        try await IntervalWriter().write(
+        try await ChunkWriter().write(
             ChunkWrite(
                 asset: btc, window: window, records: records, kind: .sync, pages: 1, dataVersion: "v1", startedAt: readAt,
                 guards: ChunkGuards(
@@ -71,7 +71,7 @@ struct IntervalWriterTests {
     }
 
     func write(_ records: [IntervalRecord], _ connection: PostgresConnection) async throws -> ChunkWriteResult {
-        try await IntervalWriter().write(
+        try await ChunkWriter().write(
             ChunkWrite(
                 asset: btc, window: window, records: records, kind: .sync, pages: 1, dataVersion: "v1", startedAt: Date(),
                 guards: ChunkGuards(settledEnd: window.end)),
@@ -170,16 +170,16 @@ struct IntervalWriterTests {
                     asset: asset, window: window, records: records, kind: .backfill, pages: 1, dataVersion: "v7",
                     startedAt: Date(), guards: ChunkGuards(settledEnd: self.window.end))
             }
-            let fresh = try await IntervalWriter().write(chunk(btc, records, window), on: connection)
+            let fresh = try await ChunkWriter().write(chunk(btc, records, window), on: connection)
             #expect(fresh.hoursInserted == 6 && fresh.exchangeRowsInserted == 4 && fresh.rows.unchanged == 0)
             #expect(fresh.watermark == window.end)
             let staging = "SELECT to_regclass('pg_temp.liqsync_stage_interval') IS NOT NULL"
             #expect(try await connection.query(PostgresQuery(unsafeSQL: staging)).scalar(Bool.self) == false, "nothing staged")
 
             // eth: hour 1 stored first (an empty hour), then the same answer merges.
-            _ = try await IntervalWriter().write(
+            _ = try await ChunkWriter().write(
                 chunk(eth, [], HourWindow(start: first.advanced(by: 1), end: first.advanced(by: 2))), on: connection)
-            let merged = try await IntervalWriter().write(chunk(eth, records, window), on: connection)
+            let merged = try await ChunkWriter().write(chunk(eth, records, window), on: connection)
             #expect(merged.hoursInserted == 5 && merged.hoursUnchanged == 1 && merged.exchangeRowsInserted == 4)
             #expect(try await connection.query(PostgresQuery(unsafeSQL: staging)).scalar(Bool.self) == true, "staged and merged")
 
@@ -253,17 +253,17 @@ struct IntervalWriterTests {
             }
             // btc: the whole span at once, nothing stored before (copied straight in); eth: one hour
             // stored first, so the same answer is staged and merged.
-            _ = try await IntervalWriter().write(chunk(btc, records, span), on: connection)
-            _ = try await IntervalWriter().write(
+            _ = try await ChunkWriter().write(chunk(btc, records, span), on: connection)
+            _ = try await ChunkWriter().write(
                 chunk(eth, [], HourWindow(start: start.advanced(by: 10), end: start.advanced(by: 11))), on: connection)
-            _ = try await IntervalWriter().write(chunk(eth, records, span), on: connection)
+            _ = try await ChunkWriter().write(chunk(eth, records, span), on: connection)
             // sol: three fresh windows, each summed by liqsync where it can: [0, 30) inserts the
             // 11th whole and starts the 10th and the 12th; [30, 45) holds the 40-digit amount, so
             // PostgreSQL sums its days again; [45, 55) adds to the 12th (binc included) and starts
             // the 13th.
             for (from, to) in [(0, 30), (30, 45), (45, 55)] {
                 let window = HourWindow(start: start.advanced(by: from), end: start.advanced(by: to))
-                _ = try await IntervalWriter().write(
+                _ = try await ChunkWriter().write(
                     chunk(sol, records.filter { window.contains($0.hour) }, window), on: connection)
             }
 
@@ -426,7 +426,7 @@ struct IntervalWriterTests {
             #expect(try await write([], window: oneDay, connection).hoursInserted == 24)
             let beforeDataset = HourWindow(start: KaikoDataset.firstHour.advanced(by: -500), end: KaikoDataset.firstHour.advanced(by: 10))
             _ = try await AssetStore(connection: connection).add([try AssetCode(validating: "eth")], syncFrom: beforeDataset.start)
-            let early = try await IntervalWriter().write(
+            let early = try await ChunkWriter().write(
                 ChunkWrite(
                     asset: try AssetCode(validating: "eth"), window: beforeDataset, records: [], kind: .backfill, pages: 1,
                     dataVersion: nil, startedAt: Date(), guards: ChunkGuards(settledEnd: beforeDataset.end)),

@@ -20,7 +20,7 @@ import Postgres
 ///    row (`RunRecorder`).
 ///
 /// A crash at any instant leaves either the whole chunk or none of it.
-public struct IntervalWriter: Sendable {
+public struct ChunkWriter: Sendable {
     public init() {}
 
     /// Writes the chunk; `alsoInTransaction` runs in the same transaction after it (a
