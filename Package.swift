@@ -138,6 +138,7 @@ let package = Package(
             name: "liqsync",
             dependencies: [
                 "CommandLineSupport",
+                "FakeKaiko",
                 "Ingest",
                 "KaikoAPI",
                 "LiquidationStore",

@@ -21,8 +21,7 @@ public struct LiquidationFigures: Hashable, Sendable {
 
     /// No trade and no amount.
     public var isZero: Bool {
-        totalTrades == 0 && longTrades == 0 && shortTrades == 0 && totalAmount.isZero && longAmount.isZero
-            && shortAmount.isZero
+        Measure.allCases.allSatisfy { self[$0].isZero }
     }
 
     /// An hour in which nothing was liquidated.

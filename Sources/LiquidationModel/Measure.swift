@@ -1,7 +1,11 @@
 /// The six figures of an hour, or of one exchange in it, defined once: their names (the API's
 /// field, the tables' column) and their kind. Every list of figures (COPY columns and rows,
-/// merges, revision diffs, comparisons, checks, the wire decoder) derives from `allCases`, in
-/// this order; adding a measure is a case here, a migration and a view.
+/// merges, revision diffs, sums, comparisons, checks, reports, the wire decoder) derives from
+/// `allCases`, in this order, through the exhaustive switches here, in `PerMeasure` and in
+/// `LiquidationFigures`: a new case fails to compile until each of them knows it, and then every
+/// list has it. The tests tie each derived list to `allCases` (`MeasureDerivationTests`).
+/// Adding a measure is a case here, its stored property in `PerMeasure` and
+/// `LiquidationFigures`, a migration with its views, and the docs (docs/architecture.md).
 public enum Measure: Int, CaseIterable, Sendable {
     case totalTrades, totalAmount, longTrades, longAmount, shortTrades, shortAmount
 
@@ -18,25 +22,109 @@ public enum Measure: Int, CaseIterable, Sendable {
     }
 
     /// A USD amount (`numeric`), or else a count of liquidations (`bigint`).
-    public var isAmount: Bool { rawValue % 2 == 1 }
+    public var isAmount: Bool {
+        switch self {
+        case .totalTrades, .longTrades, .shortTrades: false
+        case .totalAmount, .longAmount, .shortAmount: true
+        }
+    }
+
+    /// The column in the analysts' views: an amount's name says its unit (`total_amount_usd`).
+    public var viewColumn: String {
+        isAmount ? "\(name)_usd" : "\(name)"
+    }
 }
+
+/// One value per measure, held inline (no allocation): a table the code fills and reads by
+/// `Measure`, so that what it holds follows `Measure.allCases` by construction.
+public struct PerMeasure<Value> {
+    private var totalTrades: Value
+    private var totalAmount: Value
+    private var longTrades: Value
+    private var longAmount: Value
+    private var shortTrades: Value
+    private var shortAmount: Value
+
+    /// Each measure's value, made in `Measure.allCases` order.
+    public init(_ make: (Measure) throws -> Value) rethrows {
+        totalTrades = try make(.totalTrades)
+        totalAmount = try make(.totalAmount)
+        longTrades = try make(.longTrades)
+        longAmount = try make(.longAmount)
+        shortTrades = try make(.shortTrades)
+        shortAmount = try make(.shortAmount)
+    }
+
+    public init(repeating value: Value) {
+        self.init { _ in value }
+    }
+
+    public subscript(measure: Measure) -> Value {
+        get {
+            switch measure {
+            case .totalTrades: totalTrades
+            case .totalAmount: totalAmount
+            case .longTrades: longTrades
+            case .longAmount: longAmount
+            case .shortTrades: shortTrades
+            case .shortAmount: shortAmount
+            }
+        }
+        set {
+            switch measure {
+            case .totalTrades: totalTrades = newValue
+            case .totalAmount: totalAmount = newValue
+            case .longTrades: longTrades = newValue
+            case .longAmount: longAmount = newValue
+            case .shortTrades: shortTrades = newValue
+            case .shortAmount: shortAmount = newValue
+            }
+        }
+    }
+
+    /// The values in `Measure.allCases` order.
+    public var values: [Value] { Measure.allCases.map { self[$0] } }
+}
+
+extension PerMeasure: Sendable where Value: Sendable {}
+extension PerMeasure: Equatable where Value: Equatable {}
 
 /// One figure's value: a count or an amount, as `Measure.isAmount` says.
 public enum FigureValue: Sendable, Equatable {
     case count(Int64)
     case amount(DecimalAmount)
+
+    public var isZero: Bool {
+        switch self {
+        case .count(let count): count == 0
+        case .amount(let amount): amount.isZero
+        }
+    }
 }
 
 extension LiquidationFigures {
     /// The value of one measure.
     public subscript(measure: Measure) -> FigureValue {
-        switch measure {
-        case .totalTrades: .count(totalTrades)
-        case .totalAmount: .amount(totalAmount)
-        case .longTrades: .count(longTrades)
-        case .longAmount: .amount(longAmount)
-        case .shortTrades: .count(shortTrades)
-        case .shortAmount: .amount(shortAmount)
+        get {
+            switch measure {
+            case .totalTrades: .count(totalTrades)
+            case .totalAmount: .amount(totalAmount)
+            case .longTrades: .count(longTrades)
+            case .longAmount: .amount(longAmount)
+            case .shortTrades: .count(shortTrades)
+            case .shortAmount: .amount(shortAmount)
+            }
+        }
+        set {
+            switch (measure, newValue) {
+            case (.totalTrades, .count(let count)): totalTrades = count
+            case (.totalAmount, .amount(let amount)): totalAmount = amount
+            case (.longTrades, .count(let count)): longTrades = count
+            case (.longAmount, .amount(let amount)): longAmount = amount
+            case (.shortTrades, .count(let count)): shortTrades = count
+            case (.shortAmount, .amount(let amount)): shortAmount = amount
+            default: preconditionFailure("\(measure.name) is \(measure.isAmount ? "an amount" : "a count"), not \(newValue)")
+            }
         }
     }
 
@@ -44,17 +132,19 @@ extension LiquidationFigures {
     /// the wrong kind for its measure.
     public init?(values: [FigureValue]) {
         guard values.count == Measure.allCases.count else { return nil }
-        var counts: [Int64] = []
-        var amounts: [DecimalAmount] = []
+        var figures = LiquidationFigures.zero
         for (measure, value) in zip(Measure.allCases, values) {
-            switch (value, measure.isAmount) {
-            case (.count(let count), false): counts.append(count)
-            case (.amount(let amount), true): amounts.append(amount)
-            default: return nil
+            switch value {
+            case .count where measure.isAmount, .amount where !measure.isAmount: return nil
+            default: figures[measure] = value
             }
         }
-        self.init(
-            totalTrades: counts[0], totalAmount: amounts[0], longTrades: counts[1], longAmount: amounts[1],
-            shortTrades: counts[2], shortAmount: amounts[2])
+        self = figures
+    }
+
+    /// Figures from each measure's value.
+    public init(_ values: PerMeasure<FigureValue>) {
+        self = .zero
+        for measure in Measure.allCases { self[measure] = values[measure] }
     }
 }

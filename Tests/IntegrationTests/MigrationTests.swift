@@ -33,6 +33,39 @@ struct MigrationTests {
         }
     }
 
+    /// The schema's side of `Measure`: every measure is a column of each table that stores
+    /// figures (of its kind's type), of the revision log as old and new, and of each view that
+    /// shows figures. A new measure without its migration fails here.
+    @Test func everyMeasureIsAColumnOfEveryTableAndViewOfFigures() async throws {
+        let database = try await TestDatabase.create()
+        try await database.withConnection { connection async throws in
+            _ = try await MigrationRunner(connection: connection, migrations: try Migration.embedded(), logger: logger)
+                .migrate()
+            var columns: [String: String] = [:]
+            for row in try await connection.query(
+                """
+                SELECT table_name || '.' || column_name, data_type FROM information_schema.columns
+                WHERE table_schema = 'liquidations'
+                """
+            ).rows {
+                let (column, type) = try row.decode(String.self, String.self)
+                columns[column] = type
+            }
+            for measure in Measure.allCases {
+                let type = measure.isAmount ? "numeric" : "bigint"
+                let tables = ["token_interval", "token_interval_exchange", "token_day", "token_day_exchange"]
+                for table in tables {
+                    #expect(columns["\(table).\(measure.name)"] == type, "\(table).\(measure.name)")
+                }
+                #expect(columns["revision.old_\(measure.name)"] == type && columns["revision.new_\(measure.name)"] == type)
+                for view in ["hourly", "hourly_by_exchange", "daily", "daily_by_exchange"] {
+                    #expect(columns["\(view).\(measure.viewColumn)"] != nil, "\(view).\(measure.viewColumn)")
+                }
+                #expect(columns["revisions.old_\(measure.viewColumn)"] != nil && columns["revisions.new_\(measure.viewColumn)"] != nil)
+            }
+        }
+    }
+
     @Test func everyViewAndColumnIsCommented() async throws {
         let database = try await TestDatabase.create()
         try await database.withConnection { connection async throws in

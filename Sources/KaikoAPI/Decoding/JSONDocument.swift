@@ -100,36 +100,42 @@ struct JSONNode {
     /// The member `key` of an object, the last one if it repeats (objects here have a dozen
     /// keys: a scan beats hashing).
     subscript(key: StaticString) -> JSONNode? {
-        node(at: memberPositions(named: [key])[0])
+        var position = -1
+        forEachMember { name, valuePosition in
+            if name.is(key) { position = valuePosition }
+        }
+        return node(at: position)
     }
 
-    /// The tape positions of the values of the members named `keys`, in one pass over the
-    /// object's members (-1 for a name it lacks; the last of a repeated name, as `subscript`).
-    /// A record asks for ten names: one scan instead of ten.
-    func memberPositions<let count: Int>(named keys: InlineArray<count, StaticString>) -> InlineArray<count, Int> {
-        var positions = InlineArray<count, Int>(repeating: -1)
+    /// Calls `body` with each member's name and the tape position of its value, in order: one
+    /// pass over the object's members, however many names the caller looks for (a record looks
+    /// for ten). Nothing for anything but an object.
+    func forEachMember(_ body: (MemberName, Int) -> Void) {
         let object = entry
-        guard object.kind == .object else { return positions }
+        guard object.kind == .object else { return }
         var keyIndex = index + 1
         while keyIndex < Int(object.next) {
-            let keyEntry = document.tape[keyIndex]
-            for wanted in keys.indices where matches(keyEntry, keys[wanted]) {
-                positions[wanted] = keyIndex + 1
-                break
-            }
+            body(MemberName(node: self, entry: document.tape[keyIndex]), keyIndex + 1)
             keyIndex = Int(document.tape[keyIndex + 1].next)
         }
-        return positions
     }
 
-    /// The node at a tape position `memberPositions` gave (nil for -1).
+    /// A member's name, compared with the names a decoder looks for without making a string.
+    struct MemberName {
+        fileprivate let node: JSONNode
+        fileprivate let entry: JSONDocument.Entry
+
+        func `is`(_ key: StaticString) -> Bool { node.matches(entry, key) }
+    }
+
+    /// The node at a tape position `forEachMember` gave (nil for -1).
     func node(at position: Int) -> JSONNode? {
         position < 0 ? nil : JSONNode(document: document, index: position)
     }
 
     /// Whether a member name is `key` (names are literals here: compared byte for byte, or as
     /// text when the name in the document holds escapes or non-ASCII bytes).
-    private func matches(_ keyEntry: JSONDocument.Entry, _ key: StaticString) -> Bool {
+    fileprivate func matches(_ keyEntry: JSONDocument.Entry, _ key: StaticString) -> Bool {
         let length = Int(keyEntry.end - keyEntry.start)
         guard keyEntry.plain else {
             return document.text(of: keyEntry) == key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }

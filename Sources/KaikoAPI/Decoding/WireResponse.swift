@@ -109,11 +109,11 @@ struct WireError {
     }
 }
 
-/// The members a record or an exchange may have, found in one pass over the object: the
-/// measures' fields (`Measure.name`, in their order) and the record's own members.
+/// The members a record or an exchange may have, found in one pass over the object: each
+/// measure's field (`Measure.name`) and the record's own members.
 struct WireFields {
     /// A record's members besides its figures.
-    enum Member: Int, CaseIterable {
+    enum Member: CaseIterable {
         case exchange, exchanges, intervalTime, intervalTimestamp
 
         var name: StaticString {
@@ -126,39 +126,63 @@ struct WireFields {
         }
     }
 
-    /// Every name looked for: the measures', then the members'.
-    static let names: InlineArray<10, StaticString> = InlineArray { index in
-        index < Measure.allCases.count ? Measure.allCases[index].name : Member.allCases[index - Measure.allCases.count].name
-    }
-
     let object: JSONNode
-    private let positions: InlineArray<10, Int>
+    /// Tape positions of the members' values (-1: absent; the last of a repeated name, as
+    /// `JSONNode.subscript` reads it).
+    private var measures = PerMeasure(repeating: -1)
+    private var members = MemberPositions()
 
     init(_ object: JSONNode) {
         self.object = object
-        positions = object.memberPositions(named: Self.names)
+        object.forEachMember { name, position in
+            if let measure = Measure.allCases.first(where: { name.is($0.name) }) {
+                measures[measure] = position
+            } else if let member = Member.allCases.first(where: { name.is($0.name) }) {
+                members[member] = position
+            }
+        }
     }
 
     subscript(measure: Measure) -> WireMember {
-        member(at: measure.rawValue)
+        WireMember(key: measure.name, value: object.node(at: measures[measure]))
     }
 
     subscript(member: Member) -> WireMember {
-        self.member(at: Measure.allCases.count + member.rawValue)
+        WireMember(key: member.name, value: object.node(at: members[member]))
     }
 
-    private func member(at index: Int) -> WireMember {
-        WireMember(key: Self.names[index], value: object.node(at: positions[index]))
+    private struct MemberPositions {
+        private var exchange = -1, exchanges = -1, intervalTime = -1, intervalTimestamp = -1
+
+        subscript(member: Member) -> Int {
+            get {
+                switch member {
+                case .exchange: exchange
+                case .exchanges: exchanges
+                case .intervalTime: intervalTime
+                case .intervalTimestamp: intervalTimestamp
+                }
+            }
+            set {
+                switch member {
+                case .exchange: exchange = newValue
+                case .exchanges: exchanges = newValue
+                case .intervalTime: intervalTime = newValue
+                case .intervalTimestamp: intervalTimestamp = newValue
+                }
+            }
+        }
     }
 }
 
 extension LiquidationFigures {
-    /// The six figures of a record or of one of its exchanges.
+    /// The figures of a record or of one of its exchanges: every measure's field.
     init(wire fields: WireFields) throws(WireShapeError) {
-        self.init(
-            totalTrades: try fields[.totalTrades].count(), totalAmount: try fields[.totalAmount].amount(),
-            longTrades: try fields[.longTrades].count(), longAmount: try fields[.longAmount].amount(),
-            shortTrades: try fields[.shortTrades].count(), shortAmount: try fields[.shortAmount].amount())
+        self = .zero
+        for measure in Measure.allCases {
+            let member = fields[measure]
+            self[measure] = measure.isAmount ? .amount(try member.amount()) : .count(try member.count())
+        }
     }
 }
 

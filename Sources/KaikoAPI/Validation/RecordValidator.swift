@@ -49,20 +49,17 @@ struct RecordValidator {
     }
 
     private static func check(_ figures: LiquidationFigures, hour: UTCHour, exchange: String?) throws(RecordProblem) {
-        // Checked field by field, without building lists: this runs for every hour and exchange.
-        func field(_ name: String) -> String { exchange.map { "\($0).\(name)" } ?? name }
-        if figures.totalTrades < 0 { throw .negativeCount(hour, field: field("total_trades"), value: figures.totalTrades) }
-        if figures.longTrades < 0 { throw .negativeCount(hour, field: field("long_trades"), value: figures.longTrades) }
-        if figures.shortTrades < 0 { throw .negativeCount(hour, field: field("short_trades"), value: figures.shortTrades) }
-        if figures.totalAmount.isNegative {
-            throw .negativeAmount(hour, field: field("total_amount"), value: figures.totalAmount.text)
+        func field(_ measure: Measure) -> String { exchange.map { "\($0).\(measure.name)" } ?? "\(measure.name)" }
+        // No figure is negative; the field is named only for an error.
+        for measure in Measure.allCases {
+            switch figures[measure] {
+            case .count(let count) where count < 0: throw .negativeCount(hour, field: field(measure), value: count)
+            case .amount(let amount) where amount.isNegative:
+                throw .negativeAmount(hour, field: field(measure), value: amount.text)
+            default: continue
+            }
         }
-        if figures.longAmount.isNegative {
-            throw .negativeAmount(hour, field: field("long_amount"), value: figures.longAmount.text)
-        }
-        if figures.shortAmount.isNegative {
-            throw .negativeAmount(hour, field: field("short_amount"), value: figures.shortAmount.text)
-        }
+        // The sides add up to the total (a rule of these three measures, not of every one).
         let (sum, overflow) = figures.longTrades.addingReportingOverflow(figures.shortTrades)
         guard !overflow, sum == figures.totalTrades else {
             throw .tradesDoNotAddUp(

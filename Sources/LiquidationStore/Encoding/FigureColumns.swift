@@ -49,8 +49,25 @@ enum FigureColumns {
 
     /// `total_trades bigint NOT NULL, total_amount numeric NOT NULL, ...`: a staging table's.
     static let definitions = SQLFragment(joining: Measure.allCases.map { measure in
-        SQLFragment(measure.name) + (measure.isAmount ? SQLFragment(" numeric NOT NULL") : SQLFragment(" bigint NOT NULL"))
+        SQLFragment(measure.name) + SQLFragment(" ") + type(measure) + SQLFragment(" NOT NULL")
     }, separator: ", ")
+
+    /// A measure's column type: `numeric` for an amount, `bigint` for a count.
+    static func type(_ measure: Measure) -> SQLFragment {
+        measure.isAmount ? SQLFragment("numeric") : SQLFragment("bigint")
+    }
+
+    /// Each measure's array bound with its cast (`$4::bigint[], $5::numeric[], ...`), in
+    /// `list()` order: the figure columns of an `unnest`.
+    static func arrays<Array: PostgresEncodable>(_ arrays: PerMeasure<Array>) -> [(Array, SQLFragment)] {
+        Measure.allCases.map { (arrays[$0], SQLFragment("::") + type($0) + SQLFragment("[]")) }
+    }
+
+    /// `(x.total_trades < 0 OR ...)`: a figure is negative.
+    static func anyNegative(_ alias: StaticString) -> SQLFragment {
+        SQLFragment("(") + SQLFragment(joining: Measure.allCases.map { column($0, alias) + SQLFragment(" < 0") }, separator: " OR ")
+            + SQLFragment(")")
+    }
 
     /// A stored row has liquidations: not all its figures are zero (the SQL twin of
     /// `IntervalRecord.isEmpty`, see `EmptinessGuard`).

@@ -56,8 +56,7 @@ enum DailyRollup {
             FROM unnest(
                 \(ArrayLiteral(days.lazy.map(\.day)))::timestamptz[],
                 \(ArrayLiteral(days.lazy.map(\.sums.hoursCovered)))::integer[],
-                \(figures.0)::bigint[], \(figures.1)::numeric[], \(figures.2)::bigint[], \(figures.3)::numeric[],
-                \(figures.4)::bigint[], \(figures.5)::numeric[], \(ArrayLiteral(days.lazy.map(\.largestHour)))::numeric[]
+                \(each: FigureColumns.arrays(figures), separator: ", "), \(ArrayLiteral(days.lazy.map(\.largestHour)))::numeric[]
             ) AS u(day, hours_covered, \(sql: FigureColumns.list()), max_hour_amount)
             \(sql: adding ? addToDay : SQLFragment(""))
             """, name: adding ? "rollup.add-days" : "rollup.insert-days")
@@ -88,8 +87,7 @@ enum DailyRollup {
             FROM unnest(
                 \(ArrayLiteral(days.lazy.map(\.day)))::timestamptz[], \(days.map(\.exchange))::text[],
                 \(ArrayLiteral(days.lazy.map(\.sums.hoursCovered)))::integer[],
-                \(figures.0)::bigint[], \(figures.1)::numeric[], \(figures.2)::bigint[], \(figures.3)::numeric[],
-                \(figures.4)::bigint[], \(figures.5)::numeric[]
+                \(each: FigureColumns.arrays(figures), separator: ", ")
             ) AS u(day, exchange, hours_covered, \(sql: FigureColumns.list()))
             \(sql: adding ? addToExchangeDay : SQLFragment(""))
             """, name: adding ? "rollup.add-exchange-days" : "rollup.insert-exchange-days")

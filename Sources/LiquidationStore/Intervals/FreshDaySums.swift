@@ -9,25 +9,17 @@ import LiquidationModel
 struct FreshDaySums {
     struct Sums {
         var hoursCovered: Int32 = 0
-        var totalTrades: Int64 = 0
-        var totalAmount = FixedPointAmount.zero
-        var longTrades: Int64 = 0
-        var longAmount = FixedPointAmount.zero
-        var shortTrades: Int64 = 0
-        var shortAmount = FixedPointAmount.zero
+        /// Each measure's sum over the hours added.
+        private(set) var figures = PerMeasure { measure in measure.isAmount ? FigureSum.amount(.zero) : .count(0) }
 
-        /// Adds one hour's figures; false where a sum would not be exact.
-        mutating func add(_ figures: LiquidationFigures, totalAmount total: FixedPointAmount) -> Bool {
-            guard let long = FixedPointAmount(figures.longAmount), let short = FixedPointAmount(figures.shortAmount) else {
-                return false
+        /// Adds one hour's figures (`FigureSum.of`); false where a sum would not be exact.
+        mutating func add(_ hour: PerMeasure<FigureSum>) -> Bool {
+            var sums = figures
+            for measure in Measure.allCases {
+                guard let sum = sums[measure].adding(hour[measure]) else { return false }
+                sums[measure] = sum
             }
-            let (totalTrades, o1) = self.totalTrades.addingReportingOverflow(figures.totalTrades)
-            let (longTrades, o2) = self.longTrades.addingReportingOverflow(figures.longTrades)
-            let (shortTrades, o3) = self.shortTrades.addingReportingOverflow(figures.shortTrades)
-            guard !o1, !o2, !o3, totalAmount.add(total), longAmount.add(long), shortAmount.add(short) else { return false }
-            self.totalTrades = totalTrades
-            self.longTrades = longTrades
-            self.shortTrades = shortTrades
+            figures = sums
             hoursCovered += 1
             return true
         }
@@ -56,14 +48,15 @@ struct FreshDaySums {
         for (hour, _) in changed.hours {
             let day = DailyRollup.startOfDay(hour)
             let record = changed.records[hour]
-            let figures = record?.totals ?? .zero
-            guard let total = FixedPointAmount(figures.totalAmount) else { return nil }
+            guard let figures = FigureSum.of(record?.totals ?? .zero), case .amount(let total) = figures[.totalAmount] else {
+                return nil
+            }
             if days.last?.day != day {
                 days.append(Day(day: day, largestHour: total))
                 firstOfDay = exchangeDays.count
             }
             // The later of equal hours, as PostgreSQL's max keeps when it reads the day in order.
-            guard days[days.count - 1].sums.add(figures, totalAmount: total),
+            guard days[days.count - 1].sums.add(figures),
                   let order = FixedPointAmount.compare(total, days[days.count - 1].largestHour)
             else { return nil }
             if order >= 0 { days[days.count - 1].largestHour = total }
@@ -73,21 +66,57 @@ struct FreshDaySums {
                 var slot = firstOfDay
                 while slot < exchangeDays.count && exchangeDays[slot].exchange != exchange.exchange { slot += 1 }
                 if slot == exchangeDays.count { exchangeDays.append(ExchangeDay(day: day, exchange: exchange.exchange)) }
-                guard let total = FixedPointAmount(exchange.figures.totalAmount),
-                      exchangeDays[slot].sums.add(exchange.figures, totalAmount: total)
-                else { return nil }
+                guard let figures = FigureSum.of(exchange.figures), exchangeDays[slot].sums.add(figures) else { return nil }
             }
         }
     }
 }
 
+/// A sum of one measure: a count in 64 bits (a `bigint` column), an amount in exact fixed point.
+enum FigureSum: Sendable, Equatable {
+    case count(Int64)
+    case amount(FixedPointAmount)
+
+    /// One hour's figures as the first terms of sums; nil where an amount needs more than 38 digits.
+    static func of(_ figures: LiquidationFigures) -> PerMeasure<FigureSum>? {
+        try? PerMeasure { measure throws(NotSummable) -> FigureSum in
+            switch figures[measure] {
+            case .count(let count): return .count(count)
+            case .amount(let amount):
+                guard let exact = FixedPointAmount(amount) else { throw NotSummable() }
+                return .amount(exact)
+            }
+        }
+    }
+
+    private struct NotSummable: Error {}
+
+    /// The sum with `other` (of the same measure); nil where it would not be exact.
+    func adding(_ other: FigureSum) -> FigureSum? {
+        switch (self, other) {
+        case (.count(let count), .count(let more)):
+            let (sum, overflow) = count.addingReportingOverflow(more)
+            return overflow ? nil : .count(sum)
+        case (.amount(var amount), .amount(let more)):
+            return amount.add(more) ? .amount(amount) : nil
+        default:
+            return nil
+        }
+    }
+
+    func appendText(to bytes: inout [UInt8]) {
+        switch self {
+        case .count(let count): bytes.append(contentsOf: count.description.utf8)
+        case .amount(let amount): amount.appendText(to: &bytes)
+        }
+    }
+}
+
 extension [FreshDaySums.Sums] {
-    /// The six figure columns as arrays, in `FigureColumns.list()` order.
-    var figureArrays: (ArrayLiteral, ArrayLiteral, ArrayLiteral, ArrayLiteral, ArrayLiteral, ArrayLiteral) {
-        (
-            ArrayLiteral(lazy.map(\.totalTrades)), ArrayLiteral(lazy.map(\.totalAmount)),
-            ArrayLiteral(lazy.map(\.longTrades)), ArrayLiteral(lazy.map(\.longAmount)),
-            ArrayLiteral(lazy.map(\.shortTrades)), ArrayLiteral(lazy.map(\.shortAmount))
-        )
+    /// Each measure's sums as an array, element by element in this array's order.
+    var figureArrays: PerMeasure<ArrayLiteral> {
+        PerMeasure { measure in
+            ArrayLiteral(self) { sums, bytes in sums.figures[measure].appendText(to: &bytes) }
+        }
     }
 }

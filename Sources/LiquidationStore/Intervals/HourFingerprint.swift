@@ -44,12 +44,15 @@ extension FNV1a {
         add(byte: 0x1f)
     }
 
+    /// Every measure in `Measure.allCases` order: a count as its eight bytes, an amount as its
+    /// text. (The order and the encoding are those of the fingerprints already stored: change
+    /// either and every stored hour reads as changed once.)
     fileprivate mutating func add(_ figures: LiquidationFigures) {
-        add(UInt64(bitPattern: figures.totalTrades))
-        add(field: figures.totalAmount)
-        add(UInt64(bitPattern: figures.longTrades))
-        add(field: figures.longAmount)
-        add(UInt64(bitPattern: figures.shortTrades))
-        add(field: figures.shortAmount)
+        for measure in Measure.allCases {
+            switch figures[measure] {
+            case .count(let count): add(UInt64(bitPattern: count))
+            case .amount(let amount): add(field: amount)
+            }
+        }
     }
 }

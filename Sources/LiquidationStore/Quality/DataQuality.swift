@@ -197,9 +197,7 @@ public struct DataQuality: Sendable {
         (.negativeValue, """
             SELECT x.asset, x.interval_start, NULL::timestamptz, x.source || ' has a negative count or amount'
             FROM \(figureRows) AS x
-            WHERE (least(x.total_trades, x.long_trades, x.short_trades) < 0
-                   OR least(x.total_amount, x.long_amount, x.short_amount) < 0)
-              AND \(scope)
+            WHERE \(FigureColumns.anyNegative("x")) AND \(scope)
             ORDER BY 1, 2
             """),
         (.orphanExchangeRow, """

@@ -77,6 +77,19 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
             sql += fragment.text
         }
 
+        /// Several values, each bound and followed by its fragment (a cast, say), `separator`
+        /// between them: `$3::bigint[], $4::numeric[]`. For a list of values derived from one
+        /// definition, whatever its length.
+        public mutating func appendInterpolation<Value: PostgresEncodable>(
+            each values: [(Value, SQLFragment)], separator: StaticString
+        ) {
+            for (offset, (value, fragment)) in values.enumerated() {
+                if offset > 0 { sql += separator.description }
+                appendInterpolation(value)
+                sql += fragment.text
+            }
+        }
+
         /// A quoted identifier (`"name"`), for names chosen by the program, not by users.
         public mutating func appendInterpolation(identifier: String) {
             sql += "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""

@@ -112,20 +112,28 @@ enum ReconcileReport {
         return lines.joined(separator: "\n")
     }
 
-    /// `40 trades 474520.35 USD (long 2 / 11062.85, short 38 / 463457.50)`, amounts exact.
+    /// `total_trades 40, total_amount 474520.35, long_trades 2, ...`: every measure, amounts exact.
     static func figures(_ figures: LiquidationFigures) -> String {
-        "\(figures.totalTrades) trades \(figures.totalAmount) USD (long \(figures.longTrades) / \(figures.longAmount), "
-            + "short \(figures.shortTrades) / \(figures.shortAmount))"
+        Measure.allCases.map { "\($0.name) \(text(figures[$0]))" }.joined(separator: ", ")
+    }
+
+    static func text(_ value: FigureValue) -> String {
+        switch value {
+        case .count(let count): "\(count)"
+        case .amount(let amount): amount.text
+        }
     }
 
     static func json(_ reports: [Reconciler.Report], repaired: Bool) throws -> String {
+        // Keyed as the views' columns; amounts as strings, exact.
         func figures(_ figures: LiquidationFigures?) -> JSONValue {
             guard let figures else { return .null }
-            return .object([
-                "total_trades": .number(figures.totalTrades), "total_amount_usd": .string(figures.totalAmount.text),
-                "long_trades": .number(figures.longTrades), "long_amount_usd": .string(figures.longAmount.text),
-                "short_trades": .number(figures.shortTrades), "short_amount_usd": .string(figures.shortAmount.text),
-            ])
+            return .object(Dictionary(uniqueKeysWithValues: Measure.allCases.map { measure in
+                switch figures[measure] {
+                case .count(let count): (measure.viewColumn, JSONValue.number(count))
+                case .amount(let amount): (measure.viewColumn, JSONValue.string(amount.text))
+                }
+            }))
         }
         return try JSONValue.object([
             "ok": .bool(reports.allSatisfy { $0.differences.isEmpty && $0.failure == nil }),
