@@ -138,7 +138,6 @@ let package = Package(
             name: "liqsync",
             dependencies: [
                 "CommandLineSupport",
-                "FakeKaiko",
                 "Ingest",
                 "KaikoAPI",
                 "LiquidationStore",
