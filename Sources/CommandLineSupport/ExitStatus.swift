@@ -23,6 +23,20 @@ public enum ExitStatus: Int32, Sendable {
     case configuration = 78
 }
 
+extension ExitStatus {
+    /// The one rule of every command that handles several assets (`sync`, `backfill`,
+    /// `reconcile`): success when nothing failed; when the assets that failed all failed the same
+    /// way, that way's status (`FailureKind.exitStatus`: 75 temporary, 65 bad data, ...); 1 when
+    /// they failed in different ways. `problemsFound` (differences `reconcile` left in place)
+    /// counts as one more way, whose status is 1.
+    public static func of(assetFailures failures: [FailureKind], problemsFound: Bool = false) -> ExitStatus {
+        var statuses = Set(failures.map(\.exitStatus))
+        if problemsFound { statuses.insert(.failure) }
+        guard let only = statuses.first else { return .success }
+        return statuses.count == 1 ? only : .failure
+    }
+}
+
 /// Turns an error into a one-line message and an exit status: a command's own failures carry
 /// their status; every other error's status follows from Ingest's one classification.
 public enum ErrorReport {

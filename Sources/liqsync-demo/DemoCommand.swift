@@ -91,18 +91,20 @@ struct LiqsyncDemo: AsyncParsableCommand {
         let pool = ConnectionPool(configuration: postgres, logger: logger)
         let backfill = BackfillPass(
             runner: BackfillRunner(
-                source: client, logger: logger, progress: BackfillProgress(), settings: LoadSettings(concurrency: 1)),
+                pipeline: WindowPipeline(source: client, settings: LoadSettings(concurrency: 1), logger: logger),
+                progress: BackfillProgress()),
             pool: pool)
         let settled = SyncPlanner.settledEnd(now: now, settings: LoadSettings())
         let plans = try await backfill.plan(assets, from: from, to: nil, restart: false, settledEnd: settled)
         for result in await backfill.run(plans, restart: false) {
-            let outcome = try result.outcome.get()
+            let outcome = result.outcome
+            if let failure = outcome.failure { throw failure }
             Console.print("  \(outcome.asset): \(outcome.hours) hours, \(outcome.rows.inserted) rows inserted, \(outcome.requests) request(s)")
         }
 
         step(5, "One sync pass (what the service does every minute)")
-        let pass = SyncPass(syncer: AssetSyncer(source: client, settings: LoadSettings(), logger: logger), pool: pool)
-        for outcome in await pass.run(assets) { Console.print("  " + outcome.summary) }
+        let pass = SyncPass(syncer: AssetSyncer(pipeline: WindowPipeline(source: client, logger: logger)), pool: pool)
+        for outcome in await pass.run(assets) { Console.print("  " + outcome.syncSummary) }
         await pool.closeAll()
         try await client.shutdown()
 

@@ -272,12 +272,12 @@ struct IngestLogicTests {
 
         func dueAssets() async throws -> [AssetCode] { assets }
 
-        func run(_ assets: [AssetCode]) async -> [AssetSyncOutcome] {
+        func run(_ assets: [AssetCode]) async -> [LoadOutcome] {
             passes.withLock { $0.append(assets) }
             return assets.map { asset in
                 failing.contains(asset)
-                    ? AssetSyncOutcome(asset: asset, status: .failed("boom", .temporary))
-                    : AssetSyncOutcome(asset: asset, status: .synced)
+                    ? LoadOutcome(asset: asset, end: .failed(window: nil, error: StoreError.claimLost(asset)))
+                    : LoadOutcome(asset: asset)
             }
         }
     }

@@ -7,25 +7,23 @@ import LiquidationStore
 public struct BackfillPass: Sendable {
     public let runner: BackfillRunner
     public let pool: ConnectionPool
-    /// Assets loaded at once (`--concurrency`).
-    public var concurrency: Int { runner.settings.concurrency }
 
     public init(runner: BackfillRunner, pool: ConnectionPool) {
         self.runner = runner
         self.pool = pool
     }
 
-    /// One asset's backfill: its plan, and what running it gave.
+    /// One asset's backfill: its plan, and how running it went.
     public struct Result: Sendable {
-        public let plan: BackfillRunner.Plan
-        public let outcome: Swift.Result<BackfillRunner.Outcome, any Error>
+        public let plan: BackfillPlan
+        public let outcome: LoadOutcome
     }
 
     /// The plan of each asset, in order; nothing is changed.
     public func plan(
         _ assets: [AssetCode], from: UTCHour, to: UTCHour?, restart: Bool, settledEnd: UTCHour
-    ) async throws -> [BackfillRunner.Plan] {
-        var plans: [BackfillRunner.Plan] = []
+    ) async throws -> [BackfillPlan] {
+        var plans: [BackfillPlan] = []
         for asset in assets {
             plans.append(try await pool.withConnection { connection in
                 try await runner.plan(asset: asset, from: from, to: to, restart: restart, settledEnd: settledEnd, on: connection)
@@ -34,28 +32,20 @@ public struct BackfillPass: Sendable {
         return plans
     }
 
-    /// Runs the plans; an asset not started before cancellation is reported as cancelled.
-    public func run(_ plans: [BackfillRunner.Plan], restart: Bool) async -> [Result] {
-        let outcomes: [Swift.Result<BackfillRunner.Outcome, any Error>?]
+    /// Runs the plans; an asset not started before cancellation is reported interrupted.
+    public func run(_ plans: [BackfillPlan], restart: Bool) async -> [Result] {
+        let outcomes: [LoadOutcome?]
         do {
-            let settings = runner.settings
-            outcomes = try await LoadSession.with(
-                pool: pool, writers: concurrency, prefetchChunks: settings.prefetchChunks, claimLease: settings.claimLease,
-                logger: runner.logger
-            ) { [runner, concurrency] session in
-                await boundedConcurrentMap(plans, limit: concurrency) { plan in
-                    do {
-                        return .success(try await runner.run(plan, restart: restart, in: session))
-                    } catch {
-                        return .failure(error)
-                    }
+            outcomes = try await runner.pipeline.withSession(pool: pool) { [runner] session in
+                await boundedConcurrentMap(plans, limit: runner.pipeline.settings.concurrency) { plan in
+                    await runner.run(plan, restart: restart, in: session)
                 }
             }
         } catch {
-            return plans.map { Result(plan: $0, outcome: .failure(error)) }
+            return plans.map { Result(plan: $0, outcome: LoadOutcome(asset: $0.asset, end: .failed(window: nil, error: error))) }
         }
         return zip(plans, outcomes).map { plan, outcome in
-            Result(plan: plan, outcome: outcome ?? .failure(CancellationError()))
+            Result(plan: plan, outcome: outcome ?? LoadOutcome(asset: plan.asset, end: .interrupted))
         }
     }
 }

@@ -5,124 +5,97 @@ import LiquidationStore
 import Logging
 import Postgres
 
-/// Loads history for one asset through the pipeline (`WindowPipeline`), as sync does: waits for
-/// the asset's claim (a running service finishes its chunk first), starts or resumes its job
-/// under the claim, and commits each chunk with the job's progress in its transaction.
+/// Loads history through the pipeline (`WindowPipeline`, driven by `BackfillLoad`), as sync
+/// does, and shows its progress.
 public struct BackfillRunner: Sendable {
-    public let source: any WindowSource
-    public let writer: any ChunkWriting
-    public let logger: Logger
+    public let pipeline: WindowPipeline
     public let progress: BackfillProgress
-    /// Chunk size, write guards and chunks fetched ahead, as the service's.
-    public let settings: LoadSettings
-    /// When each chunk's read starts (the command's clock).
-    public let now: @Sendable () -> Date
 
-    public init(
-        source: any WindowSource, writer: any ChunkWriting = ChunkWriter(), logger: Logger, progress: BackfillProgress,
-        settings: LoadSettings = LoadSettings(), now: @escaping @Sendable () -> Date = Date.init
-    ) {
-        self.source = source
-        self.writer = writer
-        self.logger = logger
+    public init(pipeline: WindowPipeline, progress: BackfillProgress) {
+        self.pipeline = pipeline
         self.progress = progress
-        self.settings = settings
-        self.now = now
-    }
-
-    public typealias Plan = BackfillPlan
-
-    public struct Outcome: Sendable {
-        public let asset: AssetCode
-        public var hours = 0
-        public var chunks = 0
-        public var requests = 0
-        public var pages = 0
-        public var rows = RowCounts()
-        public var seconds = 0.0
-        public var alreadyLoaded = false
-
-        public init(asset: AssetCode) { self.asset = asset }
     }
 
     /// The plan of one asset (read-only).
     public func plan(
         asset: AssetCode, from: UTCHour, to: UTCHour?, restart: Bool, settledEnd: UTCHour, on connection: PostgresConnection
-    ) async throws -> Plan {
+    ) async throws -> BackfillPlan {
         try await BackfillPlan.make(
-            asset: asset, from: from, to: to, restart: restart, settledEnd: settledEnd, maxChunkHours: settings.maxChunkHours,
-            on: connection)
+            asset: asset, from: from, to: to, restart: restart, settledEnd: settledEnd,
+            maxChunkHours: pipeline.settings.maxChunkHours, on: connection)
     }
 
-    /// Runs the plan in `session`; throws what stopped it (the failure is recorded first).
-    public func run(_ plan: Plan, restart: Bool, in session: LoadSession) async throws -> Outcome {
-        var outcome = Outcome(asset: plan.asset)
-        if plan.alreadyLoaded {
-            outcome.alreadyLoaded = true
-            return outcome
-        }
-        var logger = self.logger
-        logger[metadataKey: "asset"] = "\(plan.asset)"
-        let started = ContinuousClock.now
-        let asset = plan.asset
-        let waiting: @Sendable (Bool) -> Void = { [progress, logger] waiting in
-            if waiting { logger.notice("waiting: another liqsync (the service?) is writing this asset") }
+    /// Runs the plan in `session`; a plan with nothing to do (`alreadyLoaded`) ends not planned.
+    public func run(_ plan: BackfillPlan, restart: Bool, in session: LoadSession) async -> LoadOutcome {
+        guard !plan.alreadyLoaded else { return LoadOutcome(asset: plan.asset, end: .notPlanned) }
+        return await pipeline.load(BackfillLoad(plan: plan, restart: restart, runner: self), in: session)
+    }
+}
+
+/// A backfill of one asset: waits for the asset's claim (a running service finishes its chunk
+/// first), starts or resumes its job under the claim, and commits each chunk with the job's
+/// progress in its transaction; a first load of an unknown asset code leaves nothing tracked.
+struct BackfillLoad: LoadDriver {
+    typealias Report = LoadOutcome
+
+    let plan: BackfillPlan
+    let restart: Bool
+    let runner: BackfillRunner
+
+    var asset: AssetCode { plan.asset }
+    var kind: RunKind { .backfill }
+
+    var claimMode: ClaimMode {
+        .waiting(onWait: { [asset, progress = runner.progress, logger = runner.pipeline.logger] waiting in
+            if waiting {
+                logger.notice("waiting: another liqsync (the service?) is writing this asset", metadata: ["asset": "\(asset)"])
+            }
             progress.note(asset, waiting ? "waiting for another liqsync" : nil)
-        }
-        let pipeline = WindowPipeline(source: source, writer: writer, now: now, prefetchChunks: settings.prefetchChunks)
-        let loaded = await pipeline.load(
-            asset, kind: .backfill, claim: .waiting(onWait: waiting), session: session, logger: logger,
-            plan: loadPlan(plan, restart: restart)
-        ) { committed in
-            guard let result = committed.result else { return }
-            progress.advance(asset, hours: committed.window.hourCount, rows: result.rows.written, requests: committed.fetched.requests)
-            logger.info(
-                "committed backfill chunk",
-                metadata: [
-                    "window": "\(committed.window)", "records": "\(committed.fetched.records.count)",
-                    "inserted": "\(result.rows.inserted)", "updated": "\(result.rows.updated)",
-                    "unchanged": "\(result.rows.unchanged)",
-                ])
-        }
-        switch loaded.end {
-        case .failed(_, let error): throw error
-        case .interrupted: throw CancellationError()
-        case .completed, .notClaimed, .notPlanned: break
-        }
-        progress.finish(asset)
-        outcome.hours = loaded.hours
-        outcome.chunks = loaded.chunks
-        outcome.requests = loaded.requests
-        outcome.pages = loaded.pages
-        outcome.rows = loaded.rows
-        outcome.seconds = started.duration(to: .now).inSeconds
-        return outcome
+        })
     }
 
     /// Under the claim: the job started or resumed (an asset not tracked yet tracked in the same
-    /// transaction), its remaining chunks, its progress committed with each, and no unknown
-    /// asset code left tracked when its first chunk fails.
-    private func loadPlan(_ plan: Plan, restart: Bool) -> @Sendable (PostgresConnection) async throws -> LoadPlan? {
-        { [progress, settings] connection in
-            let (job, createdAsset) = try await BackfillJobs.startOrResume(
-                asset: plan.asset, range: plan.range, resumeFrom: plan.resumeFrom, restart: restart,
-                tracking: plan.tracksNewAsset, on: connection)
-            progress.begin(plan.asset, totalHours: plan.range.hourCount, alreadyDone: plan.range.start.distance(to: job.doneUntil))
-            var load = LoadPlan(
-                windows: job.remaining.chunks(ofAtMost: settings.maxChunkHours), guards: settings.guards(settledEnd: plan.settledEnd))
-            load.progress = { window, connection in
-                try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
-            }
-            if createdAsset {
-                load.abandon = { error, connection in
-                    guard Self.meansUnknownAsset(error) else { return false }
-                    // Do not leave behind an asset the API does not know.
-                    _ = try? await AssetStore(connection: connection).remove(plan.asset, purge: true)
-                    return true
-                }
-            }
-            return load
-        }
+    /// transaction) and its remaining chunks.
+    func plan(on connection: PostgresConnection) async throws -> LoadPlan<BackfillJob>? {
+        let (job, createdAsset) = try await BackfillJobs.startOrResume(
+            asset: plan.asset, range: plan.range, resumeFrom: plan.resumeFrom, restart: restart,
+            tracking: plan.tracksNewAsset, on: connection)
+        runner.progress.begin(plan.asset, totalHours: plan.range.hourCount, alreadyDone: plan.range.start.distance(to: job.doneUntil))
+        let settings = runner.pipeline.settings
+        var load = LoadPlan(
+            windows: job.remaining.chunks(ofAtMost: settings.maxChunkHours), guards: settings.guards(settledEnd: plan.settledEnd),
+            context: job)
+        load.abandonable = createdAsset
+        return load
+    }
+
+    func recordProgress(through window: HourWindow, context job: BackfillJob, on connection: isolated PostgresConnection) throws {
+        try BackfillJobs.recordProgress(job, doneUntil: window.end, connection: connection)
+    }
+
+    /// A first load the API answers as it answers an unknown code leaves no such asset tracked.
+    func abandon(after error: any Error, context: BackfillJob, on connection: PostgresConnection) async -> Bool {
+        guard Self.meansUnknownAsset(error) else { return false }
+        _ = try? await AssetStore(connection: connection).remove(plan.asset, purge: true)
+        return true
+    }
+
+    func committed(_ committed: CommittedWindow<Void>, into report: inout LoadOutcome) {
+        guard let result = committed.result else { return }
+        runner.progress.advance(
+            asset, hours: committed.window.hourCount, rows: result.rows.written, requests: committed.fetched.requests)
+        runner.pipeline.logger.info(
+            "committed backfill chunk",
+            metadata: [
+                "asset": "\(asset)", "window": "\(committed.window)", "records": "\(committed.fetched.records.count)",
+                "inserted": "\(result.rows.inserted)", "updated": "\(result.rows.updated)",
+                "unchanged": "\(result.rows.unchanged)",
+            ])
+    }
+
+    func finished(_ outcome: LoadOutcome, into report: inout LoadOutcome) {
+        report = outcome
+        if outcome.completed { runner.progress.finish(asset) }
     }
 
     /// A 404, or a first load that brought nothing at all: how an unknown asset code is answered.

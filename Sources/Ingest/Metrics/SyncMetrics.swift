@@ -65,17 +65,14 @@ public struct SyncMetrics: Sendable {
         }
     }
 
-    func recordPass(_ outcome: AssetSyncOutcome) {
+    func recordPass(_ outcome: LoadOutcome) {
         let asset = [("asset", outcome.asset.rawValue)]
-        switch outcome.status {
-        case .synced:
+        if outcome.completed {
             Self.duration.record(seconds: outcome.seconds, asset)
             Self.lastSuccess.record(Date().timeIntervalSince1970.rounded(.down), asset)
-        case .failed(_, let kind):
+        } else if let kind = outcome.failureKind {
             Self.failures.increment(by: 1, asset + [("kind", kind.label)])
             Self.lastFailure.record(Date().timeIntervalSince1970.rounded(.down), asset)
-        default:
-            break
         }
     }
 }

@@ -6,7 +6,7 @@ public protocol ScheduledPass: Sendable {
     /// The assets to sync now (read afresh every pass).
     func dueAssets() async throws -> [AssetCode]
     /// One pass over `assets`, at most a few at a time; every asset gets an outcome.
-    func run(_ assets: [AssetCode]) async -> [AssetSyncOutcome]
+    func run(_ assets: [AssetCode]) async -> [LoadOutcome]
 }
 
 extension SyncPass: ScheduledPass {

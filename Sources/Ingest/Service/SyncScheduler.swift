@@ -73,16 +73,16 @@ public struct SyncScheduler: Service {
         let outcomes = await pass.run(due)
         var failed = 0
         for outcome in outcomes {
-            switch outcome.status {
+            switch outcome.end {
             case .failed:
                 failed += 1
                 state.recordFailure(outcome.asset, base: pollInterval, cap: maxBackoff)
-                logger.error("\(outcome.summary)")
-            case .synced:
+                logger.error("\(outcome.syncSummary)")
+            case .completed:
                 state.recordSuccess(outcome.asset)
-                if outcome.chunks > 0 { logger.info("\(outcome.summary)") }
+                if outcome.chunks > 0 { logger.info("\(outcome.syncSummary)") }
             default:
-                logger.info("\(outcome.summary)")
+                logger.info("\(outcome.syncSummary)")
             }
         }
         let committed = outcomes.reduce(0) { $0 + $1.chunks }

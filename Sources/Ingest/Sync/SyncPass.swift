@@ -28,28 +28,25 @@ public struct SyncPass: Sendable {
     /// Syncs `assets`: up to `settings.requestsInFlight` in progress at once, their claims held
     /// by one session of the pass, their chunks written at most `settings.concurrency` at a time
     /// (see `LoadSession`). An asset not started before shutdown is reported interrupted.
-    public func run(_ assets: [AssetCode]) async -> [AssetSyncOutcome] {
+    public func run(_ assets: [AssetCode]) async -> [LoadOutcome] {
         guard !assets.isEmpty else { return [] }
         let (current, due) = await splitCurrent(assets)
         guard !due.isEmpty else { return current.sorted { $0.asset < $1.asset } }
         let settings = syncer.settings
-        let outcomes: [AssetSyncOutcome?]
+        let outcomes: [LoadOutcome?]
         do {
-            outcomes = try await LoadSession.with(
-                pool: pool, writers: settings.concurrency, prefetchChunks: settings.prefetchChunks,
-                claimLease: settings.claimLease, logger: syncer.logger
-            ) { [syncer] session in
+            outcomes = try await syncer.pipeline.withSession(pool: pool) { [syncer] session in
                 await boundedConcurrentMap(due, limit: max(settings.concurrency, settings.requestsInFlight)) { asset in
                     await syncer.sync(asset, using: session)
                 }
             }
         } catch {
             syncer.logger.error("no database connection for the pass", metadata: ["error": "\(error)"])
-            let failed = AssetSyncOutcome.Status.failed("\(error)", FailureKind(classifying: error))
-            return (current + due.map { AssetSyncOutcome(asset: $0, status: failed) }).sorted { $0.asset < $1.asset }
+            let failed = LoadOutcome.End.failed(window: nil, error: error)
+            return (current + due.map { LoadOutcome(asset: $0, end: failed) }).sorted { $0.asset < $1.asset }
         }
         return (current + zip(due, outcomes).map { asset, outcome in
-            outcome ?? AssetSyncOutcome(asset: asset, status: .interrupted)
+            outcome ?? LoadOutcome(asset: asset, end: .interrupted)
         }).sorted { $0.asset < $1.asset }
     }
 
@@ -59,16 +56,16 @@ public struct SyncPass: Sendable {
     /// each that claiming, reading under the claim and releasing cost (a pass over hundreds of
     /// current assets is otherwise a second of round trips). The rest are due; all of them when
     /// the read fails (each is then read under its claim, as always).
-    private func splitCurrent(_ assets: [AssetCode]) async -> (current: [AssetSyncOutcome], due: [AssetCode]) {
+    private func splitCurrent(_ assets: [AssetCode]) async -> (current: [LoadOutcome], due: [AssetCode]) {
         let nowSeconds = Int64(syncer.now().timeIntervalSince1970)
         guard let tracked = try? await pool.withConnection({ connection in
             try await AssetStore(connection: connection).list(countingStoredHours: false, only: assets)
         }) else { return ([], assets) }
-        var current: [AssetSyncOutcome] = []
+        var current: [LoadOutcome] = []
         var currentCodes: Set<AssetCode> = []
         for asset in tracked where asset.enabled && asset.openHours == 0 {
             guard SyncPlanner.plan(asset, now: nowSeconds, settings: syncer.settings).isEmpty else { continue }
-            var outcome = AssetSyncOutcome(asset: asset.asset, status: .synced)
+            var outcome = LoadOutcome(asset: asset.asset)
             outcome.watermark = asset.watermark
             syncer.metrics.recordLag(asset: asset.asset, watermark: asset.watermark, now: nowSeconds)
             syncer.metrics.recordPass(outcome)

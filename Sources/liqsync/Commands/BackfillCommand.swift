@@ -20,7 +20,9 @@ struct BackfillCommand: AsyncParsableCommand {
             nothing (--restart loads everything again, updating what changed). --to defaults to the \
             asset's watermark; an asset that is not tracked yet starts being tracked from --from. One \
             liqsync writes an asset at a time (it claims it): a backfill waits while a running service \
-            has the asset, and a service pass leaves an asset alone while a backfill has it.
+            has the asset, and a service pass leaves an asset alone while a backfill has it. One asset's \
+            failure does not stop the others; the exit status is then as for sync: the failures' status \
+            when they all failed the same way (75 temporary, 65 bad data from the API, ...), else 1.
             """)
 
     @OptionGroup var ingest: IngestOptions
@@ -73,9 +75,7 @@ struct BackfillCommand: AsyncParsableCommand {
         let from = datasetStart.start(self.from, option: "--from")
         let progress = BackfillProgress()
         let (results, seconds) = try await ingest.withResources(logger: logger) { resources -> ([BackfillPass.Result], Double)? in
-            let runner = BackfillRunner(
-                source: resources.client, logger: logger, progress: progress, settings: ingest.settings(load: load),
-                now: ingest.clock.clock())
+            let runner = BackfillRunner(pipeline: ingest.pipeline(resources, logger: logger, load: load), progress: progress)
             let pass = BackfillPass(runner: runner, pool: resources.pool)
             let plans = try await pass.plan(
                 AssetArgument.unique(assets), from: from, to: to?.endHour, restart: restart, settledEnd: settledEnd)
@@ -94,40 +94,42 @@ struct BackfillCommand: AsyncParsableCommand {
         try Self.printSummary(results, seconds: seconds)
     }
 
-    static func printPlan(_ plans: [BackfillRunner.Plan]) {
+    static func printPlan(_ plans: [BackfillPlan]) {
         Console.print("Backfill plan (nothing will be changed):")
         plans.forEach { Console.print("  \($0.description)") }
         let chunks = plans.flatMap(\.chunks)
         Console.print("Total: \(chunks.reduce(0) { $0 + $1.hourCount }) hours, about \(chunks.count) requests.")
     }
 
-    /// One line per asset and a total; throws the first failure, for the exit status.
+    /// One line per asset and a total; throws the exit status of the failures (`ExitStatus.of`).
     static func printSummary(_ results: [BackfillPass.Result], seconds: Double) throws {
-        var firstError: (any Error)?
         var hours = 0, requests = 0, pages = 0
         var rows = RowCounts()
         for result in results {
-            let plan = result.plan
-            switch result.outcome {
-            case .success(let outcome) where outcome.alreadyLoaded:
+            let (plan, outcome) = (result.plan, result.outcome)
+            switch outcome.end {
+            case .notPlanned:
                 Console.print(plan.description)
-            case .success(let outcome):
+            case .failed:
+                Console.print("\(plan.asset): FAILED: \(outcome.failure.map { "\($0)" } ?? "")")
+            case .interrupted:
+                Console.print("\(plan.asset): interrupted after \(outcome.hours) hours (run the same command again to resume)")
+            case .completed, .notClaimed:
                 Console.print(
                     "\(plan.asset): \(outcome.hours) hours in \(outcome.chunks) chunks; rows \(outcome.rows.inserted) inserted, "
                         + "\(outcome.rows.updated) updated, \(outcome.rows.deleted) deleted, \(outcome.rows.unchanged) unchanged; "
                         + "\(outcome.requests) requests (\(outcome.requests - outcome.pages) retries)")
-                hours += outcome.hours
-                rows += outcome.rows
-                requests += outcome.requests
-                pages += outcome.pages
-            case .failure(let error):
-                Console.print("\(plan.asset): FAILED: \(error)")
-                firstError = firstError ?? error
             }
+            hours += outcome.hours
+            rows += outcome.rows
+            requests += outcome.requests
+            pages += outcome.pages
         }
         Console.print(
             "Backfill finished in \((seconds * 10).rounded() / 10) s: \(hours) hours, \(rows.inserted) rows inserted, "
                 + "\(rows.updated) updated, \(rows.unchanged) unchanged, \(requests) requests, \(requests - pages) retries.")
-        if let firstError { throw firstError }
+        // An asset interrupted is resumed by running the command again: a temporary failure.
+        let status = ExitStatus.of(assetFailures: results.compactMap { $0.outcome.failureKind ?? ($0.outcome.interrupted ? .temporary : nil) })
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }

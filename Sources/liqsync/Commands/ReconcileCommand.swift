@@ -18,7 +18,8 @@ struct ReconcileCommand: AsyncParsableCommand {
             path and its guards, under the asset's claim (waiting for a service busy with it), each change \
             logged in the revisions view; it then \
             exits 0. An asset that cannot be reconciled is reported and the others go on; the exit status \
-            is then its failure's (75 temporary, 65 bad data from the API, ...), 1 when they differ.
+            is then as for sync: the failures' status when they all failed the same way (75 temporary, 65 \
+            bad data from the API, ...) and nothing differs, else 1.
             """)
 
     @OptionGroup var ingest: IngestOptions
@@ -48,28 +49,21 @@ struct ReconcileCommand: AsyncParsableCommand {
             let tracked = try await resources.pool.withConnection { connection in
                 try await AssetStore(connection: connection).list(countingStoredHours: false).map(\.asset)
             }
-            let reconciler = Reconciler(
-                source: resources.client, logger: logger, settings: ingest.settings(), now: ingest.clock.clock())
+            let reconciler = Reconciler(pipeline: ingest.pipeline(resources, logger: logger))
             return await reconciler.reconcile(
                 try AssetSelection.choose(assets, from: tracked), from: from.hour, to: to.endHour, repair: repair,
                 pool: resources.pool)
         }
         Console.print(json ? try ReconcileReport.json(reports, repaired: repair) : ReconcileReport.text(reports, repaired: repair))
-        if let status = ReconcileReport.exitStatus(reports, repaired: repair) { throw ExitCode(status.rawValue) }
+        let status = ExitStatus.of(
+            assetFailures: reports.compactMap(\.failureKind),
+            problemsFound: !repair && reports.contains { !$0.differences.isEmpty })
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }
 
 /// The reconcile report, as text and as JSON.
 enum ReconcileReport {
-    /// As `sync` decides it: each failed asset's status, `failure` (1) for differences left in
-    /// place; one status when they agree, 1 when they do not; nil when all is well.
-    static func exitStatus(_ reports: [Reconciler.Report], repaired: Bool) -> ExitStatus? {
-        var statuses = Set(reports.compactMap { $0.failureKind?.exitStatus })
-        if !repaired && reports.contains(where: { !$0.differences.isEmpty }) { statuses.insert(.failure) }
-        guard let only = statuses.first else { return nil }
-        return statuses.count == 1 ? only : .failure
-    }
-
     static func text(_ reports: [Reconciler.Report], repaired: Bool) -> String {
         var lines: [String] = []
         for report in reports {

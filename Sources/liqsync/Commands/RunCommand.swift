@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         let state = SchedulerState()
         try await ingest.withResources(logger: logger, checkingClock: false) { resources in
             let syncer = AssetSyncer(
-                source: resources.client, settings: settings, logger: logger, now: ingest.clock.clock(),
+                pipeline: ingest.pipeline(resources, logger: logger, load: load, sync: syncOptions),
                 onProgress: { state.progressed() })
             let refresher = ExchangeNamesRefresher(
                 reference: try ingest.kaiko.referenceData(), pool: resources.pool, logger: logger)

@@ -44,6 +44,14 @@ struct IngestOptions: ParsableArguments {
             claimLease: .seconds(load?.claimLease ?? Int(defaults.claimLease.components.seconds)))
     }
 
+    /// The pipeline of a command that loads hours: from the API client of `resources`, with
+    /// `load`'s and `sync`'s options, the command's logger and clock.
+    func pipeline(_ resources: IngestResources, logger: Logger, load: LoadOptions? = nil, sync: SyncOptions? = nil)
+        -> WindowPipeline
+    {
+        WindowPipeline(source: resources.client, settings: settings(load: load, sync: sync), logger: logger, now: clock.clock())
+    }
+
     /// The last settled hour now, by the settle delay (as the service reckons it).
     var settledEnd: UTCHour {
         SyncPlanner.settledEnd(now: clock.currentSeconds, settings: settings())
