@@ -45,6 +45,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Metrics declared once beside the code that emits them (name, type, help), emitted
+        // through swift-metrics with their handles cached.
+        .target(
+            name: "Telemetry",
+            dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: strictSettings
+        ),
+
         // Domain values shared by every layer: asset codes, UTC hours, windows.
         .target(
             name: "LiquidationModel",
@@ -62,7 +70,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
+                "Telemetry",
             ],
             swiftSettings: strictSettings
         ),
@@ -112,8 +120,8 @@ let package = Package(
                 "LiquidationStore",
                 "LiquidationModel",
                 "Postgres",
+                "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
@@ -199,6 +207,7 @@ let package = Package(
                 "CommandLineSupport",
                 "Ingest",
                 "KaikoAPI",
+                "Telemetry",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 "Postgres",

@@ -1,4 +1,5 @@
 import KaikoAPI
+import Telemetry
 
 /// Every metric liqsync exports: the declarations of the code that emits them, gathered, for the
 /// exporter (help texts and buckets), the alert rules (deploy/prometheus) and docs/operations.md

@@ -2,6 +2,7 @@ import FoundationEssentials
 import KaikoAPI
 import LiquidationModel
 import LiquidationStore
+import Telemetry
 
 /// The sync engine's metrics, declared here and emitted through swift-metrics (exported by
 /// whatever backend the executable bootstraps: Prometheus for `--metrics-address`, nothing

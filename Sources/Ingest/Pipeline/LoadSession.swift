@@ -23,11 +23,11 @@ public struct LoadSession: Sendable {
     let prefetch: PrefetchBudget
 
     /// Opens a session (its claims taken and renewed on one pooled connection, every third of
-    /// `claimLease`), runs `body`, and gives back every claim still held before the connection
-    /// returns to the pool.
+    /// `claimLease`, by a child task that lives as long as the session), runs `body`, and gives
+    /// back every claim still held before the connection returns to the pool.
     public static func with<T: Sendable>(
         pool: ConnectionPool, writers: Int, prefetchChunks: Int, claimLease: Duration = LoadSettings.defaultClaimLease,
-        logger: Logger = Logger(label: "liqsync"), _ body: @Sendable (LoadSession) async -> T
+        logger: Logger, _ body: @Sendable (LoadSession) async -> T
     ) async throws -> T {
         try await pool.withConnection { claimSession in
             let store = AssetClaimStore(holder: TableClaims.newHolder(), lease: claimLease)
@@ -35,21 +35,21 @@ public struct LoadSession: Sendable {
                 claims: TableClaims(store: store, session: claimSession), pool: pool,
                 writers: AsyncSemaphore(permits: writers), catchingUp: AsyncSemaphore(permits: writers),
                 prefetch: PrefetchBudget(chunks: prefetchChunks))
-            let renewing = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: claimLease / 3)
-                    guard !Task.isCancelled else { return }
-                    do {
-                        try await store.renew(on: claimSession)
-                    } catch {
-                        // The claims expire; chunks refuse to commit without them (`verify`).
-                        logger.warning("cannot renew the assets' claims", metadata: ["error": "\(error)"])
+            let value = await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while (try? await Task.sleep(for: claimLease / 3)) != nil {
+                        do {
+                            try await store.renew(on: claimSession)
+                        } catch {
+                            // The claims expire; chunks refuse to commit without them (`verify`).
+                            logger.warning("cannot renew the assets' claims", metadata: ["error": "\(error)"])
+                        }
                     }
                 }
+                let value = await body(session)
+                group.cancelAll()
+                return value
             }
-            let value = await body(session)
-            renewing.cancel()
-            await renewing.value
             await session.claims.releaseAll()
             return value
         }

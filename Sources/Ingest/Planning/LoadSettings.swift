@@ -62,6 +62,11 @@ public struct LoadSettings: Sendable, Equatable {
         self.concurrency = concurrency
     }
 
+    /// Database connections a load uses at most, and so the pool's bound: one holding the
+    /// assets' claims, one per writer (`concurrency`), and one for what is read or recorded
+    /// outside the writers (a pass's read of its assets, the exchange names' refresh).
+    public var connectionsNeeded: Int { concurrency + 2 }
+
     /// The writer's guards for chunks planned at `now` (seconds since the epoch).
     public func guards(now: Int64) -> ChunkGuards {
         guards(settledEnd: SyncPlanner.settledEnd(now: now, settings: self))

@@ -1,4 +1,3 @@
-import CoreMetrics
 import FoundationEssentials
 import LiquidationModel
 import Synchronization

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import CoreMetrics
 import FoundationEssentials
 import LiquidationModel
 import Logging

@@ -1,3 +1,5 @@
+import Telemetry
+
 /// The metrics of the API client and its request budget.
 public enum KaikoMetrics {
     public static let requests = CounterMetric(
@@ -8,8 +10,7 @@ public enum KaikoMetrics {
         "liqsync_rate_limit_waits_total",
         help: "Requests that waited for the request budget (--max-requests-per-second or a 429's pause).")
     public static let budgetWaitSeconds = CounterMetric(
-        "liqsync_rate_limit_wait_seconds_total", help: "Seconds requests spent waiting for the request budget.",
-        fractional: true)
+        "liqsync_rate_limit_wait_seconds_total", help: "Seconds requests spent waiting for the request budget.")
 
     public static let all: [MetricDefinition] = [requests, retries, budgetWaits, budgetWaitSeconds].map(\.definition)
 }

@@ -74,7 +74,7 @@ struct BackfillCommand: AsyncParsableCommand {
         let logger = ingest.global.makeLogger()
         let from = datasetStart.start(self.from, option: "--from")
         let progress = BackfillProgress()
-        let (results, seconds) = try await ingest.withResources(logger: logger) { resources -> ([BackfillPass.Result], Double)? in
+        let (results, seconds) = try await ingest.withResources(logger: logger, load: load) { resources -> ([BackfillPass.Result], Double)? in
             let runner = BackfillRunner(pipeline: ingest.pipeline(resources, logger: logger, load: load), progress: progress)
             let pass = BackfillPass(runner: runner, pool: resources.pool)
             let plans = try await pass.plan(

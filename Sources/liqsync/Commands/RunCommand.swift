@@ -55,7 +55,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let notifier = SystemdNotifier()
         let state = SchedulerState()
-        try await ingest.withResources(logger: logger, checkingClock: false) { resources in
+        try await ingest.withResources(logger: logger, load: load, checkingClock: false) { resources in
             let syncer = AssetSyncer(
                 pipeline: ingest.pipeline(resources, logger: logger, load: load, sync: syncOptions),
                 onProgress: { state.progressed() })

@@ -26,7 +26,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = ingest.global.makeLogger()
-        let outcomes = try await ingest.withResources(logger: logger) { resources in
+        let outcomes = try await ingest.withResources(logger: logger, load: load) { resources in
             let syncer = AssetSyncer(pipeline: ingest.pipeline(resources, logger: logger, load: load, sync: syncOptions))
             let pass = SyncPass(syncer: syncer, pool: resources.pool)
             let due = try AssetSelection.choose(

@@ -15,15 +15,18 @@ struct IngestOptions: ParsableArguments {
     @OptionGroup var settle: SettleOptions
     @OptionGroup var clock: ClockOptions
 
-    /// Opens the connections and the API client (the schema checked), checks the local clock
-    /// against the database server's (`checkingClock`; the service checks it before every pass
-    /// instead), runs `body`, and closes everything whatever happens.
+    /// Opens the connections (as many as a load with `load`'s options needs) and the API client
+    /// (the schema checked), checks the local clock against the database server's
+    /// (`checkingClock`; the service checks it before every pass instead), runs `body`, and
+    /// closes everything whatever happens.
     func withResources<T>(
-        logger: Logger, checkingClock: Bool = true, _ body: (IngestResources) async throws -> T
+        logger: Logger, load: LoadOptions? = nil, checkingClock: Bool = true, _ body: (IngestResources) async throws -> T
     ) async throws -> T {
         let postgres = try await global.resolvedPostgresConfiguration(logger: logger)
-        return try await IngestResources.with(postgres: postgres, kaiko: try kaiko.configuration(), logger: logger) {
-            resources in
+        return try await IngestResources.with(
+            postgres: postgres, kaiko: try kaiko.configuration(), maximumConnections: settings(load: load).connectionsNeeded,
+            logger: logger
+        ) { resources in
             if checkingClock {
                 try await resources.pool.withConnection { [clock] connection in
                     try await ClockCheck.verify(localNow: clock.currentSeconds, on: connection)
