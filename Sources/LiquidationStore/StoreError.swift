@@ -95,3 +95,13 @@ func storeOperation<T>(_ operation: String, _ body: () async throws -> T) async 
         throw StoreError.wrap(error, operation)
     }
 }
+
+extension StoreError: PostgresErrorCarrying {
+    /// The server's error inside, for the connection pool.
+    public var postgresError: PostgresError? {
+        switch self {
+        case .database(_, let error), .migrationFailed(_, let error): error
+        default: nil
+        }
+    }
+}

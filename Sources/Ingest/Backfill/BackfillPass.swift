@@ -1,5 +1,6 @@
 import LiquidationModel
 import LiquidationStore
+import Postgres
 
 /// A backfill of several assets: each planned, then loaded at most `concurrency` at a time in
 /// one load session (claims on one session, chunks written on at most `concurrency`

@@ -1,6 +1,7 @@
 import KaikoAPI
 import LiquidationStore
 import Logging
+import Postgres
 import ServiceLifecycle
 
 /// Keeps exchange names current from Kaiko's reference data: once at start, then every

@@ -2,6 +2,7 @@ import FoundationEssentials
 import LiquidationModel
 import LiquidationStore
 import Logging
+import Postgres
 
 /// One pass over the tracked assets: each enabled asset synced once. One asset's failure does not
 /// stop the others.

@@ -1,18 +1,19 @@
-import LiquidationStore
 import Logging
-import Postgres
 import ServiceLifecycle
 
-/// PostgreSQL connections reused from chunk to chunk and pass to pass, at most
+/// PostgreSQL connections reused from one piece of work to the next, at most
 /// `maximumConnections` open at once: a checkout beyond that waits (suspended, in turn) for one
 /// to come back. A connection that broke (a server restart, a network blip) is reset before it
-/// is handed out again, or replaced; so the service reconnects by itself once the server is
-/// back. One that sat idle longer than `validateAfterIdle` is pinged first: a path that died
-/// while nobody used it (a failover, a firewall that dropped the flow) is found before a sync
-/// relies on it, not by its failure.
+/// is handed out again, or replaced; so a long-running client reconnects by itself once the
+/// server is back. One that sat idle longer than `validateAfterIdle` is pinged first: a path that
+/// died while nobody used it (a failover, a firewall that dropped the flow) is found before the
+/// work relies on it, not by its failure. A connection to a server that cannot be written to now
+/// (a standby, one shutting down) is dropped when the work fails on it, so that the next one may
+/// reach the primary that took over; an error of a higher layer that carries a `PostgresError`
+/// says so by conforming to `PostgresErrorCarrying`.
 ///
 /// A `Service`, as postgres-nio's `PostgresClient`: `run()` is the pool's life. While it runs it
-/// pings the connections that sit idle (so a dead one is replaced between passes, not in one),
+/// pings the connections that sit idle (so a dead one is replaced between uses, not in one),
 /// and when it is cancelled or the service shuts down it closes every connection. A pool nobody
 /// runs works the same, checking connections only when they are checked out; `closeAll()` then
 /// closes it.
@@ -44,10 +45,8 @@ public actor ConnectionPool: Service {
             checkIn(connection)
             return value
         } catch {
-            // A connection to a server that cannot be written to now (a standby, one shutting
-            // down) is dropped: the next one may reach the primary that took over.
             if Self.isWrongServer(error) {
-                logger.warning("dropping a connection to a server liqsync cannot write to", metadata: ["error": "\(error)"])
+                logger.warning("dropping a connection to a server that cannot be written to now", metadata: ["error": "\(error)"])
                 await drop(connection)
             } else {
                 checkIn(connection)
@@ -101,11 +100,8 @@ public actor ConnectionPool: Service {
     }
 
     private static func isWrongServer(_ error: any Error) -> Bool {
-        switch error {
-        case let error as PostgresError: error.isWrongServer
-        case StoreError.database(_, let error): error.isWrongServer
-        default: false
-        }
+        let postgres = (error as? PostgresError) ?? (error as? any PostgresErrorCarrying)?.postgresError
+        return postgres?.isWrongServer ?? false
     }
 
     private func checkIn(_ connection: PostgresConnection) {
@@ -154,4 +150,10 @@ public actor ConnectionPool: Service {
         for (connection, _) in connections { await connection.close() }
         while !waiting.isEmpty { wakeOne() }
     }
+}
+
+/// An error of a layer above that wraps a `PostgresError` (a store's "writing X failed" with the
+/// server's error inside): the pool reads the server's error through it.
+public protocol PostgresErrorCarrying: Error {
+    var postgresError: PostgresError? { get }
 }
