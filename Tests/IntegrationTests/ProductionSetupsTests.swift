@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import Testing
 import TestSupport
@@ -87,6 +88,40 @@ struct ProductionSetupsTests {
         let stat = "/proc/\(pid)/stat"
         let gone = (try? String(contentsOfFile: stat, encoding: .utf8)).map { $0.split(separator: ")").last?.dropFirst().first == "Z" }
         #expect(gone ?? true, "PgBouncer (pid \(pid)) still runs after pg-cluster stop")
+    }
+
+    /// `--pooling auto` finds a transaction pooler while other clients keep it busy (a fleet
+    /// starting at once), and a session pooler as one: a round in which another client's server
+    /// session got in the way proves nothing, and the probe asks again. (One round at a time once
+    /// took a busy transaction pooler for a session of its own, and every prepared statement
+    /// was then lost.)
+    @Test(.timeLimit(.minutes(2)), arguments: ["transaction", "session"])
+    func thePoolingProbeFindsTheModeOfAPoolerOthersKeepBusy(mode: String) async throws {
+        try await withPooler(mode: mode, poolSize: 4) { pooler in
+            let database = pooler.route(try await TestDatabase.create())
+            var auto = database.configuration
+            auto.pooling = .auto
+            let configuration = auto
+            let busy = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<2 {
+                        group.addTask {
+                            let client = try await PostgresConnection.connect(configuration)
+                            while !Task.isCancelled { _ = try? await client.query("SELECT pg_sleep(0.002)") }
+                            await client.close()
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            var found: [PostgresConfiguration.Pooling] = []
+            for _ in 0..<10 {
+                found.append(try await PoolingProbe.resolve(configuration, logger: Logger(label: "test")).pooling)
+            }
+            busy.cancel()
+            try? await busy.value
+            #expect(found.allSatisfy { $0.rawValue == mode }, "\(found)")
+        }
     }
 
     @Test(.timeLimit(.minutes(3)))

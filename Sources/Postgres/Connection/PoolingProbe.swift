@@ -7,10 +7,19 @@ import Synchronization
 ///
 /// Two connections: the first notes its server session; the second opens a transaction and
 /// holds it (a pooler hands it the server session just freed, the first's); the first asks
-/// again. On a session of its own (a direct connection, a pooler in session mode) the first is
-/// where it was; behind a transaction pooler it is on another server session now, or waits for
-/// one (a pool of a single server connection).
+/// again. On a session of its own (a direct connection, a pooler in session mode) the second is
+/// never on the first's server session and the first is where it was; behind a transaction
+/// pooler the second is on the first's server session, or the first is on another one now, or
+/// waits for one (a pool of a single server connection).
+///
+/// Other clients of the pooler (a fleet starting at once) can free another server session just
+/// before the second asks: the second gets that one, and the first, asking again, the one it had.
+/// Such a round proves nothing either way, so the probe asks up to `rounds` times and takes the
+/// connection for a session of its own only when no round showed a pooler.
 public enum PoolingProbe {
+    /// Rounds of the probe at most; a direct connection answers each in milliseconds.
+    static let rounds = 5
+
     /// `configuration` with `pooling` decided: as given unless `.auto`.
     public static func resolve(_ configuration: PostgresConfiguration, logger: Logger) async throws -> PostgresConfiguration {
         guard configuration.pooling == .auto else { return configuration }
@@ -42,9 +51,22 @@ public enum PoolingProbe {
     }
 
     private static func compare(_ first: PostgresConnection, _ second: PostgresConnection) async throws -> Bool {
+        for _ in 0..<rounds {
+            if try await showsTransactionPooling(first, second) { return true }
+        }
+        return false
+    }
+
+    /// One round: true when it proves a transaction pooler; false when it does not (a session of
+    /// its own, or other clients of the pooler got in the way).
+    private static func showsTransactionPooling(_ first: PostgresConnection, _ second: PostgresConnection) async throws -> Bool {
         let before = try await first.serverSession()
         try await second.execute(script: "BEGIN")
-        _ = try await second.query("SELECT pg_backend_pid()", name: "pooling probe")
+        // Two clients on one server session: only a pooler does that.
+        guard try await second.serverSession() != before else {
+            try await second.execute(script: "COMMIT")
+            return true
+        }
         let answered = Mutex(false)
         let after = Task {
             defer { answered.withLock { $0 = true } }
