@@ -59,7 +59,9 @@ public struct WindowPipeline: Sendable {
             switch action {
             case .claim:
                 do {
-                    action = machine.claimed(try await session.claim(asset, driver.claimMode))
+                    let claimed = try await session.claim(asset, driver.claimMode)
+                    logger.debug(claimed ? "claimed the asset" : "another liqsync has the asset")
+                    action = machine.claimed(claimed)
                 } catch {
                     if Self.failure(error) != .cancelled {
                         logger.error("cannot claim the asset", metadata: ["error": "\(error)"])
@@ -70,6 +72,7 @@ public struct WindowPipeline: Sendable {
             case .plan:
                 do {
                     plan = try await session.withWriter { try await driver.plan(on: $0) }
+                    logger.debug("planned", metadata: ["windows": "\(plan?.windows.count ?? 0)"])
                     if let plan {
                         outcome.watermark = plan.watermark
                         driver.planned(plan, into: &report)
@@ -137,6 +140,7 @@ public struct WindowPipeline: Sendable {
                     outcome.rows += result.rows
                     outcome.watermark = result.watermark
                 }
+                logger.debug("window done", metadata: ["window": "\(window)", "written": "\(result != nil)"])
                 driver.committed(CommittedWindow(window: window, fetched: fetched, result: result, finding: finding), into: &report)
                 _ = machine.windowCommitted()
                 return true

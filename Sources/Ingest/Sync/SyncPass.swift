@@ -32,6 +32,7 @@ public struct SyncPass: Sendable {
     public func run(_ assets: [AssetCode]) async -> [LoadOutcome] {
         guard !assets.isEmpty else { return [] }
         let (current, due) = await splitCurrent(assets)
+        syncer.logger.debug("pass", metadata: ["current": "\(current.count)", "due": "\(due.count)"])
         guard !due.isEmpty else { return current.sorted { $0.asset < $1.asset } }
         let settings = syncer.settings
         let outcomes: [LoadOutcome?]

@@ -143,9 +143,15 @@ public final class KaikoClient: Sendable {
         var headers = [("Accept", "application/json"), ("Accept-Encoding", "gzip"), ("User-Agent", "liqsync")]
         if let apiKey = configuration.apiKey { headers.append(("X-Api-Key", apiKey.revealedForRequestHeader)) }
         let answer: HTTPAnswer
+        let sent = ContinuousClock.now
         do {
             answer = try await transport.get(
                 url, headers: headers, deadline: configuration.requestTimeout, maxBodyBytes: configuration.maxBodyBytes)
+            logger.debug(
+                "Kaiko answered", metadata: [
+                    "asset": "\(asset)", "window": "\(window)", "status": "\(answer.status)",
+                    "ms": "\(sent.duration(to: .now).wholeMilliseconds)",
+                ])
         } catch is CancellationError {
             throw CancellationError()
         } catch {
