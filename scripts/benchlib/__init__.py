@@ -1,0 +1,1 @@
+"""liqsync's benchmark, by what it measures (scripts/bench runs them)."""

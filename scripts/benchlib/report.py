@@ -1,0 +1,95 @@
+"""The bench's results as the table it prints (the README's performance section reads the same
+figures from bench-results.json)."""
+
+import os
+
+from .coverage import COVERAGE_ASSETS, COVERAGE_DAYS, COVERAGE_SETTINGS
+from .environment import SYNC_ASSETS
+from .passes import SYNC_IDEAL_S
+
+
+def rows(results):
+    rows = []
+    e, c, m, s = results.get("end_to_end"), results.get("copy"), results.get("memory"), results.get("sync_passes")
+    lat = results.get("latency_300ms")
+    n = len(SYNC_ASSETS)
+    if e and c:
+        rows += [
+            ("backfill 10 assets x 180 days, cold API", f"{e['warm_up_wall_s']:.2f} s (the stand-in building its pages)", ""),
+            ("backfill 10 assets x 180 days", f"{e['wall_s']:.2f} s, {e['hours_per_s']:,.0f} hours/s, "
+                                              f"{e['exchange_rows_per_s']:,.0f} exchange rows/s, {e['rows_per_s']:,.0f} rows/s", ""),
+            ("  rows stored", f"{e['hours']:,} hourly + {e['exchange_rows']:,} exchange", ""),
+            ("  peak RSS", f"{e['peak_rss_mib']:.1f} MiB", "<= 48 MiB"),
+            ("psql COPY of the same rows", f"{c['wall_s']:.2f} s, {c['rows_per_s']:,.0f} rows/s", ""),
+            ("end to end / COPY", f"{results['ratio_end_to_end_over_copy']:.2f}", ">= 0.5"),
+            *[(f"  COPY, {name}", f"{wall:.2f} s", "") for name, wall in results["copy_by_schema_shape_s"].items()],
+            ("end to end / COPY, primary keys only", f"{results['ratio_end_to_end_over_copy_primary_keys_only']:.2f}",
+             ">= 0.55"),
+            ("no-op resync (--restart)", f"{e['noop_wall_s']:.2f} s, {e['noop_speedup']:.1f}x faster", ">= 3x"),
+            ("  rows written by PostgreSQL", f"{e['noop_rows_written']}", "0"),
+        ]
+    if m:
+        rows.append(("peak RSS, 30 / 180 / 720 days",
+                     f"{m['rss_30d_mib']:.1f} / {m['rss_180d_mib']:.1f} / {m['rss_720d_mib']:.1f} MiB", "flat, <= 48 MiB"))
+    if s:
+        rows += [
+            (f"sync {n} assets, nothing new", f"{s['idle_wall_s']:.2f} s, {s['idle_api_requests']} API calls", "< 1 s, 0 calls"),
+            (f"sync {n} assets, 1 new hour", f"{s['new_hour_wall_s']:.2f} s, {s['new_hour_api_requests']} API calls "
+                                             f"(50 ms latency, concurrency 8)", f"<= {1.5 * SYNC_IDEAL_S:.1f} s"),
+        ]
+    if lat:
+        rows += [
+            ("1 asset x 18 months, no latency", f"{lat['no_latency_wall_s']:.2f} s, {lat['requests']} API calls", ""),
+            ("  300 ms per request, --prefetch 2", f"{lat['prefetch_wall_s']:.2f} s = {lat['prefetch_over_ideal']:.2f}x the "
+                                                   f"ideal {lat['ideal_s']:.2f} s; peak RSS {lat['prefetch_peak_rss_mib']:.1f} MiB",
+             "<= 1.5x"),
+            ("  300 ms per request, --prefetch 0", f"{lat['serial_wall_s']:.2f} s = {lat['serial_over_ideal']:.2f}x the ideal", ""),
+            ("  300 ms per request, --prefetch 3",
+             f"{lat['prefetch3_wall_s']:.2f} s; peak RSS {lat['prefetch3_peak_rss_mib']:.1f} MiB", ""),
+            (f"sync {n} assets, 1 new hour, 300 ms", f"{lat['sync_300ms_defaults_wall_s']:.2f} s at the defaults = "
+                                                     f"{lat['sync_300ms_over_ideal']:.2f}x the ideal {SYNC_IDEAL_S:.0f} s", "<= 1.5x"),
+            ("  --requests-in-flight 4 (as before)", f"{lat['sync_300ms_in_flight_4_wall_s']:.2f} s", ""),
+        ]
+    cov = results.get("coverage_backfill")
+    if cov:
+        rows.append((f"backfill {len(COVERAGE_ASSETS)} assets x {COVERAGE_DAYS} days, 300 ms",
+                     f"{cov['rows']:,.0f} rows; COPY of them {cov['copy_floor_s']:.2f} s", ""))
+        for name in COVERAGE_SETTINGS:
+            floors = {"API budget": cov[f"{name}: api_floor_s"], "latency": cov[f"{name}: latency_floor_s"],
+                      "COPY": cov["copy_floor_s"]}
+            binding = max(floors, key=floors.get)
+            rows.append((f"  {name}", f"{cov[f'{name}: wall_s']:.2f} s, {cov[f'{name}: requests']:.0f} API calls, peak RSS "
+                                      f"{cov[f'{name}: peak_rss_mib']:.1f} MiB; floors: API {floors['API budget']:.2f} s, "
+                                      f"latency {floors['latency']:.2f} s, COPY {floors['COPY']:.2f} s ({binding} binds): "
+                                      f"{cov[f'{name}: over_binding_floor']:.2f}x", ""))
+    dlt = results.get("dlt")
+    if dlt:
+        if "skipped" in dlt:
+            rows.append(("dlt, the same backfill as above", "skipped: " + dlt["skipped"][:120], ">= 10x"))
+        else:
+            rows.append((f"dlt {dlt['dlt_version']}, the same backfill",
+                         f"{dlt['wall_s']:.2f} s ({dlt['rows']:,} rows): liqsync {dlt['speedup']:.1f}x faster", ">= 10x"))
+    bi = results.get("bi_at_500_assets")
+    if bi:
+        upgrade = next(key for key in bi if key.startswith("upgrade_from_"))
+        rows.append((f"BI at 500 assets x 1 year", f"{bi['hours']:,} hours + {bi['exchange_rows']:,} exchange rows; "
+                                                  f"upgrade from schema {upgrade.split('_')[2]} took {bi[upgrade]:.1f} s", ""))
+        rows.append(("  ms (EXPLAIN ANALYZE, median of 5)", "", "<= 100 ms"))
+        rows += [(f"    {name}", f"{ms:.{1 if ms >= 10 else 2}f}", "") for name, ms in bi["queries_ms"].items()]
+    ab = results.get("ab")
+    if ab:
+        rows.append((f"A/B against {results['ab_base']}, {ab['rounds']} rounds interleaved", "base -> candidate (ratio)", ""))
+        rows += [(f"  {key}", f"{v['base']:.2f} -> {v['candidate']:.2f} ({v['candidate_over_base']:.2f})", "")
+                 for key, v in ab["summary"].items()]
+    return rows
+
+
+def print_table(results, runs, output):
+    table = rows(results)
+    width = max(len(r[0]) for r in table)
+    value_width = max(len(r[1]) for r in table)
+    print(f"\nliqsync benchmark: median of {runs} run(s) on {os.cpu_count()} CPUs\n")
+    print(f"{'':{width}}  {'measured':{value_width}}  target")
+    for name, value, target in table:
+        print(f"{name:{width}}  {value:{value_width}}  {target}")
+    print(f"\nFigures written to {output}")
