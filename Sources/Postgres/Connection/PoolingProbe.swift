@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 
 /// Finds out whether a connection string leads to a pooler in transaction mode (PgBouncer's
 /// pool_mode=transaction, a managed service's pooled port), where the server session may change
@@ -67,20 +66,24 @@ public enum PoolingProbe {
             try await second.execute(script: "COMMIT")
             return true
         }
-        let answered = Mutex(false)
-        let after = Task {
-            defer { answered.withLock { $0 = true } }
-            return try await first.serverSession()
+        // The first asks again while the second holds its transaction: a second at most (a
+        // direct connection answers in a millisecond). No answer by then: one server connection,
+        // shared, which the first gets once the second lets it go.
+        return try await withThrowingTaskGroup(of: Int32?.self) { group in
+            group.addTask { try await first.serverSession() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(1))
+                return nil
+            }
+            guard let answer = try await group.next() ?? nil else {
+                try await second.execute(script: "COMMIT")
+                try await group.waitForAll()
+                return true
+            }
+            group.cancelAll()
+            try await second.execute(script: "COMMIT")
+            return answer != before
         }
-        // A second at most; a direct connection answers in milliseconds.
-        for _ in 0..<100 where !answered.withLock({ $0 }) {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        let answeredWhileHeld = answered.withLock { $0 }
-        try await second.execute(script: "COMMIT")
-        let now = try await after.value
-        // No answer while the second held its transaction: one server connection, shared.
-        return !answeredWhileHeld || now != before
     }
 }
 
