@@ -18,6 +18,16 @@ public struct FixedPointAmount: Sendable, Equatable, CustomStringConvertible {
         self.scale = scale
     }
 
+    /// A count, at scale 0.
+    public init(count: Int64) {
+        self.init(units: Int128(count), scale: 0)
+    }
+
+    /// The value as a 64-bit count: nil when it has a fraction's scale or does not fit.
+    public var count: Int64? {
+        scale == 0 ? Int64(exactly: units) : nil
+    }
+
     /// The amount's exact value, or nil if it needs more than 38 digits at its scale.
     public init?(_ amount: DecimalAmount) {
         guard let value = amount.withUTF8({ Self.parse($0) }) else { return nil }

@@ -20,6 +20,7 @@ public struct LiquidationFigures: Hashable, Sendable {
     }
 
     /// No trade and no amount.
+    @inlinable
     public var isZero: Bool {
         Measure.allCases.allSatisfy { self[$0].isZero }
     }

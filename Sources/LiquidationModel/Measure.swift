@@ -10,6 +10,7 @@ public enum Measure: Int, CaseIterable, Sendable {
     case totalTrades, totalAmount, longTrades, longAmount, shortTrades, shortAmount
 
     /// The API's field and the tables' column: `total_trades`, `long_amount`, ...
+    @inlinable
     public var name: StaticString {
         switch self {
         case .totalTrades: "total_trades"
@@ -22,6 +23,7 @@ public enum Measure: Int, CaseIterable, Sendable {
     }
 
     /// A USD amount (`numeric`), or else a count of liquidations (`bigint`).
+    @inlinable
     public var isAmount: Bool {
         switch self {
         case .totalTrades, .longTrades, .shortTrades: false
@@ -36,16 +38,19 @@ public enum Measure: Int, CaseIterable, Sendable {
 }
 
 /// One value per measure, held inline (no allocation): a table the code fills and reads by
-/// `Measure`, so that what it holds follows `Measure.allCases` by construction.
+/// `Measure`, so that what it holds follows `Measure.allCases` by construction. Inlinable: the
+/// decoder and the writer use it for every hour and exchange, and a generic table read across
+/// modules unspecialized costs a metadata lookup and a witness call per value.
 public struct PerMeasure<Value> {
-    private var totalTrades: Value
-    private var totalAmount: Value
-    private var longTrades: Value
-    private var longAmount: Value
-    private var shortTrades: Value
-    private var shortAmount: Value
+    @usableFromInline var totalTrades: Value
+    @usableFromInline var totalAmount: Value
+    @usableFromInline var longTrades: Value
+    @usableFromInline var longAmount: Value
+    @usableFromInline var shortTrades: Value
+    @usableFromInline var shortAmount: Value
 
     /// Each measure's value, made in `Measure.allCases` order.
+    @inlinable
     public init(_ make: (Measure) throws -> Value) rethrows {
         totalTrades = try make(.totalTrades)
         totalAmount = try make(.totalAmount)
@@ -55,10 +60,12 @@ public struct PerMeasure<Value> {
         shortAmount = try make(.shortAmount)
     }
 
+    @inlinable
     public init(repeating value: Value) {
         self.init { _ in value }
     }
 
+    @inlinable
     public subscript(measure: Measure) -> Value {
         get {
             switch measure {
@@ -82,6 +89,19 @@ public struct PerMeasure<Value> {
         }
     }
 
+    /// Runs `body` on one measure's value in place.
+    @inlinable
+    public mutating func modify<Result>(_ measure: Measure, _ body: (inout Value) throws -> Result) rethrows -> Result {
+        switch measure {
+        case .totalTrades: try body(&totalTrades)
+        case .totalAmount: try body(&totalAmount)
+        case .longTrades: try body(&longTrades)
+        case .longAmount: try body(&longAmount)
+        case .shortTrades: try body(&shortTrades)
+        case .shortAmount: try body(&shortAmount)
+        }
+    }
+
     /// The values in `Measure.allCases` order.
     public var values: [Value] { Measure.allCases.map { self[$0] } }
 }
@@ -94,6 +114,7 @@ public enum FigureValue: Sendable, Equatable {
     case count(Int64)
     case amount(DecimalAmount)
 
+    @inlinable
     public var isZero: Bool {
         switch self {
         case .count(let count): count == 0
@@ -104,6 +125,7 @@ public enum FigureValue: Sendable, Equatable {
 
 extension LiquidationFigures {
     /// The value of one measure.
+    @inlinable
     public subscript(measure: Measure) -> FigureValue {
         get {
             switch measure {

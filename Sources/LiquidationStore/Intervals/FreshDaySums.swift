@@ -9,17 +9,25 @@ import LiquidationModel
 struct FreshDaySums {
     struct Sums {
         var hoursCovered: Int32 = 0
-        /// Each measure's sum over the hours added.
-        private(set) var figures = PerMeasure { measure in measure.isAmount ? FigureSum.amount(.zero) : .count(0) }
+        /// Each measure's sum over the hours added (a count's at scale 0).
+        private(set) var figures = PerMeasure(repeating: FixedPointAmount.zero)
 
-        /// Adds one hour's figures (`FigureSum.of`); false where a sum would not be exact.
-        mutating func add(_ hour: PerMeasure<FigureSum>) -> Bool {
-            var sums = figures
+        /// Adds one hour's figures; false where a sum would not be exact (an amount or a sum
+        /// beyond 38 digits, a count's sum beyond 64 bits), and the window is then left to
+        /// PostgreSQL.
+        mutating func add(_ hour: LiquidationFigures) -> Bool {
             for measure in Measure.allCases {
-                guard let sum = sums[measure].adding(hour[measure]) else { return false }
-                sums[measure] = sum
+                let term: FixedPointAmount
+                switch hour[measure] {
+                case .count(let count): term = FixedPointAmount(count: count)
+                case .amount(let amount):
+                    guard let exact = FixedPointAmount(amount) else { return false }
+                    term = exact
+                }
+                guard figures.modify(measure, { sum in sum.add(term) && (measure.isAmount || sum.count != nil) }) else {
+                    return false
+                }
             }
-            figures = sums
             hoursCovered += 1
             return true
         }
@@ -48,15 +56,14 @@ struct FreshDaySums {
         for (hour, _) in changed.hours {
             let day = DailyRollup.startOfDay(hour)
             let record = changed.records[hour]
-            guard let figures = FigureSum.of(record?.totals ?? .zero), case .amount(let total) = figures[.totalAmount] else {
-                return nil
-            }
+            let totals = record?.totals ?? .zero
+            guard let total = FixedPointAmount(totals.totalAmount) else { return nil }
             if days.last?.day != day {
                 days.append(Day(day: day, largestHour: total))
                 firstOfDay = exchangeDays.count
             }
             // The later of equal hours, as PostgreSQL's max keeps when it reads the day in order.
-            guard days[days.count - 1].sums.add(figures),
+            guard days[days.count - 1].sums.add(totals),
                   let order = FixedPointAmount.compare(total, days[days.count - 1].largestHour)
             else { return nil }
             if order >= 0 { days[days.count - 1].largestHour = total }
@@ -66,48 +73,8 @@ struct FreshDaySums {
                 var slot = firstOfDay
                 while slot < exchangeDays.count && exchangeDays[slot].exchange != exchange.exchange { slot += 1 }
                 if slot == exchangeDays.count { exchangeDays.append(ExchangeDay(day: day, exchange: exchange.exchange)) }
-                guard let figures = FigureSum.of(exchange.figures), exchangeDays[slot].sums.add(figures) else { return nil }
+                guard exchangeDays[slot].sums.add(exchange.figures) else { return nil }
             }
-        }
-    }
-}
-
-/// A sum of one measure: a count in 64 bits (a `bigint` column), an amount in exact fixed point.
-enum FigureSum: Sendable, Equatable {
-    case count(Int64)
-    case amount(FixedPointAmount)
-
-    /// One hour's figures as the first terms of sums; nil where an amount needs more than 38 digits.
-    static func of(_ figures: LiquidationFigures) -> PerMeasure<FigureSum>? {
-        try? PerMeasure { measure throws(NotSummable) -> FigureSum in
-            switch figures[measure] {
-            case .count(let count): return .count(count)
-            case .amount(let amount):
-                guard let exact = FixedPointAmount(amount) else { throw NotSummable() }
-                return .amount(exact)
-            }
-        }
-    }
-
-    private struct NotSummable: Error {}
-
-    /// The sum with `other` (of the same measure); nil where it would not be exact.
-    func adding(_ other: FigureSum) -> FigureSum? {
-        switch (self, other) {
-        case (.count(let count), .count(let more)):
-            let (sum, overflow) = count.addingReportingOverflow(more)
-            return overflow ? nil : .count(sum)
-        case (.amount(var amount), .amount(let more)):
-            return amount.add(more) ? .amount(amount) : nil
-        default:
-            return nil
-        }
-    }
-
-    func appendText(to bytes: inout [UInt8]) {
-        switch self {
-        case .count(let count): bytes.append(contentsOf: count.description.utf8)
-        case .amount(let amount): amount.appendText(to: &bytes)
         }
     }
 }
@@ -115,8 +82,6 @@ enum FigureSum: Sendable, Equatable {
 extension [FreshDaySums.Sums] {
     /// Each measure's sums as an array, element by element in this array's order.
     var figureArrays: PerMeasure<ArrayLiteral> {
-        PerMeasure { measure in
-            ArrayLiteral(self) { sums, bytes in sums.figures[measure].appendText(to: &bytes) }
-        }
+        PerMeasure { measure in ArrayLiteral(lazy.map { $0.figures[measure] }) }
     }
 }
