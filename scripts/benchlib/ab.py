@@ -3,6 +3,7 @@ memory and the 500-asset pass at 300 ms a request, base and candidate taking tur
 same cluster and stand-ins, so that the machine's drift falls on both alike."""
 
 import os
+import shutil
 import subprocess
 from datetime import timedelta
 
@@ -53,9 +54,13 @@ def prepare_pass_template(bench, base_url, binary, label):
 
 
 def ab(bench, base_url, base_binary, rounds):
-    """`rounds` rounds, each measuring both builds, in ABBA order; medians and candidate / base."""
-    candidate_binary = os.path.join(bench.bin, "liqsync")
-    binaries = {"base": base_binary, "candidate": candidate_binary}
+    """`rounds` rounds, each measuring both builds, in ABBA order; medians and candidate / base.
+    Both binaries are copied side by side into the work directory first: the same build run from
+    two places differed by a megabyte of peak RSS on this machine."""
+    binaries = {}
+    for label, binary in (("base", base_binary), ("candidate", os.path.join(bench.bin, "liqsync"))):
+        binaries[label] = os.path.join(bench.workdir, f"liqsync-{label}")
+        shutil.copy2(binary, binaries[label])
     slow, slow_process = bench.start_fake("--latency-ms", "300")
     try:
         bench.advance_fake_clock(slow, 1)
