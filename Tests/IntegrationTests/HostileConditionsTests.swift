@@ -340,7 +340,7 @@ struct HostileConditionsTests {
         // The session is ended only once the chunk's request has reached the API (an arrival is
         // recorded before the six seconds): ended earlier, between taking the lock and reading
         // the asset on that session, the failure is a lost connection, not a lost lock.
-        let fetching = await eventually(timeout: .seconds(20)) {
+        let fetching = await eventually(timeout: .seconds(60)) {
             ((try? await fake.stats())?.arrivals.count ?? 0) > 0
         }
         #expect(fetching, "\(sync.text)")

@@ -107,7 +107,7 @@ struct ProductionSetupsTests {
                     for _ in 0..<2 {
                         group.addTask {
                             let client = try await PostgresConnection.connect(configuration)
-                            while !Task.isCancelled { _ = try? await client.query("SELECT pg_sleep(0.002)") }
+                            while !Task.isCancelled { _ = try? await client.query("SELECT pg_sleep(0.01)") }
                             await client.close()
                         }
                     }
