@@ -15,6 +15,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case invalidMigrationFile(fileName: String, reason: String)
     /// A migration's SQL failed; nothing of it was kept.
     case migrationFailed(fileName: String, PostgresError)
+    /// A migration could not get its locks within the runner's `retryFor`: sessions kept holding
+    /// what it needs (a long report, an idle transaction). Nothing of it was kept.
+    case migrationBlocked(fileName: String, waited: Duration, PostgresError)
     case assetNotTracked(AssetCode)
     /// `remove` without `--purge` on an asset that has stored hours.
     case assetHasData(AssetCode, storedHours: Int64)
@@ -50,6 +53,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             return "embedded migration \(fileName) is invalid: \(reason)"
         case .migrationFailed(let fileName, let error):
             return "migration \(fileName) failed and was rolled back: \(error)"
+        case .migrationBlocked(let fileName, let waited, let error):
+            return "migration \(fileName) could not get its locks in \(waited.components.seconds) s (other sessions kept holding "
+                + "what it needs: a long report, an idle transaction; pg_stat_activity names them) and was rolled back: \(error); "
+                + "run 'liqsync migrate' again, or give it longer with --retry-for"
         case .assetNotTracked(let asset):
             return "asset '\(asset)' is not tracked (see 'liqsync assets list')"
         case .assetHasData(let asset, let hours):
@@ -100,7 +107,7 @@ extension StoreError: PostgresErrorCarrying {
     /// The server's error inside, for the connection pool.
     public var postgresError: PostgresError? {
         switch self {
-        case .database(_, let error), .migrationFailed(_, let error): error
+        case .database(_, let error), .migrationFailed(_, let error), .migrationBlocked(_, _, let error): error
         default: nil
         }
     }

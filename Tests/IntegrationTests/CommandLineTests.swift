@@ -1,4 +1,5 @@
 import Foundation
+import LiquidationStore
 import Postgres
 import Testing
 
@@ -15,11 +16,15 @@ struct CommandLineTests {
         let database = try await TestDatabase.create()
         let dryRun = try await LiqsyncBinary.run(["migrate", "--dry-run"], database: database)
         #expect(dryRun.status == 0)
-        #expect(dryRun.stdout.contains("Would apply 12 migration(s):\n  0001_initial.sql\n  0002_day_indexes.sql\n  0003_hour_fingerprint.sql\n  0004_watermark_not_in_future.sql\n  0005_final_hours_and_revisions.sql\n  0006_shared_request_budget.sql\n  0007_exchange_rows_without_foreign_keys.sql\n  0008_hourly_rows_without_asset_foreign_key.sql\n  0009_emptied_hours_stay_open.sql\n  0010_asset_claims.sql\n  0011_claims_behind_transaction_poolers.sql\n  0012_daily_rollups.sql"))
+        let embedded = try Migration.embedded().map(\.fileName)
+        #expect(dryRun.stdout.contains("Would apply \(embedded.count) migration(s):\n" + embedded.map { "  \($0)" }.joined(separator: "\n")))
 
         let first = try await LiqsyncBinary.run(["migrate"], database: database)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("Applied 0001_initial.sql\nApplied 0002_day_indexes.sql\nApplied 0003_hour_fingerprint.sql\nApplied 0004_watermark_not_in_future.sql\nApplied 0005_final_hours_and_revisions.sql\nApplied 0006_shared_request_budget.sql\nApplied 0007_exchange_rows_without_foreign_keys.sql\nApplied 0008_hourly_rows_without_asset_foreign_key.sql\nApplied 0009_emptied_hours_stay_open.sql\nApplied 0010_asset_claims.sql\nApplied 0011_claims_behind_transaction_poolers.sql\nApplied 0012_daily_rollups.sql"))
+        // One line per migration, in order, with the time it took.
+        let applied = first.stdout.split(separator: "\n").filter { $0.hasPrefix("Applied ") }
+        #expect(applied.map { String($0.split(separator: " ")[1]) } == embedded, "\(first.stdout)")
+        #expect(applied.allSatisfy { $0.hasSuffix(" s)") }, "\(first.stdout)")
 
         let snapshot = try await schemaSnapshot(database)
         let second = try await LiqsyncBinary.run(["migrate"], database: database)

@@ -66,38 +66,6 @@ struct DeadlineTests {
         await waiter.close()
     }
 
-    /// The migration lock's wait: not cut short by `lock_timeout`, which applies again to what
-    /// the transaction does next.
-    @Test func waitingForAnAdvisoryLockIsExemptFromTheLockTimeoutAndOnlyThat() async throws {
-        let database = try await TestDatabase.create()
-        let holder = try await database.connect()
-        let waiter = try await PostgresConnection.connect(configuration(database))
-        try await holder.execute(script: "BEGIN")
-        #expect(try await holder.tryTransactionAdvisoryLock(42))
-        let waiting = Task {
-            try await waiter.withTransaction { connection in
-                try connection.execute(script: "SET LOCAL statement_timeout = 0")
-                try connection.transactionAdvisoryLock(42)
-                return try connection.query("SHOW lock_timeout").scalar(String.self)
-            }
-        }
-        // Well past the one-second lock deadline, the waiter is still waiting, without an error.
-        try await Task.sleep(for: .seconds(3))
-        let waits = try await holder.query(
-            """
-            SELECT count(*) FROM pg_locks
-            WHERE locktype = 'advisory' AND NOT granted
-              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            """).scalar(Int64.self)
-        #expect(waits == 1)
-        try await holder.execute(script: "COMMIT")
-        #expect(try await waiting.value == "1s", "the lock deadline is back for the rest of the transaction")
-        // And the session's own deadlines after it.
-        #expect(try await waiter.query("SHOW statement_timeout").scalar(String.self) == "1s")
-        await holder.close()
-        await waiter.close()
-    }
-
     @Test func anIdleConnectionWhoseSessionDiedIsReplacedBeforeUse() async throws {
         let database = try await TestDatabase.create()
         let pool = ConnectionPool(configuration: database.configuration, logger: Logger(label: "test"), validateAfterIdle: .zero)

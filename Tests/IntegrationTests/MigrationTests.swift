@@ -53,12 +53,14 @@ struct MigrationTests {
             }
             for measure in Measure.allCases {
                 let type = measure.isAmount ? "numeric" : "bigint"
-                let tables = ["token_interval", "token_interval_exchange", "token_day", "token_day_exchange"]
+                let tables = [
+                    "token_interval", "token_interval_exchange", "token_day", "token_day_exchange", "token_month", "token_month_exchange",
+                ]
                 for table in tables {
                     #expect(columns["\(table).\(measure.name)"] == type, "\(table).\(measure.name)")
                 }
                 #expect(columns["revision.old_\(measure.name)"] == type && columns["revision.new_\(measure.name)"] == type)
-                for view in ["hourly", "hourly_by_exchange", "daily", "daily_by_exchange"] {
+                for view in ["hourly", "hourly_by_exchange", "daily", "daily_by_exchange", "monthly", "monthly_by_exchange"] {
                     #expect(columns["\(view).\(measure.viewColumn)"] != nil, "\(view).\(measure.viewColumn)")
                 }
                 #expect(columns["revisions.old_\(measure.viewColumn)"] != nil && columns["revisions.new_\(measure.viewColumn)"] != nil)
@@ -78,7 +80,10 @@ struct MigrationTests {
                 WHERE n.nspname = 'liquidations' AND c.relkind = 'v' ORDER BY c.relname
                 """
             ).rows.map { try $0.decode(String.self, Bool.self) }
-            #expect(views.map(\.0) == ["daily", "daily_by_exchange", "hourly", "hourly_by_exchange", "revisions", "sync_status"])
+            #expect(views.map(\.0) == [
+                "daily", "daily_by_exchange", "hourly", "hourly_by_exchange", "monthly", "monthly_by_exchange", "revisions",
+                "sync_status",
+            ])
             #expect(views.allSatisfy { $0.1 })
             let uncommented = try await connection.query(
                 """
@@ -549,6 +554,8 @@ struct MigrationTests {
                 .scalar(String?.self)
             #expect(comment?.contains("rewritten from the hours") == true)
 
+            // Checked by today's verify, which reads the monthly rollups of the versions after.
+            _ = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
             var report = try await DataQuality(connection: connection).run(assets: nil, from: nil, to: nil)
             #expect(report.counts[.rollupMismatch] == 0, "\(report.problems)")
             try await connection.query(
@@ -574,6 +581,143 @@ struct MigrationTests {
                 """
             ).scalar(String.self)
             #expect(left == "eth / eth")
+        }
+    }
+
+    /// From a loaded version-12 database: each asset-month (and exchange) sums its days exactly,
+    /// the daily views show the same rows with trade counts as bigint, the largest-hours index is
+    /// built and valid, the index of the days by their largest hour is gone, and the reader role
+    /// reads the monthly views.
+    @Test func version13And14AddMonthsEqualToTheirDaysAndTheLargestHoursIndex() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        let dailyRows: PostgresQuery = """
+            SELECT string_agg(concat_ws(' ', asset, day, hours_covered, total_trades, total_amount_usd, long_trades, long_amount_usd,
+                                        short_trades, short_amount_usd, is_final, largest_hour_usd), '; ' ORDER BY asset, day)
+            FROM liquidations.daily
+            """
+        try await database.withConnection { connection async throws in
+            try await loadTwoAssets(at: 12, migrations: migrations, on: connection)
+            // The rollups as migration 0012 builds them: refill them for the rows loaded after it.
+            try await connection.execute(script: """
+                DELETE FROM liquidations.token_day; DELETE FROM liquidations.token_day_exchange;
+                INSERT INTO liquidations.token_day SELECT asset, (interval_start AT TIME ZONE 'UTC')::date, count(*),
+                    sum(total_trades), sum(total_amount), sum(long_trades), sum(long_amount), sum(short_trades), sum(short_amount),
+                    max(total_amount), 0, max(updated_at)
+                FROM liquidations.token_interval GROUP BY 1, 2;
+                INSERT INTO liquidations.token_day_exchange SELECT asset, (interval_start AT TIME ZONE 'UTC')::date, exchange, count(*),
+                    sum(total_trades), sum(total_amount), sum(long_trades), sum(long_amount), sum(short_trades), sum(short_amount),
+                    max(updated_at)
+                FROM liquidations.token_interval_exchange GROUP BY 1, 2, 3;
+                """)
+            let before = try await connection.query(dailyRows).scalar(String.self)
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            #expect(plan.applied == ["0013_months_and_years_of_data.sql", "0014_largest_hours_index.sql"])
+            #expect(try await connection.query(dailyRows).scalar(String.self) == before, "the daily rows, unchanged")
+            let types = try await connection.query(
+                """
+                SELECT string_agg(table_name || '.' || column_name || ' ' || data_type, ', ' ORDER BY table_name, column_name)
+                FROM information_schema.columns
+                WHERE table_schema = 'liquidations' AND table_name IN ('daily', 'daily_by_exchange', 'monthly', 'monthly_by_exchange')
+                  AND column_name LIKE '%trades'
+                """
+            ).scalar(String.self)
+            #expect(!types.contains("numeric") && types.contains("daily.total_trades bigint"), "\(types)")
+            let months = try await connection.query(
+                """
+                SELECT string_agg(concat_ws(' ', asset, month, hours_covered, total_trades, total_amount_usd, largest_hour_usd), '; '
+                                  ORDER BY asset, month)
+                FROM liquidations.monthly
+                """
+            ).scalar(String.self)
+            #expect(months == "btc 2025-03-01 48 96 240 5; eth 2025-03-01 48 96 240 5", "\(months)")
+            let exchangeMonths = try await connection.query(
+                "SELECT string_agg(concat_ws(' ', asset, exchange, hours_covered, total_amount_usd), '; ' ORDER BY asset, exchange) FROM liquidations.monthly_by_exchange"
+            ).scalar(String.self)
+            #expect(exchangeMonths == "btc bbit 48 120.0; btc binc 48 120.0; eth bbit 48 120.0; eth binc 48 120.0", "\(exchangeMonths)")
+            let indexes = try await connection.query(
+                """
+                SELECT string_agg(c.relname || ' ' || i.indisvalid, ', ' ORDER BY c.relname)
+                FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+                WHERE c.relname IN ('token_interval_largest', 'token_day_largest_hour')
+                """
+            ).scalar(String.self)
+            #expect(indexes == "token_interval_largest true")
+            // Every check of verify, months included, finds the upgraded data exact.
+            let report = try await DataQuality(connection: connection).verify(full: true)
+            #expect(report.isClean, "\(report.problems)")
+        }
+    }
+
+    /// A reader holding a long transaction on the views while `migrate` needs a lock it holds:
+    /// readers arriving meanwhile wait no longer than the migration's lock timeout (it steps back
+    /// and lets them through), the migration tries again, and it is applied once the long
+    /// reader is done.
+    @Test(.timeLimit(.minutes(2)))
+    func aMigrationNeverMakesReadersWaitLongerThanItsLockTimeout() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        let logger = self.logger
+        try await database.withConnection { connection async throws in
+            try await loadTwoAssets(at: 12, migrations: migrations, on: connection)
+        }
+        let longReader = try await database.connect()
+        try await longReader.execute(script: "BEGIN; SELECT count(*) FROM liquidations.daily;")
+        let migrating = Task {
+            try await database.withConnection { connection async throws in
+                try await MigrationRunner(
+                    connection: connection, migrations: migrations, logger: logger, lockTimeout: .milliseconds(500),
+                    retryFor: .seconds(60)
+                ).migrate()
+            }
+        }
+        // Other readers come and go meanwhile; none waits much longer than the half second.
+        let reader = try await database.connect()
+        var slowest = Duration.zero
+        let readingUntil = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < readingUntil {
+            let started = ContinuousClock.now
+            _ = try await reader.query("SELECT count(*) FROM liquidations.daily").scalar(Int64.self)
+            slowest = max(slowest, started.duration(to: .now))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let applied = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT count(*) FROM liquidations.schema_migrations WHERE version >= 13").scalar(Int64.self)
+        }
+        #expect(applied == 0, "the migration waits while the long reader holds the daily view")
+        try await longReader.execute(script: "COMMIT")
+        let plan = try await migrating.value
+        #expect(plan.applied == ["0013_months_and_years_of_data.sql", "0014_largest_hours_index.sql"])
+        // A loaded machine may add a second to the half: far below the 30 s of the default timeout.
+        #expect(slowest < .milliseconds(2500), "a reader waited \(slowest)")
+        await reader.close()
+        await longReader.close()
+    }
+
+    /// A no-transaction migration whose index build was cut short (left invalid) is resumed:
+    /// the next run drops the unfinished index and builds it, and nothing invalid is left.
+    @Test func anIndexBuildCutShortIsBuiltAgainByTheNextRun() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        try await database.withConnection { connection async throws in
+            try await loadTwoAssets(at: 13, migrations: migrations, on: connection)
+            // What an interrupted CREATE INDEX CONCURRENTLY leaves: the index, not valid.
+            try await connection.execute(script: "UPDATE liquidations.token_interval SET total_amount = 5")
+            let failed = try? await connection.execute(
+                script: "CREATE UNIQUE INDEX CONCURRENTLY token_interval_largest ON liquidations.token_interval (total_amount DESC)")
+            #expect(failed == nil, "the unique build fails on equal amounts and leaves the index invalid")
+            #expect(try await connection.query(
+                "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = 'liquidations.token_interval_largest'::regclass"
+            ).scalar(Bool.self))
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            #expect(plan.applied == ["0014_largest_hours_index.sql"])
+            let index = try await connection.query(
+                """
+                SELECT i.indisvalid AND NOT i.indisunique AND pg_get_indexdef(i.indexrelid) LIKE '%(total_amount DESC, interval_start)'
+                FROM pg_index AS i WHERE i.indexrelid = 'liquidations.token_interval_largest'::regclass
+                """
+            ).scalar(Bool.self)
+            #expect(index, "built again as the migration has it")
         }
     }
 }

@@ -122,6 +122,12 @@ struct PostgresConnectionTests {
         #expect(try await second.withTransaction { try $0.tryTransactionAdvisoryLock(key) })
         // Its own transaction's end freed it again.
         #expect(try await first.withTransaction { try $0.tryTransactionAdvisoryLock(key) })
+        // A session-level one lasts until it is released, across transactions.
+        #expect(try await first.tryAdvisoryLock(key))
+        #expect(try await second.withTransaction { try $0.tryTransactionAdvisoryLock(key) } == false)
+        #expect(try await second.tryAdvisoryLock(key) == false)
+        #expect(try await first.advisoryUnlock(key))
+        #expect(try await second.tryAdvisoryLock(key))
         await first.close()
         await second.close()
     }
@@ -133,7 +139,7 @@ struct PostgresConnectionTests {
         let key: Int64 = 8
         try await holder.execute(script: "BEGIN")
         #expect(try await holder.tryTransactionAdvisoryLock(key))
-        let waiting = Task { try await waiter.withTransaction { try $0.transactionAdvisoryLock(key) } }
+        let waiting = Task { try await waiter.withTransaction { try $0.query("SELECT pg_advisory_xact_lock(\(key))") } }
         // First, that the waiter really is blocked inside libpq: the server shows its request.
         let blocked = try await eventually {
             try await holder.query(

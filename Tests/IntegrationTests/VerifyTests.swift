@@ -47,7 +47,8 @@ struct VerifyTests {
                 VALUES ('ghost', '2025-03-29 00:00+00', 0, 0, 0, 0, 0, 0);
                 """)
         }
-        let broken = try await LiqsyncBinary.run(["verify", "--json"], database: database)
+        // Edits by hand, not through liqsync's writer: every row is checked (--full) to find them.
+        let broken = try await LiqsyncBinary.run(["verify", "--full", "--json"], database: database)
         #expect(broken.status == 1)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(broken.stdout.utf8)) as? [String: Any])
         #expect(report["ok"] as? Bool == false)
@@ -78,5 +79,79 @@ struct VerifyTests {
         #expect(!text.stdout.contains("eth "), "--asset limits the report")
         let scoped = try await LiqsyncBinary.run(["verify", "--from", "2025-04-01", "--asset", "btc", "--asset", "eth"], database: database)
         #expect(!scoped.stdout.contains("gap:"), "the gap is before --from")
+    }
+
+    func verify(_ arguments: [String], _ database: TestDatabase) async throws -> (status: Int32, report: [String: Any]) {
+        let outcome = try await LiqsyncBinary.run(["verify", "--json"] + arguments, database: database)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stderr)")
+        return (outcome.status, report)
+    }
+
+    /// The default verification: the first checks every row; each later one, row by row, the
+    /// days liqsync changed since the last clean one, and the whole history's days through their
+    /// rollups; after one that found problems, the next starts from the last clean one again.
+    @Test func aVerificationChecksWhatChangedSinceTheLastCleanOneAndEveryDayThroughTheRollups() async throws {
+        let fake = try await FakeKaikoProcess.start(["--now", SyncEngineTests.t0, "--speed", "0"])
+        defer { fake.stop() }
+        let database = try await TestDatabase.create()
+        #expect(try await LiqsyncBinary.run(["migrate"], database: database).status == 0)
+        #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "eth", "--since", "2025-03-20"], database: database).status == 0)
+        func sync(plusHours hours: Int64) async throws {
+            let outcome = try await LiqsyncBinary.run(
+                ["sync", "--now", SyncEngineTests.iso(SyncEngineTests.t0Seconds + hours * 3600)] + fake.liqsyncArguments,
+                database: database, environment: fake.liqsyncEnvironment)
+            #expect(outcome.status == 0, "\(outcome.stdout) \(outcome.stderr)")
+        }
+        try await sync(plusHours: 0)
+
+        let first = try await verify([], database)
+        #expect(first.status == 0 && first.report["scope"] as? String == "full" && first.report["recorded"] as? Bool == true)
+        let stored = try #require(first.report["hours_checked"] as? Int)
+        let nothingNew = try await verify([], database)
+        #expect(nothingNew.report["scope"] as? String == "changed" && nothingNew.report["ok"] as? Bool == true)
+        #expect(nothingNew.report["hours_checked"] as? Int == 0, "nothing changed since: \(nothingNew.report)")
+        #expect((nothingNew.report["days_checked"] as? Int ?? 0) > 20, "every day, through the rollups")
+
+        // Three more hours: their day is checked row by row, not the history.
+        try await fake.advanceClock(hours: 3)
+        try await sync(plusHours: 3)
+        let changed = try await verify([], database)
+        let checked = try #require(changed.report["hours_checked"] as? Int)
+        #expect(changed.status == 0 && changed.report["scope"] as? String == "changed")
+        #expect(checked > 0 && checked < stored / 4, "the changed days only: \(checked) of \(stored)")
+
+        // A day lost from the hours and the rollups alike: found through the rollups, without
+        // reading the history's hours.
+        try await database.withConnection { connection async throws in
+            try await connection.execute(script: """
+                DELETE FROM liquidations.token_interval_exchange WHERE asset = 'eth' AND interval_start >= '2025-03-22' AND interval_start < '2025-03-23';
+                DELETE FROM liquidations.token_interval WHERE asset = 'eth' AND interval_start >= '2025-03-22' AND interval_start < '2025-03-23';
+                DELETE FROM liquidations.token_day_exchange WHERE asset = 'eth' AND day = '2025-03-22';
+                DELETE FROM liquidations.token_day WHERE asset = 'eth' AND day = '2025-03-22';
+                """)
+        }
+        let gap = try await verify([], database)
+        #expect(gap.status == 1 && gap.report["scope"] as? String == "changed")
+        let counts = try #require(gap.report["counts"] as? [String: Int])
+        #expect(counts["gap"] == 1, "\(gap.report)")
+        let problems = try #require(gap.report["problems"] as? [[String: Any]])
+        let found = problems.first { $0["kind"] as? String == "gap" }
+        #expect(found?["asset"] as? String == "eth" && found?["start"] as? String == "2025-03-22T00:00:00Z"
+            && found?["end"] as? String == "2025-03-23T00:00:00Z", "\(problems)")
+        // eth's March no longer adds up to its days either: a month is compared with its days
+        // when one of them changed through liqsync, or by --full.
+        #expect(counts["rollup_mismatch"] == 0, "\(problems)")
+        let full = try await verify(["--full"], database)
+        let fullProblems = try #require(full.report["problems"] as? [[String: Any]])
+        #expect(full.report["scope"] as? String == "full" && (full.report["counts"] as? [String: Int])?["gap"] == 1)
+        #expect(fullProblems.contains {
+            $0["kind"] as? String == "rollup_mismatch" && $0["asset"] as? String == "eth"
+                && ($0["detail"] as? String)?.hasPrefix("monthly rollup: differs") == true
+        }, "\(fullProblems)")
+
+        // After a verification that found problems, the next starts where the last clean one did.
+        let again = try await verify([], database)
+        #expect(again.report["checked_since"] as? String == gap.report["checked_since"] as? String)
+        #expect(again.status == 1)
     }
 }

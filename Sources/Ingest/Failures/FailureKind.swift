@@ -54,6 +54,7 @@ public enum FailureKind: Sendable, Hashable, CaseIterable {
         switch error {
         case .schemaNotMigrated, .migrationEdited, .unknownAppliedMigration, .migrationOutOfOrder: return .configuration
         case .database(_, let underlying), .migrationFailed(_, let underlying): return kind(of: underlying)
+        case .migrationBlocked: return .temporary
         case .assetNotTracked, .assetHasData: return .usage
         case .vanishingHours, .emptyFirstLoad: return .badData
         case .claimLost: return .temporary

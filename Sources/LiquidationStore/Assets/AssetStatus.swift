@@ -21,7 +21,7 @@ extension AssetStore {
             try await connection.query(
                 """
                 SELECT a.asset, a.enabled, a.sync_from, a.watermark, a.last_synced_at, a.last_error, a.last_error_at,
-                       (SELECT coalesce(sum(d.hours_covered), 0)::bigint FROM liquidations.token_day AS d WHERE d.asset = a.asset),
+                       (SELECT coalesce(sum(m.hours_covered), 0)::bigint FROM liquidations.token_month AS m WHERE m.asset = a.asset),
                        extract(epoch FROM now() - a.watermark)::bigint,
                        r.status, r.finished_at, r.rows_inserted + r.rows_updated + r.rows_deleted,
                        a.lookback_hours,

@@ -46,8 +46,9 @@ public struct AssetStore: Sendable {
         return .alreadyTracked(asset, syncFrom: existing)
     }
 
-    /// Every tracked asset, by code, with the number of hours stored for it (counting them
-    /// reads the index of every asset: the sync loop, which runs often, asks without).
+    /// Every tracked asset, by code, with the number of hours stored for it (summed from the
+    /// monthly rollups: a few dozen rows an asset however long its history; the sync loop, which
+    /// runs often, asks without).
     public func list(countingStoredHours: Bool = true, only codes: [AssetCode]? = nil) async throws -> [TrackedAsset] {
         try await storeOperation("listing assets") {
             let filter = codes.map { $0.map(\.rawValue) }
@@ -56,8 +57,8 @@ public struct AssetStore: Sendable {
                 SELECT a.asset, a.enabled, a.sync_from, a.watermark, a.last_synced_at, a.last_error,
                        a.last_error_at,
                        CASE WHEN \(countingStoredHours)
-                            THEN (SELECT coalesce(sum(d.hours_covered), 0) FROM liquidations.token_day AS d
-                                  WHERE d.asset = a.asset)
+                            THEN (SELECT coalesce(sum(m.hours_covered), 0) FROM liquidations.token_month AS m
+                                  WHERE m.asset = a.asset)
                             ELSE 0 END,
                        a.lookback_hours,
                        (SELECT count(*) FROM liquidations.emptied_hour AS o WHERE o.asset = a.asset)
@@ -124,10 +125,13 @@ public struct AssetStore: Sendable {
                     "SELECT count(*) FROM liquidations.token_interval WHERE asset = \(asset)", name: "assets.remove"
                 ).scalar(Int64.self)
                 if hours > 0 && !purge { return .failure(.assetHasData(asset, storedHours: hours)) }
-                // The data tables and their daily rollups have no foreign key to the asset
-                // (migrations 0007, 0008, 0012): their rows are deleted here. The asset's foreign
-                // keys cascade to the run history.
-                for table in ["token_interval_exchange", "token_interval", "token_day_exchange", "token_day"] {
+                // The data tables and their rollups have no foreign key to the asset (migrations
+                // 0007, 0008, 0012, 0013): their rows are deleted here. The asset's foreign keys
+                // cascade to the run history.
+                for table in [
+                    "token_interval_exchange", "token_interval", "token_day_exchange", "token_day", "token_month_exchange",
+                    "token_month",
+                ] {
                     try connection.query(
                         "DELETE FROM liquidations.\(identifier: table) WHERE asset = \(asset)", name: "assets.remove")
                 }

@@ -15,7 +15,8 @@ import Postgres
 ///    change to a stored hour logged (`RevisionLog`).
 /// 4. Open hours (`OpenHourChanges`), then the daily rollups of the days whose hours or open
 ///    hours changed (`DailyRollup`: a fresh window's sums added, `FreshDaySums`; otherwise the
-///    days summed again from the tables), the progress rule (`WatermarkRule`), the caller's
+///    days summed again from the tables) and the monthly ones of their months (`MonthlyRollup`,
+///    summed from the days), the progress rule (`WatermarkRule`), the caller's
 ///    own progress (`alsoInTransaction`: a backfill's job, the claim's check) and the audit
 ///    row (`RunRecorder`).
 ///
@@ -75,12 +76,14 @@ public struct ChunkWriter: Sendable {
         result.hoursEmptied = openHours.opened.count
         result.openHoursConfirmed = openHours.confirmed.count
         result.openHoursRestored = openHours.restored.count
+        let rolledUp = changed.hours.map(\.hour) + openHours.opened + openHours.confirmed + openHours.restored
         if stored.isEmpty && openHours.isEmpty, let sums = FreshDaySums(changed) {
             try DailyRollup.add(sums, asset: chunk.asset, connection: connection)
         } else {
-            try DailyRollup.refresh(
-                chunk.asset, hours: changed.hours.map(\.hour) + openHours.opened + openHours.confirmed + openHours.restored,
-                connection: connection)
+            try DailyRollup.refresh(chunk.asset, hours: rolledUp, connection: connection)
+        }
+        if let days = DailyRollup.days(holding: rolledUp) {
+            try MonthlyRollup.refresh(chunk.asset, days: days, connection: connection)
         }
 
         result.watermark = try WatermarkRule.advance(chunk, connection: connection)

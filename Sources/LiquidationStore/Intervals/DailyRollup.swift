@@ -98,18 +98,15 @@ enum DailyRollup {
         + FigureColumns.added(to: "d") + SQLFragment(", updated_at = greatest(d.updated_at, excluded.updated_at)")
 
     /// Sums the days holding `hours` of `asset` again, in the caller's transaction, after the
-    /// hours and the open hours are written.
+    /// hours and the open hours are written. A day's row is updated in place, and only where its
+    /// sums changed: a sync pass adds an hour to today's row every hour, and an update that stays
+    /// on its page (`fillfactor`, migration 0013) leaves no dead row for vacuum to find. An
+    /// exchange that no longer has any row in a day (a revision dropped it) loses the day's row.
     static func refresh(_ asset: AssetCode, hours: [UTCHour], connection: isolated PostgresConnection) throws {
         guard let days = days(holding: hours) else { return }
         try connection.query(
             """
-            DELETE FROM liquidations.token_day
-            WHERE asset = \(asset) AND day >= (\(days.start)::timestamptz AT TIME ZONE 'UTC')::date
-              AND day < (\(days.end)::timestamptz AT TIME ZONE 'UTC')::date
-            """, name: "rollup.clear-days")
-        try connection.query(
-            """
-            INSERT INTO liquidations.token_day
+            INSERT INTO liquidations.token_day AS d
                 (asset, day, hours_covered, \(sql: FigureColumns.list()), max_hour_amount, open_hours, updated_at)
             SELECT t.asset, (t.interval_start AT TIME ZONE 'UTC')::date, count(*), \(sql: FigureColumns.sums()),
                    max(total_amount), count(o.interval_start), max(updated_at)
@@ -117,20 +114,49 @@ enum DailyRollup {
             LEFT JOIN liquidations.emptied_hour AS o ON o.asset = t.asset AND o.interval_start = t.interval_start
             WHERE t.asset = \(asset) AND t.interval_start >= \(days.start) AND t.interval_start < \(days.end)
             GROUP BY t.asset, (t.interval_start AT TIME ZONE 'UTC')::date
+            \(sql: replaceDay)
             """, name: "rollup.sum-days")
         try connection.query(
             """
-            DELETE FROM liquidations.token_day_exchange
-            WHERE asset = \(asset) AND day >= (\(days.start)::timestamptz AT TIME ZONE 'UTC')::date
-              AND day < (\(days.end)::timestamptz AT TIME ZONE 'UTC')::date
+            DELETE FROM liquidations.token_day_exchange AS d
+            WHERE d.asset = \(asset) AND d.day >= (\(days.start)::timestamptz AT TIME ZONE 'UTC')::date
+              AND d.day < (\(days.end)::timestamptz AT TIME ZONE 'UTC')::date
+              AND NOT EXISTS (
+                  SELECT 1 FROM liquidations.token_interval_exchange AS e
+                  WHERE e.asset = d.asset AND e.exchange = d.exchange
+                    AND e.interval_start >= d.day::timestamp AT TIME ZONE 'UTC'
+                    AND e.interval_start < (d.day + 1)::timestamp AT TIME ZONE 'UTC')
             """, name: "rollup.clear-exchange-days")
         try connection.query(
             """
-            INSERT INTO liquidations.token_day_exchange (asset, day, exchange, hours_covered, \(sql: FigureColumns.list()), updated_at)
+            INSERT INTO liquidations.token_day_exchange AS d
+                (asset, day, exchange, hours_covered, \(sql: FigureColumns.list()), updated_at)
             SELECT asset, (interval_start AT TIME ZONE 'UTC')::date, exchange, count(*), \(sql: FigureColumns.sums()), max(updated_at)
             FROM liquidations.token_interval_exchange
             WHERE asset = \(asset) AND interval_start >= \(days.start) AND interval_start < \(days.end)
             GROUP BY asset, (interval_start AT TIME ZONE 'UTC')::date, exchange
+            \(sql: replaceExchangeDay)
             """, name: "rollup.sum-exchange-days")
     }
+
+    /// An upsert's replacement of a day's sums by the new ones, where they differ.
+    private static let replaceDay = SQLFragment(
+        "ON CONFLICT (asset, day) DO UPDATE SET hours_covered = excluded.hours_covered, ")
+        + FigureColumns.assignments(from: "excluded")
+        + SQLFragment(
+            """
+            , max_hour_amount = excluded.max_hour_amount, open_hours = excluded.open_hours, updated_at = excluded.updated_at
+            WHERE (d.hours_covered, d.max_hour_amount, d.open_hours, d.updated_at)
+                  IS DISTINCT FROM (excluded.hours_covered, excluded.max_hour_amount, excluded.open_hours, excluded.updated_at)
+               OR
+            """) + FigureColumns.differ("d", "excluded")
+
+    private static let replaceExchangeDay = SQLFragment(
+        "ON CONFLICT (asset, day, exchange) DO UPDATE SET hours_covered = excluded.hours_covered, ")
+        + FigureColumns.assignments(from: "excluded")
+        + SQLFragment(
+            """
+            , updated_at = excluded.updated_at
+            WHERE (d.hours_covered, d.updated_at) IS DISTINCT FROM (excluded.hours_covered, excluded.updated_at) OR
+            """) + FigureColumns.differ("d", "excluded")
 }

@@ -2,39 +2,17 @@ import FoundationEssentials
 import LiquidationModel
 import Postgres
 
-/// One finding of `liqsync verify`.
-public struct QualityProblem: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable {
-        /// Hours missing below the watermark (the dense-series promise broken).
-        case gap
-        /// A row whose hour does not start on a whole hour.
-        case misalignedHour = "misaligned_hour"
-        /// long + short != total (trades exactly, amounts within a relative 1e-9).
-        case longShortMismatch = "long_short_mismatch"
-        /// An hour's totals differ from the sum of its exchange rows.
-        case exchangeSumMismatch = "exchange_sum_mismatch"
-        /// A count or an amount below zero.
-        case negativeValue = "negative_value"
-        /// An exchange row whose hour is not in `token_interval`, or whose exchange is not in
-        /// `liquidations.exchange` (what foreign keys checked before migration 0007).
-        case orphanExchangeRow = "orphan_exchange_row"
-        /// An hourly row whose asset is not in `liquidations.asset` (what a foreign key checked
-        /// before migration 0008).
-        case orphanHour = "orphan_hour"
-        /// A day whose rollup row (`token_day`, `token_day_exchange`, migration 0012) is missing,
-        /// has no stored hours, or differs from the sums of its stored hours.
-        case rollupMismatch = "rollup_mismatch"
-    }
-
-    public let kind: Kind
-    public let asset: String
-    public let start: Date
-    /// For gaps: the end of the missing range (exclusive).
-    public let end: Date?
-    public let detail: String
-}
-
-/// Data-quality checks over what is stored; read-only.
+/// Data-quality checks over what is stored (`QualityChecks`), in one read-only snapshot.
+///
+/// Three scopes. `verify(full: false)`, the default of `liqsync verify`: row by row, the days
+/// whose rollups changed since the last clean verification (what liqsync wrote since: a chunk
+/// rewrites the rollups of the days it touches, in its transaction), and, through the rollups,
+/// the day-level invariants of every asset's whole history (no day missing or short of hours;
+/// the months equal to the sums of their days, for the months of the changed days); the first
+/// verification, or one after a verification that found problems, checks from the last clean
+/// one (everything when there is none). `verify(full: true)`: every row. `run(assets:from:to:)`:
+/// every row of the assets and range asked for. A verification of every asset records itself
+/// (`liquidations.verification_run`), so the next one knows where to start.
 public struct DataQuality: Sendable {
     public let connection: PostgresConnection
     /// At most this many findings per kind are listed (all are counted).
@@ -45,180 +23,167 @@ public struct DataQuality: Sendable {
     }
 
     public struct Report: Sendable {
-        public init() {}
+        public enum Scope: Sendable, Equatable {
+            /// Every row of every asset.
+            case everything
+            /// Row by row the days changed from this time on; every asset's history through its rollups.
+            case changedSince(Date)
+            /// Every row of the assets and range asked for.
+            case limited
+
+            /// For `changedSince`: the time.
+            public var changedSince: Date? {
+                if case .changedSince(let since) = self { return since }
+                return nil
+            }
+        }
+
+        public init(scope: Scope = .limited) { self.scope = scope }
+        public var scope: Scope
         public var problems: [QualityProblem] = []
         public var counts: [QualityProblem.Kind: Int] = [:]
+        /// Hours checked row by row.
         public var hoursChecked: Int64 = 0
+        /// Days checked through their rollups (a verification of the changed days).
+        public var daysChecked: Int64 = 0
+        public var seconds: Double = 0
+        /// Whether a verification of every asset was recorded for the next one to start from.
+        public var recorded = false
         public var isClean: Bool { counts.values.allSatisfy { $0 == 0 } }
-    }
 
-    public func run(assets: [AssetCode]?, from: UTCHour?, to: UTCHour?) async throws -> Report {
-        let names = assets?.map(\.rawValue)
-        let limitPerKind = self.limitPerKind
-        return try await storeOperation("verifying the data") {
-            // One snapshot for every check.
-            try await connection.withTransaction { connection in
-                var report = Report()
-                try connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                report.hoursChecked = try connection.query(
-                    """
-                    SELECT count(*) FROM liquidations.token_interval
-                    WHERE (\(names)::text[] IS NULL OR asset = ANY(\(names)::text[]))
-                      AND (\(from)::timestamptz IS NULL OR interval_start >= \(from))
-                      AND (\(to)::timestamptz IS NULL OR interval_start < \(to))
-                    """, name: "verify.count").scalar(Int64.self)
-                for (kind, sql) in Self.checks {
-                    let query = PostgresQuery(
-                        unsafeSQL: sql, binds: [names.postgresText, from.postgresText, to.postgresText], name: "verify.\(kind.rawValue)")
-                    let rows = try connection.query(query).rows
-                    report.counts[kind] = rows.count
-                    for row in rows.prefix(limitPerKind) {
-                        let (asset, start, end, detail) = try row.decode(String.self, Date.self, Date?.self, String.self)
-                        report.problems.append(QualityProblem(kind: kind, asset: asset, start: start, end: end, detail: detail))
-                    }
-                }
-                return report
+        mutating func add(_ kind: QualityProblem.Kind, _ rows: [PostgresRow], limit: Int) throws {
+            counts[kind, default: 0] += rows.count
+            let listed = problems.count { $0.kind == kind }
+            for row in rows.prefix(max(0, limit - listed)) {
+                let (asset, start, end, detail) = try row.decode(String.self, Date.self, Date?.self, String.self)
+                problems.append(QualityProblem(kind: kind, asset: asset, start: start, end: end, detail: detail))
             }
         }
     }
 
-    /// Each check returns (asset, start, end, detail) rows. `$1` assets (text[] or NULL),
-    /// `$2`/`$3` the time range (or NULL).
-    static let scope = """
-        ($1::text[] IS NULL OR x.asset = ANY($1::text[]))
-        AND ($2::timestamptz IS NULL OR x.interval_start >= $2::timestamptz)
-        AND ($3::timestamptz IS NULL OR x.interval_start < $3::timestamptz)
-        """
-
-    /// Amounts compared within a relative 1e-9 (upstream totals are float sums).
-    static func amountsDiffer(_ a: String, _ b: String) -> String {
-        "abs((\(a)) - (\(b))) > 1e-9 * greatest(abs(\(b)), 1)"
+    /// Every row of `assets` (all when nil) in `[from, to)` (unbounded where nil).
+    public func run(assets: [AssetCode]?, from: UTCHour?, to: UTCHour?) async throws -> Report {
+        let started = ContinuousClock.now
+        let names = assets?.map(\.rawValue)
+        let limitPerKind = self.limitPerKind
+        var report = try await storeOperation("verifying the data") {
+            try await connection.withTransaction { connection in
+                try Self.snapshot(connection)
+                var report = Report()
+                try Self.checkRows(names, from?.postgresText, to?.postgresText, gaps: true, into: &report, limit: limitPerKind, connection)
+                return report
+            }
+        }
+        report.seconds = started.duration(to: .now).inSeconds
+        return report
     }
 
-    /// Every hourly and exchange row with its figures, `source` naming which.
-    static let figureRows = """
-        (SELECT asset, interval_start, 'hourly' AS source, \(FigureColumns.list()) FROM liquidations.token_interval
-         UNION ALL
-         SELECT asset, interval_start, 'exchange ' || exchange, \(FigureColumns.list()) FROM liquidations.token_interval_exchange)
-        """
+    /// Every asset: what changed since the last clean verification (or everything, `full`, or
+    /// when there is none). Recorded for the next one.
+    public func verify(full: Bool) async throws -> Report {
+        let started = ContinuousClock.now
+        let limitPerKind = self.limitPerKind
+        let history = VerificationHistory(connection: connection)
+        let since = full ? nil : try await history.lastClean()
+        var (report, startedAt, checkedThrough) = try await storeOperation("verifying the data") {
+            try await connection.withTransaction { connection in
+                try Self.snapshot(connection)
+                let (startedAt, checkedThrough) = try VerificationHistory.moment(connection)
+                guard let since else {
+                    var report = Report(scope: .everything)
+                    try Self.checkRows(nil, nil, nil, gaps: true, into: &report, limit: limitPerKind, connection)
+                    return (report, startedAt, checkedThrough)
+                }
+                var report = Report(scope: .changedSince(since))
+                try Self.checkChangedDays(since: since, into: &report, limit: limitPerKind, connection)
+                try Self.checkGapsThroughRollups(into: &report, limit: limitPerKind, connection)
+                return (report, startedAt, checkedThrough)
+            }
+        }
+        report.seconds = started.duration(to: .now).inSeconds
+        report.recorded = await history.record(report, startedAt: startedAt, checkedThrough: checkedThrough)
+        return report
+    }
 
-    /// The days (and exchanges) whose rollup row disagrees with the sums of the stored hours of
-    /// `hours`: missing, without hours, or different. Whole UTC days the scope's range touches.
-    static func rollupDisagreements(hours: String, rollup: String, exchange: Bool) -> String {
-        let key = exchange ? "exchange" : "NULL::text"
-        let columns = ["hours_covered"] + Measure.allCases.map { "\($0.name)" } + (exchange ? [] : ["max_hour_amount", "open_hours"])
-        let figures = columns.joined(separator: ", ")
-        let sums = "count(*)::integer, \(FigureColumns.sums())"
-            + (exchange ? "" : ", max(total_amount), count(*) FILTER (WHERE is_open)::integer")
-        // An asset-day's open hours are counted with its sums (token_day only).
-        let source = exchange
-            ? "liquidations.\(hours)"
-            : "(SELECT t.*, o.asset IS NOT NULL AS is_open FROM liquidations.\(hours) AS t "
-                + "LEFT JOIN liquidations.emptied_hour AS o USING (asset, interval_start)) AS t"
-        let assets = "($1::text[] IS NULL OR asset = ANY($1::text[]))"
-        let firstDay = "($2::timestamptz AT TIME ZONE 'UTC')::date"
-        let endDay = "((($3::timestamptz - interval '1 hour') AT TIME ZONE 'UTC')::date + 1)"
-        return """
-            SELECT coalesce(h.asset, d.asset), coalesce(h.day, d.day)::timestamp AT TIME ZONE 'UTC',
-                   (coalesce(h.day, d.day) + 1)::timestamp AT TIME ZONE 'UTC',
-                   'daily rollup' || coalesce(' of ' || coalesce(h.k, d.k), '') || CASE
-                       WHEN d.asset IS NULL THEN ': missing for hours stored'
-                       WHEN h.asset IS NULL THEN ': a row without stored hours'
-                       ELSE ': differs from the sums of its hours' END
-            FROM (SELECT asset, (interval_start AT TIME ZONE 'UTC')::date AS day, \(key) AS k, \(sums)
-                  FROM \(source)
-                  WHERE \(assets)
-                    AND ($2::timestamptz IS NULL OR interval_start >= \(firstDay)::timestamp AT TIME ZONE 'UTC')
-                    AND ($3::timestamptz IS NULL OR interval_start < \(endDay)::timestamp AT TIME ZONE 'UTC')
-                  GROUP BY 1, 2, 3) AS h (asset, day, k, \(figures))
-            FULL JOIN (SELECT asset, day, \(key) AS k, \(figures)
-                       FROM liquidations.\(rollup)
-                       WHERE \(assets) AND ($2::timestamptz IS NULL OR day >= \(firstDay))
-                         AND ($3::timestamptz IS NULL OR day < \(endDay))) AS d
-                   ON d.asset = h.asset AND d.day = h.day AND d.k IS NOT DISTINCT FROM h.k
-            WHERE d.asset IS NULL OR h.asset IS NULL
-               OR (\(columns.map { "h." + $0 }.joined(separator: ", ")))
-                  IS DISTINCT FROM (\(columns.map { "d." + $0 }.joined(separator: ", ")))
+    /// One snapshot for every check, changing nothing.
+    private static func snapshot(_ connection: isolated PostgresConnection) throws {
+        try connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    }
+
+    /// Every check, row by row, limited to `assets` (text[] or nil) and `[from, to)` (or nil).
+    private static func checkRows(
+        _ assets: [String]?, _ from: String?, _ to: String?, gaps: Bool, into report: inout Report, limit: Int,
+        _ connection: isolated PostgresConnection
+    ) throws {
+        let binds = [assets.postgresText, from, to]
+        report.hoursChecked += try connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT count(*) FROM liquidations.token_interval AS x WHERE \(QualityChecks.scope)
+                    """, binds: binds, name: "verify.count")
+        ).scalar(Int64.self)
+        for (kind, sql) in gaps ? QualityChecks.checks : QualityChecks.rowChecks {
+            let rows = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds, name: "verify.\(kind.rawValue)")).rows
+            try report.add(kind, rows, limit: limit)
+        }
+    }
+
+    /// Row by row, the days whose daily rollup changed since `since`, a run of close days (of
+    /// any of their assets) at a time: the days a pass or a backfill wrote are together.
+    private static func checkChangedDays(
+        since: Date, into report: inout Report, limit: Int, _ connection: isolated PostgresConnection
+    ) throws {
+        let changed = try connection.query(
             """
+            SELECT asset, day::timestamp AT TIME ZONE 'UTC' FROM liquidations.token_day
+            WHERE updated_at >= \(since) ORDER BY day, asset
+            """, name: "verify.changed-days"
+        ).rows.map { try $0.decode(String.self, UTCHour.self) }
+        for run in ChangedDays.runs(changed) {
+            try checkRows(
+                Array(run.assets).sorted(), run.days.start.postgresText, run.days.end.postgresText, gaps: false,
+                into: &report, limit: limit, connection)
+        }
     }
 
-    static let checks: [(QualityProblem.Kind, String)] = [
-        (.gap, """
-            WITH expected AS (
-                SELECT a.asset, h AS interval_start
-                FROM liquidations.asset AS a
-                CROSS JOIN LATERAL generate_series(
-                    greatest(a.sync_from, coalesce($2::timestamptz, a.sync_from)),
-                    least(a.watermark, coalesce($3::timestamptz, a.watermark)) - interval '1 hour',
-                    interval '1 hour') AS h
-                WHERE ($1::text[] IS NULL OR a.asset = ANY($1::text[]))
-            ), missing AS (
-                SELECT e.asset, e.interval_start,
-                       e.interval_start - row_number() OVER (PARTITION BY e.asset ORDER BY e.interval_start)
-                           * interval '1 hour' AS island
-                FROM expected AS e
-                WHERE NOT EXISTS (SELECT 1 FROM liquidations.token_interval AS t
-                                  WHERE t.asset = e.asset AND t.interval_start = e.interval_start)
-            )
-            SELECT asset, min(interval_start), max(interval_start) + interval '1 hour',
-                   count(*) || ' hour(s) missing below the watermark'
-            FROM missing GROUP BY asset, island ORDER BY asset, min(interval_start)
-            """),
-        (.misalignedHour, """
-            SELECT x.asset, x.interval_start, NULL::timestamptz, x.source || ' row does not start on a whole hour'
-            FROM (SELECT asset, interval_start, 'hourly' AS source FROM liquidations.token_interval
-                  UNION ALL
-                  SELECT asset, interval_start, 'exchange ' || exchange FROM liquidations.token_interval_exchange) AS x
-            WHERE extract(epoch FROM x.interval_start)::numeric % 3600 <> 0 AND \(scope)
-            ORDER BY 1, 2
-            """),
-        (.longShortMismatch, """
-            SELECT x.asset, x.interval_start, NULL::timestamptz,
-                   x.source || ': long ' || x.long_trades || ' + short ' || x.short_trades || ' trades vs total '
-                       || x.total_trades || '; long ' || x.long_amount || ' + short ' || x.short_amount || ' USD vs total '
-                       || x.total_amount
-            FROM \(figureRows) AS x
-            WHERE (x.long_trades + x.short_trades <> x.total_trades
-                   OR \(amountsDiffer("x.long_amount + x.short_amount", "x.total_amount"))) AND \(scope)
-            ORDER BY 1, 2
-            """),
-        (.exchangeSumMismatch, """
-            SELECT x.asset, x.interval_start, NULL::timestamptz,
-                   'totals ' || x.total_trades || ' trades / ' || x.total_amount || ' USD vs exchanges '
-                       || coalesce(e.trades, 0) || ' / ' || coalesce(e.amount, 0)
-            FROM liquidations.token_interval AS x
-            LEFT JOIN (SELECT asset, interval_start, sum(total_trades) AS trades, sum(total_amount) AS amount
-                       FROM liquidations.token_interval_exchange GROUP BY asset, interval_start) AS e
-                   USING (asset, interval_start)
-            WHERE (x.total_trades <> coalesce(e.trades, 0) OR \(amountsDiffer("coalesce(e.amount, 0)", "x.total_amount")))
-              AND \(scope)
-            ORDER BY 1, 2
-            """),
-        (.negativeValue, """
-            SELECT x.asset, x.interval_start, NULL::timestamptz, x.source || ' has a negative count or amount'
-            FROM \(figureRows) AS x
-            WHERE \(FigureColumns.anyNegative("x")) AND \(scope)
-            ORDER BY 1, 2
-            """),
-        (.orphanExchangeRow, """
-            SELECT x.asset, x.interval_start, NULL::timestamptz,
-                   'exchange ' || x.exchange || CASE WHEN t.asset IS NULL THEN ' row without its hourly row'
-                                                     ELSE ' is not in liquidations.exchange' END
-            FROM liquidations.token_interval_exchange AS x
-            LEFT JOIN liquidations.token_interval AS t ON t.asset = x.asset AND t.interval_start = x.interval_start
-            LEFT JOIN liquidations.exchange AS d ON d.exchange = x.exchange
-            WHERE (t.asset IS NULL OR d.exchange IS NULL) AND \(scope)
-            ORDER BY 1, 2
-            """),
-        (.orphanHour, """
-            SELECT x.asset, x.interval_start, NULL::timestamptz, 'hourly row of an asset that is not tracked'
-            FROM liquidations.token_interval AS x
-            WHERE NOT EXISTS (SELECT 1 FROM liquidations.asset AS a WHERE a.asset = x.asset) AND \(scope)
-            ORDER BY 1, 2
-            """),
-        (.rollupMismatch,
-         rollupDisagreements(hours: "token_interval", rollup: "token_day", exchange: false) + " UNION ALL "
-            + rollupDisagreements(hours: "token_interval_exchange", rollup: "token_day_exchange", exchange: true)
-            + " ORDER BY 1, 2"),
-    ]
+    /// The gaps of every asset's whole history, through the daily rollups: the days that may hold
+    /// one are checked hour by hour.
+    private static func checkGapsThroughRollups(into report: inout Report, limit: Int, _ connection: isolated PostgresConnection) throws {
+        report.daysChecked = try connection.query("SELECT count(*) FROM liquidations.token_day", name: "verify.days").scalar(Int64.self)
+        let days = try connection.query(
+            PostgresQuery(unsafeSQL: QualityChecks.daysThatMayHoldGaps, name: "verify.gap-days")
+        ).rows.map { try $0.decode(String.self, String.self) }
+        guard !days.isEmpty else { return }
+        let gaps = try connection.query(
+            PostgresQuery(
+                unsafeSQL: QualityChecks.gapsOnDays, binds: [days.map(\.0).postgresText, days.map(\.1).postgresText],
+                name: "verify.gap")
+        ).rows
+        try report.add(.gap, gaps, limit: limit)
+    }
+}
+
+/// The days a verification checks row by row, in runs: days of any asset no more than a week
+/// apart make one run, checked with one set of queries over the run's assets and range.
+enum ChangedDays {
+    struct Run: Equatable {
+        var assets: Set<String>
+        /// The run's first day and the day after its last (UTC day starts).
+        var days: HourWindow
+    }
+
+    /// `changed` (asset, the day's first hour), in order of day.
+    static func runs(_ changed: [(String, UTCHour)], within gap: Int = 7 * 24) -> [Run] {
+        var runs: [Run] = []
+        for (asset, day) in changed {
+            let end = day.advanced(by: 24)
+            if let last = runs.last, last.days.end.distance(to: day) <= gap {
+                runs[runs.count - 1].assets.insert(asset)
+                runs[runs.count - 1].days = HourWindow(start: last.days.start, end: max(last.days.end, end))
+            } else {
+                runs.append(Run(assets: [asset], days: HourWindow(start: day, end: end)))
+            }
+        }
+        return runs
+    }
 }

@@ -1,6 +1,10 @@
-/// Transaction-level advisory locks: held until the transaction that took them ends, so they
-/// hold through a transaction pooler (whose next transaction may run on another server session)
-/// and a crashed client never leaves one behind.
+/// Advisory locks, taken without waiting: a caller that must wait asks again later, holding
+/// nothing meanwhile. (A session waiting for a lock inside a statement holds a snapshot, and
+/// `CREATE INDEX CONCURRENTLY` waits for every older snapshot: a builder holding the lock and a
+/// waiter would wait for each other.) A transaction-level lock is held until its transaction
+/// ends, so it holds through a transaction pooler; a session-level one until released or the
+/// session ends, for work that spans several transactions on a session of its own. A crashed
+/// client leaves neither behind.
 extension PostgresConnection {
     /// Takes the lock until the current transaction ends, if no other session holds it; false
     /// at once otherwise.
@@ -8,14 +12,16 @@ extension PostgresConnection {
         try query("SELECT pg_try_advisory_xact_lock(\(key))", name: "advisory lock (transaction)").scalar(Bool.self)
     }
 
-    /// Waits until no other session holds the lock, then takes it until the current transaction
-    /// ends. The wait is the point (another client is busy with what the lock guards), so
-    /// `lock_timeout` does not apply to it, and applies again, as it was, to what the
-    /// transaction does next; the statement deadline still does, unless the transaction lifted it.
-    public func transactionAdvisoryLock(_ key: Int64) throws(PostgresError) {
-        let lockTimeout = try query("SELECT current_setting('lock_timeout')", name: "advisory lock (wait)").scalar(String.self)
-        try execute(script: "SET LOCAL lock_timeout = 0", label: "advisory lock (wait)")
-        try query("SELECT pg_advisory_xact_lock(\(key))", name: "advisory lock (wait)")
-        try query("SELECT set_config('lock_timeout', \(lockTimeout), true)", name: "advisory lock (wait)")
+    /// Takes the lock for this session, until `advisoryUnlock` or the session's end, if no other
+    /// session holds it; false at once otherwise. Only on a session of its own: behind a
+    /// transaction pooler the next statement may run on another server session.
+    public func tryAdvisoryLock(_ key: Int64) throws(PostgresError) -> Bool {
+        try query("SELECT pg_try_advisory_lock(\(key))", name: "advisory lock (session)").scalar(Bool.self)
+    }
+
+    /// Releases a session-level lock this session holds; false if it did not hold it.
+    @discardableResult
+    public func advisoryUnlock(_ key: Int64) throws(PostgresError) -> Bool {
+        try query("SELECT pg_advisory_unlock(\(key))", name: "advisory unlock").scalar(Bool.self)
     }
 }

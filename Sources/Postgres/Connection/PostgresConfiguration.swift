@@ -14,8 +14,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// The session's `statement_timeout`: no statement runs longer. Nil leaves the server's (or
     /// the role's) setting alone.
     public var statementTimeout: Duration?
-    /// The session's `lock_timeout`: no statement waits longer for a lock (a wait for an advisory
-    /// lock, `transactionAdvisoryLock`, excepted). Nil leaves the server's setting alone.
+    /// The session's `lock_timeout`: no statement waits longer for a lock. Nil leaves the
+    /// server's setting alone.
     public var lockTimeout: Duration?
     /// TCP keepalives and `tcp_user_timeout`, unless the string sets them: a network path that
     /// died silently is noticed in seconds instead of the kernel's two hours.

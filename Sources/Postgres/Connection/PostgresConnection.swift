@@ -111,6 +111,14 @@ public actor PostgresConnection {
         while let extra = PQgetResult(connection) { PQclear(extra) }
     }
 
+    /// Sets the session's settings again as the configuration has them (after a caller changed
+    /// one for a while: a migration lifting the deadlines). Nothing behind a transaction pooler,
+    /// where each transaction sets its own.
+    public func restoreSessionSettings() throws(PostgresError) {
+        guard configuration.pooling != .transaction else { return }
+        try execute(script: configuration.settings(local: false), label: "session settings")
+    }
+
     /// The value libpq uses for a connection keyword (`keepalives_idle`, `host`, ...), as set by
     /// the connection string, the environment or this configuration's defaults. Never `password`.
     public func connectionParameter(_ keyword: String) -> String? {

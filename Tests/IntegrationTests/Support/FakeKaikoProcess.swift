@@ -162,6 +162,7 @@ func viewMismatches(database: TestDatabase, fake: FakeKaikoProcess, asset: Strin
     }
     for hour in stored.keys where truth[hour] == nil { mismatches.append("\(hour): stale exchange rows") }
     mismatches += try await dailyMismatches(database: database, asset: asset)
+    mismatches += try await monthlyMismatches(database: database, asset: asset)
     return mismatches
 }
 
@@ -193,6 +194,38 @@ func dailyMismatches(database: TestDatabase, asset: String) async throws -> [Str
                   UNION ALL
                   SELECT 'hours without matching rollup', * FROM (SELECT * FROM summed EXCEPT SELECT * FROM daily) AS b) AS x
             ORDER BY day, exchange
+            """
+        ).rows.map { try $0.decode(String.self) }
+    }
+}
+
+/// The monthly views' rows of `asset` that differ from the sums of its daily rows, either way.
+func monthlyMismatches(database: TestDatabase, asset: String) async throws -> [String] {
+    try await database.withConnection { connection async throws in
+        try await connection.query(
+            """
+            WITH monthly AS (
+                SELECT month, NULL::text AS exchange, hours_covered, total_trades, total_amount_usd, long_trades, long_amount_usd,
+                       short_trades, short_amount_usd
+                FROM liquidations.monthly WHERE asset = \(asset)
+                UNION ALL
+                SELECT month, exchange, hours_covered, total_trades, total_amount_usd, long_trades, long_amount_usd,
+                       short_trades, short_amount_usd
+                FROM liquidations.monthly_by_exchange WHERE asset = \(asset)
+            ), summed AS (
+                SELECT date_trunc('month', day)::date, NULL::text, sum(hours_covered)::integer, sum(total_trades),
+                       sum(total_amount_usd), sum(long_trades), sum(long_amount_usd), sum(short_trades), sum(short_amount_usd)
+                FROM liquidations.daily WHERE asset = \(asset) GROUP BY 1
+                UNION ALL
+                SELECT date_trunc('month', day)::date, exchange, sum(hours_covered)::integer, sum(total_trades),
+                       sum(total_amount_usd), sum(long_trades), sum(long_amount_usd), sum(short_trades), sum(short_amount_usd)
+                FROM liquidations.daily_by_exchange WHERE asset = \(asset) GROUP BY 1, 2
+            )
+            SELECT 'monthly ' || month || coalesce(' ' || exchange, '') || ': ' || side
+            FROM (SELECT 'rollup without matching days' AS side, * FROM (SELECT * FROM monthly EXCEPT SELECT * FROM summed) AS a
+                  UNION ALL
+                  SELECT 'days without matching rollup', * FROM (SELECT * FROM summed EXCEPT SELECT * FROM monthly) AS b) AS x
+            ORDER BY month, exchange
             """
         ).rows.map { try $0.decode(String.self) }
     }
