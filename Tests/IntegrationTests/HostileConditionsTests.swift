@@ -325,15 +325,18 @@ struct HostileConditionsTests {
     }
 
     @Test func aConnectionLostMidChunkIsRecordedOnAWorkingOne() async throws {
-        // Each answer takes six seconds: time to end the session that holds the asset's claim
-        // (with two, a full suite starting forty suites at once once left too little time to
-        // connect and look). The chunk is then refused where it would commit (the claim is gone:
-        // another liqsync may have the asset), and the failure is recorded on a connection that works.
-        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "6000"])
+        // Each answer takes fifteen seconds: time to end the session that holds the asset's claim
+        // (with six, a full suite on two cores once left too little time to see the arrival and
+        // end the session). The administrator's connection is opened before the sync starts, so
+        // the window holds only a look at the claim. The chunk is then refused where it would
+        // commit (the claim is gone: another liqsync may have the asset), and the failure is
+        // recorded on a connection that works.
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "15000"])
         defer { fake.stop() }
         let database = try await TestDatabase.create()
         #expect(try await LiqsyncBinary.run(["migrate"], database: database).status == 0)
         #expect(try await LiqsyncBinary.run(["assets", "add", "btc", "--since", "2025-04-01"], database: database).status == 0)
+        let admin = try await database.connect()
         let sync = try BackgroundProcess(
             LiqsyncBinary.url, ["sync", "--now", t0] + fake.liqsyncArguments,
             environment: fake.liqsyncEnvironment.merging(["DATABASE_URL": database.connectionString]) { $1 })
@@ -344,7 +347,6 @@ struct HostileConditionsTests {
             ((try? await fake.stats())?.arrivals.count ?? 0) > 0
         }
         #expect(fetching, "\(sync.text)")
-        let admin = try await database.connect()
         let terminated = await eventually(timeout: .seconds(20)) {
             let holders = (try? await admin.query(
                 """
