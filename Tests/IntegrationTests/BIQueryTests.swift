@@ -97,7 +97,7 @@ struct BIQueryTests {
 
     @Test func everyDocumentedQueryRunsAsAReaderAndReturnsTheExpectedResult() async throws {
         let examples = try Self.examples()
-        #expect(examples.count >= 8)
+        #expect(examples.count >= 10)
         let database = try await TestDatabase.create()
         try await seed(database)
         try await seedRevision(database)
@@ -138,17 +138,31 @@ struct BIQueryTests {
         NSDecimalRound(&rounded, &share, 4, .plain)
         #expect(decimal(imbalance[0]["long_share"]) == rounded)
 
-        // Largest hours: the last hour of eth, then of btc.
+        // Largest hours: the ten largest of the seeded hours, largest first.
         let largest = try await run(try #require(examples["largest-hours"]), as: reader)
-        #expect(largest.count == 10)
+        let tenLargest = hours.map { $0.longAmount + $0.shortAmount }.sorted(by: >).prefix(10)
+        #expect(largest.map { decimal($0["total_amount_usd"]) } == Array(tenLargest))
         #expect(largest.prefix(2).map { $0["asset"]! } == ["eth", "btc"])
-        let last = hours.first { $0.asset == "eth" && $0.index == 71 }!
-        #expect(decimal(largest[0]["total_amount_usd"]) == last.longAmount + last.shortAmount)
-        // The same answer as sorting every stored hour.
-        let everyHourSorted = try await run(
-            "SELECT asset, interval_start, total_amount_usd, total_trades FROM liquidations.hourly "
-                + "ORDER BY total_amount_usd DESC, interval_start LIMIT 10", as: reader)
-        #expect(largest == everyHourSorted)
+
+        // Exchanges by month: over the months, Bybit's sums are the long sides, OKX's the short.
+        let byMonth = try await run(try #require(examples["exchange-by-month"]), as: reader)
+        let months = Set(byMonth.map { $0["month"]! })
+        #expect((1...2).contains(months.count) && byMonth.count == 2 * months.count)
+        let bybit = byMonth.filter { $0["exchange_name"] == "Bybit" }.reduce(Decimal(0)) { $0 + decimal($1["liquidated_usd"]) }
+        let okx = byMonth.filter { $0["exchange_name"] == "OKX" }.reduce(Decimal(0)) { $0 + decimal($1["liquidated_usd"]) }
+        #expect(bybit == hours.reduce(Decimal(0)) { $0 + $1.longAmount })
+        #expect(okx == hours.reduce(Decimal(0)) { $0 + $1.shortAmount })
+
+        // Assets by year: each asset's sums over its hours.
+        let byYear = try await run(try #require(examples["asset-by-year"]), as: reader)
+        for asset in Self.assets {
+            let rows = byYear.filter { $0["asset"] == asset }
+            let inAsset = hours.filter { $0.asset == asset }
+            #expect(!rows.isEmpty)
+            #expect(rows.reduce(Decimal(0)) { $0 + decimal($1["liquidated_usd"]) }
+                == inAsset.reduce(Decimal(0)) { $0 + $1.longAmount + $1.shortAmount })
+            #expect(rows.reduce(Int64(0)) { $0 + Int64($1["trades"]!)! } == inAsset.reduce(Int64(0)) { $0 + $1.longTrades + $1.shortTrades })
+        }
 
         // Exchange shares add up to 100 per asset.
         let shares = try await run(try #require(examples["exchange-share"]), as: reader)
@@ -210,6 +224,9 @@ struct BIQueryTests {
                 "SELECT * FROM liquidations.daily WHERE asset = 'a042' AND day >= '2026-09-01' AND day < '2026-10-01'",
                 "SELECT * FROM liquidations.hourly_by_exchange WHERE asset = 'a042' AND interval_start >= '2026-09-01' AND interval_start < '2026-10-01'",
                 "SELECT * FROM liquidations.daily_by_exchange WHERE asset = 'a042' AND day >= '2026-09-01' AND day < '2026-10-01'",
+                // The largest hours across every asset, ever and of a week: the index on the amount.
+                "SELECT * FROM liquidations.hourly ORDER BY total_amount_usd DESC LIMIT 10",
+                "SELECT * FROM liquidations.hourly WHERE interval_start >= '2026-10-20' ORDER BY total_amount_usd DESC LIMIT 10",
             ]
             var plans: [String] = []
             for sql in queries {
@@ -230,5 +247,8 @@ struct BIQueryTests {
         }
         #expect(plans[1].contains("token_day_pkey"), "\(plans[1])")
         #expect(plans[3].contains("token_day_exchange_pkey"), "\(plans[3])")
+        for plan in plans[4...] {
+            #expect(plan.contains("token_interval_largest"), "\(plan)")
+        }
     }
 }

@@ -52,8 +52,9 @@ class Environment:
 
     # -- processes ---------------------------------------------------------------------------
 
-    def start_cluster(self):
-        subprocess.run([os.path.join(ROOT, "scripts/pg-cluster"), "start", self.workdir], check=True,
+    def start_cluster(self, resume=False):
+        """A new cluster in the work directory, or (`resume`) the one made there by an earlier run."""
+        subprocess.run([os.path.join(ROOT, "scripts/pg-cluster"), "resume" if resume else "start", self.workdir], check=True,
                        stdout=subprocess.DEVNULL)
         with open(os.path.join(self.workdir, "env")) as env_file:
             for line in env_file:
@@ -70,11 +71,12 @@ class Environment:
         subprocess.run([os.path.join(ROOT, "scripts/pg-cluster"), "stop", self.workdir],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def start_fake(self, *extra, assets=None):
-        """A FakeKaiko at NOW serving `assets` (every bench asset by default); its URL and process."""
+    def start_fake(self, *extra, assets=None, now=NOW):
+        """A FakeKaiko with its clock stopped at `now` serving `assets` (every bench asset by
+        default); its URL and process."""
         assets = assets or BACKFILL_ASSETS + SYNC_ASSETS
         process = subprocess.Popen(
-            [os.path.join(self.bin, "fake-kaiko"), "--port", "0", "--now", iso(NOW), "--speed", "0",
+            [os.path.join(self.bin, "fake-kaiko"), "--port", "0", "--now", iso(now), "--speed", "0",
              "--assets", ",".join(assets), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.fakes.append(process)

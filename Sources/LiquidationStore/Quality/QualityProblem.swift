@@ -20,7 +20,9 @@ public struct QualityProblem: Sendable, Equatable {
         /// before migration 0008).
         case orphanHour = "orphan_hour"
         /// A day whose rollup row (`token_day`, `token_day_exchange`, migration 0012) is missing,
-        /// has no stored hours, or differs from the sums of its stored hours.
+        /// has no stored hours, or differs from the sums of its stored hours; or a month whose
+        /// rollup row (`token_month`, `token_month_exchange`, migration 0013) is missing, has no
+        /// stored days, or differs from the sums of its days.
         case rollupMismatch = "rollup_mismatch"
     }
 
