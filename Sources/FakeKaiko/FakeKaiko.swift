@@ -21,6 +21,9 @@ public final class FakeKaiko: Sendable {
     /// `maxArrivals`: what a test checks a request budget against.
     private let arrivals = Mutex<[Double]>([])
     static let maxArrivals = 100_000
+    /// Data requests being answered now, and how many were at each arrival (with it), in the
+    /// order of `arrivals`: what a test sees a client's requests in flight by.
+    private let inFlight = Mutex((now: 0, atArrival: [Int]()))
     private let endlessTokens = Mutex(0)
     private let pageCache = PageCache()
 
@@ -48,6 +51,9 @@ public final class FakeKaiko: Sendable {
 
     /// When the data requests answered so far arrived, in real seconds since the epoch.
     public var arrivalTimes: [Double] { arrivals.withLock { $0 } }
+
+    /// The data requests in progress when each of `arrivalTimes` arrived, itself included.
+    public var inFlightAtArrival: [Int] { inFlight.withLock { $0.atArrival } }
 
     /// Data requests answered so far, by HTTP status (a disconnect counts as status 0).
     public var requestCounts: [Int: Int] { counters.withLock { $0 } }
@@ -91,9 +97,11 @@ public final class FakeKaiko: Sendable {
         router.get("/_fake/stats") { _, _ in
             let counts = self.requestCounts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }
             let arrivals = self.arrivalTimes.map { String(format: "%.6f", $0) }.joined(separator: ",")
+            let inFlight = self.inFlightAtArrival.map(String.init).joined(separator: ",")
             return Self.json(
                 .ok,
-                "{\"requests\":\(self.totalRequests),\"by_status\":{\(counts.joined(separator: ","))},\"arrivals\":[\(arrivals)]}")
+                "{\"requests\":\(self.totalRequests),\"by_status\":{\(counts.joined(separator: ","))},\"arrivals\":[\(arrivals)],"
+                    + "\"in_flight_at_arrival\":[\(inFlight)]}")
         }
         return router
     }
@@ -101,9 +109,17 @@ public final class FakeKaiko: Sendable {
     private func liquidations(_ request: Request, asset: String) async throws -> Response {
         let arrived = Date().timeIntervalSince1970
         arrivals.withLock { times in
-            if times.count >= Self.maxArrivals { times.removeFirst(times.count / 2) }
+            inFlight.withLock { inFlight in
+                if times.count >= Self.maxArrivals {
+                    times.removeFirst(times.count / 2)
+                    inFlight.atArrival.removeFirst(inFlight.atArrival.count / 2)
+                }
+                inFlight.now += 1
+                inFlight.atArrival.append(inFlight.now)
+            }
             times.append(arrived)
         }
+        defer { inFlight.withLock { $0.now -= 1 } }
         if configuration.faults.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(configuration.faults.latencyMilliseconds))
         }

@@ -17,6 +17,9 @@ public struct FakeKaikoConfiguration: Sendable {
     public var publicationDelaySeconds: Int64
     /// For this many hours after publication, an hour shows provisional figures.
     public var revisionHours: Int64
+    /// Up to this many different provisional versions of an hour within `revisionHours` (each
+    /// hour draws its own number): one revision for some hours, several for others.
+    public var revisionStages: Int
     /// Share of hours without liquidations.
     public var emptyHourRate: Double
     /// Assets whose records break a rule (long + short != total): a persistently bad page.
@@ -32,6 +35,7 @@ public struct FakeKaikoConfiguration: Sendable {
         datasetStart: Int64 = KaikoDataset.firstHour.secondsSinceEpoch,
         publicationDelaySeconds: Int64 = 300,
         revisionHours: Int64 = 0,
+        revisionStages: Int = 1,
         emptyHourRate: Double = 0.2,
         corruptAssets: Set<String> = [],
         unknownAssetsAnswerEmpty: Bool = false,
@@ -47,6 +51,7 @@ public struct FakeKaikoConfiguration: Sendable {
         self.datasetStart = datasetStart
         self.publicationDelaySeconds = publicationDelaySeconds
         self.revisionHours = revisionHours
+        self.revisionStages = max(1, revisionStages)
         self.emptyHourRate = emptyHourRate
         self.faults = faults
     }

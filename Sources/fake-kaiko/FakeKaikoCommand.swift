@@ -30,6 +30,8 @@ struct FakeKaikoCommand: AsyncParsableCommand {
     @Option(help: "Fake seconds per real second.") var speed: Double = 1
     @Option(help: "Seconds after an hour ends before it is published.") var publicationDelay: Int64 = 300
     @Option(help: "Hours after publication during which an hour shows provisional figures.") var revisionHours: Int64 = 0
+    @Option(help: "Up to this many provisional versions of an hour within --revision-hours (each hour draws its number).")
+    var revisionStages: Int = 1
     @Option(help: "Share of hours without liquidations (0...1).") var emptyHourRate: Double = 0.2
     @Option(help: "Comma-separated assets the API knows (default: 20 common ones).") var assets: String?
     @Option(help: "Comma-separated assets whose records are invalid (long + short != total).") var corruptAssets: String?
@@ -52,6 +54,7 @@ struct FakeKaikoCommand: AsyncParsableCommand {
                              ("--empty-hour-rate", emptyHourRate)] where !(0...1).contains(rate) {
             throw ValidationError("\(name) must be between 0 and 1")
         }
+        if revisionStages < 1 { throw ValidationError("--revision-stages must be at least 1") }
         if let now { _ = try parseNow(now) }
         if let persistentFault, FakeFault(name: persistentFault) == nil {
             throw ValidationError("--persistent-fault: unknown fault '\(persistentFault)'")
@@ -69,6 +72,7 @@ struct FakeKaikoCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = FakeKaikoConfiguration(
             apiKey: apiKey, seed: seed, publicationDelaySeconds: publicationDelay, revisionHours: revisionHours,
+            revisionStages: revisionStages,
             emptyHourRate: emptyHourRate, unknownAssetsAnswerEmpty: unknownAssetsEmpty, envelope: envelope,
             faults: FaultConfiguration(
                 serverErrorRate: errorRate, badGatewayRate: badGatewayRate, malformedBodyRate: malformedRate,

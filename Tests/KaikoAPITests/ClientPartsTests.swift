@@ -21,7 +21,8 @@ struct ClientPartsTests {
     func kind(_ outcome: AttemptOutcome) -> String {
         switch outcome {
         case .success: "success"
-        case .retry(let reason, _, let rateLimited): (rateLimited ? "rate-limited: " : "retry: ") + reason
+        case .retry(let reason, _, let rateLimited, let slowDown):
+            (rateLimited ? "rate-limited: " : slowDown ? "slow-down: " : "retry: ") + reason + (slowDown && rateLimited ? " (slow down)" : "")
         case .fail(let error): "fail: \(error)"
         }
     }
@@ -36,14 +37,15 @@ struct ClientPartsTests {
         #expect(kind(classifier.classify(answer(200, #"{"query":{"token":"eth"},"data":[{"total_trades":"x"}]}"#), asset: eth, window: window))
             .hasPrefix("fail: malformed response for eth"))
         #expect(kind(classifier.classify(answer(429, "", retryAfter: "3"), asset: eth, window: window))
-            == "rate-limited: rate limited by api.test (429)")
+            == "rate-limited: rate limited by api.test (429) (slow down)", "a 429 asks for fewer requests at once")
         #expect(kind(classifier.classify(answer(503, #"{"message":"maintenance secret-key-1"}"#), asset: eth, window: window))
             == "retry: HTTP 503 from api.test: {\"message\":\"maintenance ****\"}", "the key is masked")
         #expect(kind(classifier.classify(answer(404, #"{"result":"error","message":"Unknown token"}"#), asset: eth, window: window))
             == "fail: unknown asset 'eth' (404): Unknown token")
         #expect(kind(classifier.classify(answer(401, "<html/>"), asset: eth, window: window)) == "fail: API key rejected by api.test (401)")
         #expect(kind(classifier.classify(noAnswer: DeadlineExceeded(limit: .seconds(2)), deadline: .seconds(2)))
-            == "retry: no complete answer within 2 s from api.test (deadline for the whole request, body included)")
+            == "slow-down: no complete answer within 2 s from api.test (deadline for the whole request, body included)",
+            "so does a request past its deadline; a 503 or a wrong answer does not")
     }
 
     @Test func theRetryDecisionHonoursTheCapTheAttemptsAndTheBudget() {

@@ -210,6 +210,36 @@ struct KaikoClientAgainstFakeTests {
         let late = try await client.fetchWindow(asset: btc, window: window)
         try expectEqual(late.records, truth)
     }
+
+    @Test func someHoursAreRevisedSeveralTimesBeforeTheirFinalFigures() async throws {
+        let harness = try await FakeKaikoHarness.start(
+            FakeKaikoConfiguration(apiKey: FakeKaikoHarness.apiKey, revisionHours: 12, revisionStages: 4))
+        defer { harness.stop() }
+        // Twenty hours, each read every hour from its publication to two hours past its final
+        // figures: the versions each went through.
+        let first = UTCHour(containing: 1_743_768_000).advanced(by: -40)
+        let window = HourWindow(start: first, end: first.advanced(by: 20))
+        let client = try harness.client()
+        var versions: [UTCHour: [String]] = [:]
+        for step in 0..<35 {
+            let now = first.advanced(by: 1 + step).secondsSinceEpoch + 600
+            harness.setClock(Date(timeIntervalSince1970: Double(now)))
+            let page = try await client.fetchWindow(asset: btc, window: window)
+            let seen = Dictionary(page.records.map { record in (record.hour, "\(record.totals)\(record.exchanges)") },
+                                  uniquingKeysWith: { first, _ in first })
+            for hour in window.hours where hour.advanced(by: 1).secondsSinceEpoch + 300 <= now {
+                let answer = seen[hour] ?? "no liquidations"
+                if versions[hour]?.last != answer { versions[hour, default: []].append(answer) }
+            }
+        }
+        let revisions = versions.values.map { $0.count - 1 }
+        #expect(revisions.allSatisfy { $0 <= 4 }, "at most four provisional versions, then the final one")
+        #expect(revisions.contains { $0 >= 3 }, "some hours revised three times or more: \(revisions)")
+        #expect(revisions.contains { $0 <= 1 }, "others once or never: \(revisions)")
+        // Then the final figures, the truth's.
+        let truth = try await harness.truth(asset: "btc", window: window)
+        try expectEqual(try await client.fetchWindow(asset: btc, window: window).records, truth)
+    }
 }
 
 // MARK: - Comparing with the truth

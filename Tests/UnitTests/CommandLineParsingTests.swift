@@ -30,8 +30,8 @@ struct CommandLineParsingTests {
             try Liqsync.parseAsRoot(["backfill", "btc", "--from", "2025-03-01", "--prefetch", "5"]) as? BackfillCommand)
         #expect(backfill.load.prefetch == 5)
         expectRefused(
-            [["sync", "--prefetch", "17"], ["backfill", "btc", "--from", "2025-03-01", "--prefetch", "99"]],
-            saying: "--prefetch must be between 0 and 16")
+            [["sync", "--prefetch", "257"], ["backfill", "btc", "--from", "2025-03-01", "--prefetch", "1000"]],
+            saying: "--prefetch must be between 0 and 256")
     }
 
     /// Each command line is refused as a usage error (exit 64) whose message says `message`.

@@ -195,7 +195,7 @@ struct IngestLogicTests {
         final class Held: Sendable {
             let count = Mutex((now: 0, most: 0))
         }
-        func mostHeld(loops: Int, budget: PrefetchBudget?, stopAt: Int? = nil) async -> Int {
+        func mostHeld(loops: Int, budget: FetchAhead?, stopAt: Int? = nil) async -> Int {
             let held = Held()
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<loops {
@@ -216,7 +216,8 @@ struct IngestLogicTests {
             }
             return held.count.withLock { $0.most }
         }
-        let budget = PrefetchBudget(chunks: 2)
+        // Capped at its initial two: it cannot grow.
+        let budget = FetchAhead(cap: 2, maxHeldBytes: .max)
         #expect(await mostHeld(loops: 4, budget: budget) <= 4 + 2)
         #expect(await mostHeld(loops: 4, budget: nil) > 4 + 2, "unshared, each loop holds up to 3")
         #expect(await mostHeld(loops: 1, budget: budget) == 3, "a lone loop still fetches two ahead")

@@ -18,9 +18,13 @@ struct FakeDataset: Sendable {
     /// An hour as published at `now`; nil if not published yet, before the dataset, or empty.
     func hour(asset: String, start: Int64, now: Int64) -> FakeInterval? {
         guard start >= configuration.datasetStart, start + 3600 <= publishedEnd(now: now) else { return nil }
-        let finalAt = start + 3600 + configuration.publicationDelaySeconds + configuration.revisionHours * 3600
+        let publishedAt = start + 3600 + configuration.publicationDelaySeconds
+        let finalAt = publishedAt + configuration.revisionHours * 3600
         if now < finalAt {
-            return synthetic.provisionalHour(asset: asset, hourStart: start)
+            // The revision window split evenly among the hour's provisional versions.
+            let versions = synthetic.provisionalVersions(asset: asset, hourStart: start, stages: configuration.revisionStages)
+            let version = Int((now - publishedAt) * Int64(versions) / (finalAt - publishedAt))
+            return synthetic.provisionalHour(asset: asset, hourStart: start, version: version)
         }
         return synthetic.finalHour(asset: asset, hourStart: start)
     }

@@ -66,11 +66,21 @@ struct SyntheticLiquidations: Sendable {
         return FakeInterval(start: hourStart, exchanges: exchanges)
     }
 
+    /// How many provisional versions an hour goes through before its final one, from 1 to
+    /// `stages`: late reports from the exchanges revise some hours once, others several times.
+    func provisionalVersions(asset: String, hourStart: Int64, stages: Int) -> Int {
+        guard stages > 1 else { return 1 }
+        var rng = SplitMix64([seed, stableHash(asset), UInt64(bitPattern: hourStart)], label: "versions")
+        return 1 + Int(rng.next() % UInt64(stages))
+    }
+
     /// What the API says while an hour is still being revised: partial counts, sometimes an
     /// exchange that the final figures will not have, or one missing that they will, and now and
     /// then liquidations in an hour that the final figures find empty (a whole hour dropped).
-    func provisionalHour(asset: String, hourStart: Int64) -> FakeInterval? {
-        var rng = SplitMix64([seed, stableHash(asset), UInt64(bitPattern: hourStart)], label: "provisional")
+    /// Each `version` is a different draw of the same kinds of differences.
+    func provisionalHour(asset: String, hourStart: Int64, version: Int = 0) -> FakeInterval? {
+        var rng = SplitMix64([seed, stableHash(asset), UInt64(bitPattern: hourStart)],
+                             label: version == 0 ? "provisional" : "provisional-\(version)")
         guard var hour = finalHour(asset: asset, hourStart: hourStart) else {
             guard rng.unit() < 0.3 else { return nil }
             let code = Self.exchangeCodes[Int(rng.next() % UInt64(Self.exchangeCodes.count))]

@@ -14,9 +14,16 @@ public struct BackfillPlan: Sendable {
     public let settledEnd: UTCHour
     /// Earlier backfills committed the whole range: nothing to do without `--restart`.
     public var alreadyLoaded = false
+    /// The range ends at the asset's watermark because no `--to` was given: what comes after
+    /// it is the sync's to load, not a backfill's.
+    public var endsAtWatermark = false
 
     public var description: String {
-        if alreadyLoaded { return "\(asset): \(range) already loaded by an earlier backfill (--restart loads it again)" }
+        if alreadyLoaded {
+            let after = endsAtWatermark
+                ? "; the hours from its watermark \(range.end) on are loaded by `liqsync sync` or the service (`liqsync run`)" : ""
+            return "\(asset): \(range) already loaded by an earlier backfill (--restart loads it again)\(after)"
+        }
         let hours = chunks.reduce(0) { $0 + $1.hourCount }
         var text = "\(asset): \(range), \(hours) hours in \(chunks.count) chunk\(chunks.count == 1 ? "" : "s") "
             + "(about \(chunks.count) request\(chunks.count == 1 ? "" : "s"))"
@@ -54,6 +61,7 @@ public struct BackfillPlan: Sendable {
             var plan = BackfillPlan(
                 asset: asset, range: range, resumeFrom: end, chunks: [], tracksNewAsset: false, settledEnd: settledEnd)
             plan.alreadyLoaded = true
+            plan.endsAtWatermark = to == nil && end == tracked?.watermark
             return plan
         }
         return BackfillPlan(

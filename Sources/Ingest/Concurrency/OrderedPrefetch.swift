@@ -5,18 +5,21 @@
 /// and at most `ahead + 1` results are held. `consume` returns false to stop: the fetches still
 /// in flight are cancelled and their results dropped.
 ///
-/// Given a `budget` shared with other loops, a fetch ahead of the element needed next also needs
-/// a share of it, taken without waiting and given back once that element has been consumed: when
-/// none is free, the loop fetches the element it needs when it needs it (as with `ahead` 0) and
-/// tries again after the next one. The element needed next never needs a share, so no loop waits
-/// for another.
+/// Given a `budget` shared with other loops (`FetchAhead`), a fetch ahead of the element needed
+/// next also needs a share of it, taken without waiting and given back once that element has
+/// been consumed: when none is free, the loop fetches the element it needs when it needs it (as
+/// with `ahead` 0) and tries again after the next one. The element needed next never needs a
+/// share, so no loop waits for another. The budget also learns what each result weighs
+/// (`weight`, from its arrival until it has been consumed) and when the consumer had to wait for
+/// the element it needs: what it adapts to.
 ///
 /// Sync and backfill load an asset's chunks through it: the next chunks are on their way while
 /// one is written, so the API's latency hides behind the database's work, yet chunks are still
 /// committed one after another and the watermark stays contiguous. A plain loop, as
 /// `boundedConcurrentMap`.
 public func forEachPrefetched<Element: Sendable, Value: Sendable>(
-    _ elements: [Element], ahead: Int, budget: PrefetchBudget? = nil,
+    _ elements: [Element], ahead: Int, budget: FetchAhead? = nil,
+    weight: @escaping @Sendable (Value) -> Int = { _ in 0 },
     fetch: @escaping @Sendable (Element) async throws -> Value,
     consume: (Element, Result<Value, any Error>) async -> Bool
 ) async {
@@ -30,47 +33,63 @@ public func forEachPrefetched<Element: Sendable, Value: Sendable>(
         shared.insert(position)
         return true
     }
-    await withTaskGroup(of: (Int, Result<Value, any Error>).self) { group in
-        var arrived: [Int: Result<Value, any Error>] = [:]
+    await withTaskGroup(of: Arrival<Value>.self) { group in
+        var arrived: [Int: Arrival<Value>] = [:]
         var started = 0
+        // What arrived and was not consumed (a stop, a cancellation) weighs nothing any more.
+        defer { budget?.release(bytes: arrived.values.reduce(0) { $0 + $1.bytes }) }
         // Inline loops, not a nested function adding to the group (see boundedConcurrentMap).
         for index in elements.indices {
             if started == index {
                 let element = elements[index]
-                group.addTask { await fetchResult(index, element, fetch) }
+                group.addTask { await fetchResult(index, element, fetch, weight, budget) }
                 started += 1
             }
             while started < elements.count && started <= index + ahead - 1 && mayFetchAhead(started) {
                 let (position, element) = (started, elements[started])
-                group.addTask { await fetchResult(position, element, fetch) }
+                group.addTask { await fetchResult(position, element, fetch, weight, budget) }
                 started += 1
             }
-            while arrived[index] == nil, let (position, result) = await group.next() {
-                arrived[position] = result
+            if arrived[index] == nil && index > 0 { budget?.writerWaited() }
+            while arrived[index] == nil, let arrival = await group.next() {
+                arrived[arrival.position] = arrival
             }
-            guard let result = arrived.removeValue(forKey: index) else { return }
+            guard let arrival = arrived.removeValue(forKey: index) else { break }
             while started < elements.count && started <= index + ahead && mayFetchAhead(started) {
                 let (position, element) = (started, elements[started])
-                group.addTask { await fetchResult(position, element, fetch) }
+                group.addTask { await fetchResult(position, element, fetch, weight, budget) }
                 started += 1
             }
-            let proceed = await consume(elements[index], result)
+            let proceed = await consume(elements[index], arrival.result)
+            budget?.release(bytes: arrival.bytes)
             if shared.remove(index) != nil { budget?.giveBack() }
             guard proceed else {
                 group.cancelAll()
-                return
+                break
             }
         }
+        // The fetches still running, cancelled or not: what they bring is released above.
+        while let arrival = await group.next() { arrived[arrival.position] = arrival }
     }
 }
 
-/// One fetch, its error kept as a value for the consumer to meet in order.
+/// A fetch's result, kept as a value for the consumer to meet in order, and what it weighs.
+private struct Arrival<Value: Sendable>: Sendable {
+    let position: Int
+    let result: Result<Value, any Error>
+    let bytes: Int
+}
+
 private func fetchResult<Element: Sendable, Value: Sendable>(
-    _ position: Int, _ element: Element, _ fetch: @Sendable (Element) async throws -> Value
-) async -> (Int, Result<Value, any Error>) {
+    _ position: Int, _ element: Element, _ fetch: @Sendable (Element) async throws -> Value,
+    _ weight: @Sendable (Value) -> Int, _ budget: FetchAhead?
+) async -> Arrival<Value> {
     do {
-        return (position, .success(try await fetch(element)))
+        let value = try await fetch(element)
+        let bytes = budget == nil ? 0 : weight(value)
+        budget?.hold(bytes: bytes)
+        return Arrival(position: position, result: .success(value), bytes: bytes)
     } catch {
-        return (position, .failure(error))
+        return Arrival(position: position, result: .failure(error), bytes: 0)
     }
 }

@@ -36,11 +36,14 @@ public struct SyncMetrics: Sendable {
     static let openHours = CounterMetric(
         "liqsync_open_hours_total",
         help: "Stored hours with liquidations a re-read emptied (opened), and open hours closed: confirmed empty a day later, or restored.")
+    static let fetchAheadLimit = GaugeMetric(
+        "liqsync_fetch_ahead_limit",
+        help: "Chunks that may be fetched ahead of the writers now, as adapted to the API's latency and answers (--prefetch at most).")
 
     static let all: [MetricDefinition] = [
         watermarkTimestamp.definition, watermarkLag.definition, lastSuccess.definition, lastFailure.definition,
         failures.definition, duration.definition, rowsWritten.definition, chunksCommitted.definition, revisions.definition,
-        openHours.definition,
+        openHours.definition, fetchAheadLimit.definition,
     ]
 
     /// The watermark itself and its lag. Alerts and dashboards use the timestamp (`time() -

@@ -104,3 +104,13 @@ public struct CommittedWindow<Finding: Sendable>: Sendable {
     /// What the driver's `prepare` found in the window.
     public let finding: Finding
 }
+
+extension FetchedWindow {
+    /// What its records take in memory, roughly: each record and its exchange entries, inline.
+    /// What `FetchAhead` bounds.
+    public var estimatedBytes: Int {
+        records.reduce(0) { bytes, record in
+            bytes + MemoryLayout<IntervalRecord>.stride + 32 + record.exchanges.count * MemoryLayout<ExchangeBreakdown>.stride
+        }
+    }
+}

@@ -6,7 +6,7 @@ import Postgres
 /// The database side of loading several assets at once (a sync pass, a backfill, a repair):
 /// the claims (`AssetClaims`, taken on one session of the pool), at most `writers` chunks written
 /// at a time on pooled connections, each checking its claim in its transaction, and the chunks
-/// fetched ahead shared by the assets in progress (`PrefetchBudget`).
+/// fetched ahead shared by the assets in progress (`FetchAhead`).
 ///
 /// Why not a connection per asset: an asset in progress waits for the API most of the time;
 /// holding a connection each capped requests in flight at the connections (4 by default), and a
@@ -19,14 +19,15 @@ public struct LoadSession: Sendable {
     /// Assets catching up (many chunks) in progress at once: what they hold in memory is bounded
     /// as it was with a connection per asset.
     let catchingUp: AsyncSemaphore
-    /// Chunks fetched ahead, shared by the assets in progress (`--prefetch`).
-    let prefetch: PrefetchBudget
+    /// Chunks fetched ahead, shared by the assets in progress, as many as hide the API's latency
+    /// (`--prefetch` at most).
+    public let fetchAhead: FetchAhead
 
     /// Opens a session (its claims taken and renewed on one pooled connection, every third of
     /// `claimLease`, by a child task that lives as long as the session), runs `body`, and gives
     /// back every claim still held before the connection returns to the pool.
     public static func with<T: Sendable>(
-        pool: ConnectionPool, writers: Int, prefetchChunks: Int, claimLease: Duration = LoadSettings.defaultClaimLease,
+        pool: ConnectionPool, writers: Int, fetchAhead: FetchAhead, claimLease: Duration = LoadSettings.defaultClaimLease,
         logger: Logger, _ body: @Sendable (LoadSession) async -> T
     ) async throws -> T {
         try await pool.withConnection { claimSession in
@@ -34,7 +35,7 @@ public struct LoadSession: Sendable {
             let session = LoadSession(
                 claims: TableClaims(store: store, session: claimSession), pool: pool,
                 writers: AsyncSemaphore(permits: writers), catchingUp: AsyncSemaphore(permits: writers),
-                prefetch: PrefetchBudget(chunks: prefetchChunks))
+                fetchAhead: fetchAhead)
             let value = await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     while (try? await Task.sleep(for: claimLease / 3)) != nil {

@@ -34,12 +34,14 @@ public struct WindowPipeline: Sendable {
     }
 
     /// A load session over `pool` with these settings: `writers` chunks written at a time
-    /// (`--concurrency` unless given), the claims' lease, the `--prefetch` budget.
+    /// (`--concurrency` unless given), the claims' lease, chunks fetched ahead as `fetchAhead`
+    /// allows (one made from the settings unless given: a command's passes share one, so what it
+    /// learnt of the API carries over).
     public func withSession<T: Sendable>(
-        pool: ConnectionPool, writers: Int? = nil, _ body: @Sendable (LoadSession) async -> T
+        pool: ConnectionPool, writers: Int? = nil, fetchAhead: FetchAhead? = nil, _ body: @Sendable (LoadSession) async -> T
     ) async throws -> T {
         try await LoadSession.with(
-            pool: pool, writers: writers ?? settings.concurrency, prefetchChunks: settings.prefetchChunks,
+            pool: pool, writers: writers ?? settings.concurrency, fetchAhead: fetchAhead ?? settings.makeFetchAhead(),
             claimLease: settings.claimLease, logger: logger, body)
     }
 
@@ -122,9 +124,11 @@ public struct WindowPipeline: Sendable {
     ) async -> AssetLoadStateMachine.Action {
         if plan.catchingUp { await session.catchingUp.acquire() }
         var next: AssetLoadStateMachine.Action?
-        let (source, asset) = (self.source, driver.asset)
-        await forEachPrefetched(plan.windows, ahead: settings.prefetchChunks, budget: session.prefetch, fetch: { window in
-            try await source.fetchWindow(asset: asset, window: window)
+        let (source, asset, fetchAhead) = (self.source, driver.asset, session.fetchAhead)
+        await forEachPrefetched(plan.windows, ahead: fetchAhead.cap, budget: fetchAhead, weight: \.estimatedBytes, fetch: { window in
+            let fetched = try await source.fetchWindow(asset: asset, window: window)
+            if fetched.slowDowns > 0 { fetchAhead.slowDown() }
+            return fetched
         }) { window, fetch in
             let startedAt = now()
             do {

@@ -21,10 +21,13 @@ public struct LoadSettings: Sendable, Equatable {
     public var claimLease: Duration
     /// An open hour (a stored hour a read emptied) is confirmed by a read this long after.
     public var emptiedHourConfirmationSeconds: Int64
-    /// Chunks fetched ahead while earlier ones are being written (`forEachPrefetched`): hides the
-    /// API's latency behind the database's work. Shared by the assets loaded at once
-    /// (`PrefetchBudget`): at most `concurrency` + this many chunks of records are held.
+    /// Chunks fetched ahead while earlier ones are being written (`forEachPrefetched`), at most:
+    /// hides the API's latency behind the database's work. Shared by the assets loaded at once,
+    /// and as many as the latency needs (`FetchAhead`), up to this.
     public var prefetchChunks: Int
+    /// Bytes of fetched records waiting for their writer beyond which nothing more is fetched
+    /// ahead: what bounds memory when the database, not the API, sets the pace.
+    public var maxHeldBytes: Int
     /// Assets of a sync pass in progress at once (see `LoadSession`): waiting for the API
     /// costs no connection, so this, not `concurrency`, bounds the requests in flight. Sized to
     /// Kaiko's budget: 100 requests a second at some 300 ms a request need about 30 in flight.
@@ -35,7 +38,11 @@ public struct LoadSettings: Sendable, Equatable {
     /// assets of a liqsync that died are taken over (on a direct connection: as soon as its
     /// session ends).
     public static let defaultClaimLease: Duration = .seconds(60)
-    public static let defaultPrefetchChunks = 2
+    /// Enough to hide a second of latency at Kaiko's 100 requests a second with room to spare;
+    /// `maxHeldBytes` bounds what they hold.
+    public static let defaultPrefetchChunks = 64
+    /// Some twenty chunks of 1000 hours (`FetchedWindow.estimatedBytes`).
+    public static let defaultMaxHeldBytes = 16 << 20
     public static let defaultRequestsInFlight = 32
     /// An asset whose pass plans more hours than this (or more than one chunk) is catching up:
     /// at most `concurrency` of those are in progress at once, which bounds the memory their
@@ -47,9 +54,10 @@ public struct LoadSettings: Sendable, Equatable {
         maxVanishingHours: Int = ChunkGuards.defaultMaxVanishingHours,
         maxVanishingShare: Double = ChunkGuards.defaultMaxVanishingShare,
         emptiedHourConfirmationSeconds: Int64 = ChunkGuards.defaultEmptiedHourConfirmationSeconds,
-        prefetchChunks: Int = defaultPrefetchChunks, requestsInFlight: Int = defaultRequestsInFlight,
-        claimLease: Duration = defaultClaimLease
+        prefetchChunks: Int = defaultPrefetchChunks, maxHeldBytes: Int = defaultMaxHeldBytes,
+        requestsInFlight: Int = defaultRequestsInFlight, claimLease: Duration = defaultClaimLease
     ) {
+        self.maxHeldBytes = maxHeldBytes
         self.claimLease = claimLease
         self.maxVanishingShare = maxVanishingShare
         self.emptiedHourConfirmationSeconds = emptiedHourConfirmationSeconds
@@ -60,6 +68,12 @@ public struct LoadSettings: Sendable, Equatable {
         self.settleDelaySeconds = settleDelaySeconds
         self.maxChunkHours = maxChunkHours
         self.concurrency = concurrency
+    }
+
+    /// The chunks fetched ahead of one command: as many as hide the API's latency, up to
+    /// `prefetchChunks` and `maxHeldBytes`, the limit exported as a metric.
+    public func makeFetchAhead() -> FetchAhead {
+        FetchAhead(cap: prefetchChunks, maxHeldBytes: maxHeldBytes) { limit in SyncMetrics.fetchAheadLimit.record(Double(limit)) }
     }
 
     /// Database connections a load uses at most, and so the pool's bound: one holding the

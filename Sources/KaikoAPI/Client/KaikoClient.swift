@@ -4,6 +4,7 @@ import LiquidationModel
 import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
+import Synchronization
 
 /// The client for Kaiko's token-level liquidation volumes endpoint: transport
 /// (`HTTPTransport`), URLs (`PageURLs`), pagination (`LiquidationPages`), the retry decision
@@ -20,6 +21,7 @@ public final class KaikoClient: Sendable {
     let logger: Logger
     /// A fraction in 0...1 for backoff jitter; injectable so tests are deterministic.
     let randomFraction: @Sendable () -> Double
+    private let inFlight = Atomic<Int>(0)
 
     public static let path = PageURLs.path
     /// Connections to the API at most: --concurrency (up to 64) assets, each with its prefetched chunks.
@@ -82,6 +84,7 @@ public final class KaikoClient: Sendable {
             fetched.records += page.records
             fetched.pages += 1
             fetched.requests += page.requests
+            fetched.slowDowns += page.slowDowns
             fetched.dataVersion = fetched.dataVersion ?? page.dataVersion
         }
         fetched.records.sort { $0.hour < $1.hour }
@@ -103,20 +106,27 @@ public final class KaikoClient: Sendable {
     struct PageResponse {
         let wire: WireResponse
         let attempts: Int
+        /// Attempts answered with a 429 or not within the deadline.
+        let slowDowns: Int
     }
+
+    /// Requests of this client waiting for Kaiko's answer now.
+    public var requestsInFlight: Int { inFlight.load(ordering: .relaxed) }
 
     func fetchPage(url: String, asset: AssetCode, window: HourWindow, page: Int) async throws -> PageResponse {
         let started = ContinuousClock.now
         var attempt = 0
+        var slowDowns = 0
         while true {
             attempt += 1
             try await budget.acquire()
             switch try await attemptOnce(url: url, asset: asset, window: window) {
             case .success(let wire):
-                return PageResponse(wire: wire, attempts: attempt)
+                return PageResponse(wire: wire, attempts: attempt, slowDowns: slowDowns)
             case .fail(let error):
                 throw error
-            case .retry(let reason, let retryAfter, let rateLimited):
+            case .retry(let reason, let retryAfter, let rateLimited, let slowDown):
+                if slowDown { slowDowns += 1 }
                 let decision = RetryDecision.after(
                     attempt: attempt, elapsed: started.duration(to: .now), reason: reason, retryAfter: retryAfter,
                     rateLimited: rateLimited, policy: configuration.retry, randomFraction: randomFraction())
@@ -144,6 +154,8 @@ public final class KaikoClient: Sendable {
         if let apiKey = configuration.apiKey { headers.append(("X-Api-Key", apiKey.revealedForRequestHeader)) }
         let answer: HTTPAnswer
         let sent = ContinuousClock.now
+        KaikoMetrics.requestsInFlight.record(Double(inFlight.add(1, ordering: .relaxed).newValue))
+        defer { KaikoMetrics.requestsInFlight.record(Double(inFlight.subtract(1, ordering: .relaxed).newValue)) }
         do {
             answer = try await transport.get(
                 url, headers: headers, deadline: configuration.requestTimeout, maxBodyBytes: configuration.maxBodyBytes)
@@ -173,6 +185,9 @@ public struct FetchedWindow: Sendable {
     public var pages = 0
     /// HTTP requests sent, retries included.
     public var requests = 0
+    /// Of those, the ones answered with a 429 or not within the deadline: the API asking for
+    /// fewer requests at once.
+    public var slowDowns = 0
     /// The `query.data_version` the API reported.
     public var dataVersion: String?
 

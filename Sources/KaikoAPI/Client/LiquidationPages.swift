@@ -8,6 +8,8 @@ public struct LiquidationPage: Sendable {
     public let dataVersion: String?
     /// HTTP requests this page took, retries included.
     public let requests: Int
+    /// Of those, the ones answered with a 429 or not within the deadline.
+    public var slowDowns = 0
 }
 
 /// The pages of a window, fetched one at a time as the sequence is iterated: following
@@ -53,7 +55,7 @@ public struct LiquidationPages: AsyncSequence, Sendable {
             nextURL = try nextPageURL(response.wire)
             return LiquidationPage(
                 number: pageNumber, records: records, dataVersion: response.wire.query?.dataVersion,
-                requests: response.attempts)
+                requests: response.attempts, slowDowns: response.slowDowns)
         }
 
         private mutating func nextPageURL(_ wire: WireResponse) throws(KaikoError) -> String? {

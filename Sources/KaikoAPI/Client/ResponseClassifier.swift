@@ -7,7 +7,9 @@ import NIOSSL
 /// or one that is final.
 enum AttemptOutcome {
     case success(WireResponse)
-    case retry(reason: String, retryAfter: Duration?, rateLimited: Bool)
+    /// `slowDown`: the answer says the API (or the way to it) is overloaded, a 429 or no answer
+    /// within the deadline, as opposed to an answer that is merely wrong.
+    case retry(reason: String, retryAfter: Duration?, rateLimited: Bool, slowDown: Bool = false)
     case fail(KaikoError)
 }
 
@@ -29,7 +31,7 @@ struct ResponseClassifier: Sendable {
         case 200:
             return decode(body, asset: asset, window: window)
         case 429:
-            return .retry(reason: "rate limited by \(host) (429)", retryAfter: retryAfter, rateLimited: true)
+            return .retry(reason: "rate limited by \(host) (429)", retryAfter: retryAfter, rateLimited: true, slowDown: true)
         case 408, 500...599:
             return .retry(reason: "HTTP \(answer.status) from \(host): \(excerpt(body))", retryAfter: retryAfter, rateLimited: false)
         case 400:
@@ -50,7 +52,7 @@ struct ResponseClassifier: Sendable {
         if let error = error as? DeadlineExceeded {
             return .retry(
                 reason: "\(error) from \(host) (deadline for the whole request, body included)", retryAfter: nil,
-                rateLimited: false)
+                rateLimited: false, slowDown: true)
         }
         if let reason = Self.untrustedCertificate(error) {
             return .fail(.untrustedCertificate(host: host, reason: reason))

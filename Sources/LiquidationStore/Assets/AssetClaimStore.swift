@@ -26,7 +26,7 @@ public struct AssetClaimStore: Sendable {
 
     /// The claim row `c`'s session is still there, or it names none (its backend start is
     /// compared where the server shows it: to another role it may not).
-    private static let sessionAlive: StaticString = """
+    static let sessionAlive: StaticString = """
         (c.session_pid IS NULL OR EXISTS (SELECT 1 FROM pg_stat_activity AS a
                 WHERE a.pid = c.session_pid AND (a.backend_start IS NULL OR a.backend_start = c.session_start)))
         """

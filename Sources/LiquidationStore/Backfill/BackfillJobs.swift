@@ -121,3 +121,41 @@ public enum BackfillJobs {
             """, name: "backfill.extend sync_from")
     }
 }
+
+/// A backfill job not finished: loading now, or interrupted (the same command run again
+/// resumes it), as `liqsync status` shows it.
+public struct UnfinishedBackfill: Sendable, Equatable {
+    public let job: BackfillJob
+    /// Its asset is claimed by a live liqsync and a chunk was committed within `BackfillJobs.recentProgress`.
+    public let running: Bool
+    public let lastProgressAt: Date
+    public var hoursDone: Int { job.range.start.distance(to: job.doneUntil) }
+}
+
+extension BackfillJobs {
+    /// A running backfill commits a chunk every few seconds, one of a slow API within minutes.
+    public static let recentProgress: Duration = .seconds(600)
+
+    /// Every job not finished, by asset and range.
+    public static func unfinished(on connection: PostgresConnection) async throws -> [UnfinishedBackfill] {
+        try await storeOperation("reading the backfills not finished") {
+            try await connection.query(
+                """
+                SELECT j.job_id, j.asset, j.range_start, j.range_end, j.done_until, j.updated_at,
+                       j.updated_at > now() - make_interval(secs => \(Int(recentProgress.components.seconds)))
+                           AND EXISTS (SELECT 1 FROM liquidations.asset_claim AS c WHERE c.asset = j.asset
+                                       AND c.expires_at > now() AND \(sql: AssetClaimStore.sessionAlive))
+                FROM liquidations.backfill_job AS j
+                WHERE j.status = 'running'
+                ORDER BY j.asset, j.range_start, j.job_id
+                """, name: "backfill.unfinished"
+            ).rows.map { row in
+                let (id, asset, start, end, doneUntil, updatedAt, running) = try row.decode(
+                    Int64.self, AssetCode.self, UTCHour.self, UTCHour.self, UTCHour.self, Date.self, Bool.self)
+                return UnfinishedBackfill(
+                    job: BackfillJob(id: id, asset: asset, range: HourWindow(start: start, end: end), doneUntil: doneUntil),
+                    running: running, lastProgressAt: updatedAt)
+            }
+        }
+    }
+}

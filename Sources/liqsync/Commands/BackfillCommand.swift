@@ -83,8 +83,14 @@ struct BackfillCommand: AsyncParsableCommand {
                 Self.printPlan(plans)
                 return nil
             }
+            for plan in plans where !plan.alreadyLoaded {
+                progress.expect(plan.asset, totalHours: plan.range.hourCount, alreadyDone: plan.range.start.distance(to: plan.resumeFrom))
+            }
             let started = ContinuousClock.now
-            let reporting = Task { await ProgressReporter(progress: progress, logger: logger).run() }
+            let client = resources.client
+            let reporting = Task {
+                await ProgressReporter(progress: progress, logger: logger, requestsInFlight: { client.requestsInFlight }).run()
+            }
             let results = await pass.run(plans, restart: restart)
             reporting.cancel()
             await reporting.value

@@ -70,8 +70,9 @@ struct LoadOptions: ParsableArguments {
     var concurrency = LoadSettings().concurrency
 
     @Option(help: ArgumentHelp(
-        "Chunks fetched ahead while earlier ones are written (0: one after another), shared by the assets loaded at "
-            + "once; at most --concurrency + this many chunks of records are held in memory.",
+        "Chunks fetched ahead while earlier ones are written, at most (0: one after another), shared by the assets "
+            + "loaded at once. Within it, as many as hide the API's latency: more while writers wait for the API, fewer "
+            + "on 429s and timeouts or when fetched chunks wait for the writers (16 MiB of records at most).",
         valueName: "chunks"))
     var prefetch = LoadSettings.defaultPrefetchChunks
 
@@ -83,7 +84,7 @@ struct LoadOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
-        guard (0...16).contains(prefetch) else { throw ValidationError("--prefetch must be between 0 and 16") }
+        guard (0...256).contains(prefetch) else { throw ValidationError("--prefetch must be between 0 and 256") }
         guard (3...3600).contains(claimLease) else { throw ValidationError("--claim-lease must be between 3 and 3600 seconds") }
     }
 }

@@ -3,10 +3,16 @@ import Glibc
 import Ingest
 import Logging
 
-/// Shows backfill progress: live bars on a terminal, a log line every few seconds otherwise.
+/// Shows backfill progress: live bars on a terminal, a log line every few seconds otherwise. The
+/// first line is every asset together (hours done of the total, requests a second and in
+/// flight, the time left); then one per asset, only those in progress when there are many.
 struct ProgressReporter: Sendable {
     let progress: BackfillProgress
     let logger: Logger
+    /// The API requests waiting for an answer now.
+    let requestsInFlight: @Sendable () -> Int
+    /// Up to this many assets, each has its line all along; beyond, only those in progress.
+    static let everyAssetUpTo = 10
 
     func run() async {
         let terminal = isatty(STDERR_FILENO) == 1
@@ -19,15 +25,23 @@ struct ProgressReporter: Sendable {
     }
 
     private func render(terminal: Bool, previousLines: Int) -> Int {
-        let entries = progress.snapshot
+        let all = progress.snapshot
+        let entries = all.count <= Self.everyAssetUpTo ? all.filter { $0.begun || $0.finished } : all.filter { $0.begun && !$0.finished }
+        let summary = BackfillProgress.summaryLine(progress.summary, requestsInFlight: requestsInFlight())
         if terminal {
             var text = previousLines > 0 ? "\u{1B}[\(previousLines)A" : ""
-            for entry in entries { text += "\r\u{1B}[2K" + BackfillProgress.line(entry) + "\n" }
+            let lines = [summary] + entries.map { BackfillProgress.line($0) }
+            for line in lines { text += "\r\u{1B}[2K" + line + "\n" }
+            // Lines left from a longer frame are cleared.
+            for _ in 0..<max(0, previousLines - lines.count) { text += "\r\u{1B}[2K\n" }
             Console.write(text, to: STDERR_FILENO)
-            return entries.count
+            return max(lines.count, previousLines)
         }
-        for entry in entries where !entry.finished {
-            logger.info("backfill progress", metadata: ["progress": "\(BackfillProgress.line(entry))"])
+        logger.info("backfill progress", metadata: ["progress": "\(summary)"])
+        if all.count <= Self.everyAssetUpTo {
+            for entry in entries where !entry.finished {
+                logger.info("backfill progress", metadata: ["progress": "\(BackfillProgress.line(entry))"])
+            }
         }
         return 0
     }

@@ -1,0 +1,128 @@
+import Synchronization
+
+/// The chunks fetched ahead of the writers, shared by every asset a command or a sync pass loads
+/// at once, and how many there may be.
+///
+/// A chunk fetched ahead hides the API's latency behind the database's work, and the number
+/// that does depends on that latency, on the request budget and on how fast the database
+/// writes, which nobody knows in advance. So it adapts, as TCP's window does: one more each time
+/// a writer waits for a chunk while every share is in use (the latency is not hidden), half as
+/// many when the API says to slow down (a 429, a request past its deadline), and a quarter fewer
+/// when fetched chunks pile up for the writers beyond `maxHeldBytes` of records (more in flight
+/// would only cost memory). It never exceeds `cap` (`--prefetch`) and never takes a share while
+/// that many bytes of fetched records wait to be written. Decreases are at least
+/// `decreaseSpacing` apart, so one burst of 429s halves it once.
+///
+/// An asset's next chunk never needs a share (`forEachPrefetched`), so no asset waits for
+/// another, and each asset in progress holds at most one chunk beyond the shares.
+public final class FetchAhead: Sendable {
+    public struct Snapshot: Sendable, Equatable {
+        /// Shares that may be taken now.
+        public var limit: Int
+        /// Shares taken: chunks being fetched ahead, or fetched and waiting for their writer.
+        public var taken: Int
+        /// Bytes of fetched records waiting for their writer (an estimate, `IntervalRecord.estimatedBytes`).
+        public var heldBytes: Int
+        public var increases: Int
+        public var decreases: Int
+    }
+
+    private struct State {
+        var limit: Double
+        var taken = 0
+        var heldBytes = 0
+        var lastDecrease: ContinuousClock.Instant?
+        var increases = 0
+        var decreases = 0
+    }
+
+    public let cap: Int
+    public let maxHeldBytes: Int
+    private let state: Mutex<State>
+    private let onChange: @Sendable (Int) -> Void
+    private let clock: @Sendable () -> ContinuousClock.Instant
+
+    /// What it starts at: two, which hides some 300 ms of latency for a lone asset.
+    public static let initialLimit = 2
+    public static let decreaseSpacing: Duration = .milliseconds(500)
+
+    /// `cap` shares at most (0: nothing is fetched ahead); `onChange` is told each new limit.
+    public init(
+        cap: Int, maxHeldBytes: Int, onChange: @escaping @Sendable (Int) -> Void = { _ in },
+        clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) {
+        self.clock = clock
+        self.cap = max(0, cap)
+        self.maxHeldBytes = max(1, maxHeldBytes)
+        self.state = Mutex(State(limit: Double(min(max(0, cap), Self.initialLimit))))
+        self.onChange = onChange
+        onChange(min(max(0, cap), Self.initialLimit))
+    }
+
+    /// Takes a share if one is free and the fetched records waiting are within bounds; never waits.
+    func tryTake() -> Bool {
+        var changed: Int?
+        let taken = state.withLock { state -> Bool in
+            if state.heldBytes >= maxHeldBytes {
+                changed = decrease(&state, by: 0.75)
+                return false
+            }
+            guard state.taken < Int(state.limit) else { return false }
+            state.taken += 1
+            return true
+        }
+        if let changed { onChange(changed) }
+        return taken
+    }
+
+    func giveBack(_ count: Int = 1) {
+        state.withLock { $0.taken -= count }
+    }
+
+    /// A fetched chunk's records, from its arrival until its writer is done with it.
+    func hold(bytes: Int) {
+        state.withLock { $0.heldBytes += bytes }
+    }
+
+    func release(bytes: Int) {
+        state.withLock { $0.heldBytes -= bytes }
+    }
+
+    /// A writer waits for its next chunk: one more share, if every share is in use (else more
+    /// would not have helped) and the cap allows.
+    func writerWaited() {
+        let changed = state.withLock { state -> Int? in
+            guard state.taken >= Int(state.limit), state.limit < Double(cap), state.heldBytes < maxHeldBytes else { return nil }
+            state.limit += 1
+            state.increases += 1
+            return Int(state.limit)
+        }
+        if let changed { onChange(changed) }
+    }
+
+    /// The API asked for fewer requests at once: half as many shares.
+    public func slowDown() {
+        if let changed = state.withLock({ decrease(&$0, by: 0.5) }) { onChange(changed) }
+    }
+
+    public var snapshot: Snapshot {
+        state.withLock { state in
+            Snapshot(limit: Int(state.limit), taken: state.taken, heldBytes: state.heldBytes, increases: state.increases,
+                     decreases: state.decreases)
+        }
+    }
+
+    /// Shares free now.
+    var availableChunks: Int { state.withLock { max(0, Int($0.limit) - $0.taken) } }
+
+    private func decrease(_ state: inout State, by factor: Double) -> Int? {
+        let now = clock()
+        if let last = state.lastDecrease, last.duration(to: now) < Self.decreaseSpacing { return nil }
+        let lowered = max(1, (state.limit * factor).rounded(.down))
+        guard lowered < state.limit else { return nil }
+        state.limit = lowered
+        state.lastDecrease = now
+        state.decreases += 1
+        return Int(lowered)
+    }
+}

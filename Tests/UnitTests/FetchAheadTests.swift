@@ -1,0 +1,120 @@
+import Foundation
+import LiquidationModel
+import Synchronization
+import Testing
+
+@testable import Ingest
+
+/// The chunks fetched ahead adapt: up while writers wait for the API, down when the API says to
+/// slow down or fetched chunks pile up, within the cap and the bytes held.
+@Suite("Fetch ahead: additive increase, multiplicative decrease")
+struct FetchAheadTests {
+    /// A clock the test moves.
+    final class ManualClock: Sendable {
+        let now = Mutex(ContinuousClock.now)
+        func advance(_ duration: Duration) { now.withLock { $0 += duration } }
+        var read: @Sendable () -> ContinuousClock.Instant { { self.now.withLock { $0 } } }
+    }
+
+    func take(_ fetchAhead: FetchAhead, _ count: Int) -> Int {
+        (0..<count).filter { _ in fetchAhead.tryTake() }.count
+    }
+
+    @Test func itStartsAtTwoAndGrowsByOneEachTimeAWriterWaitsWithEveryShareInUse() {
+        final class Limits: Sendable { let seen = Mutex([Int]()) }
+        let limits = Limits()
+        let fetchAhead = FetchAhead(cap: 5, maxHeldBytes: 1000) { limit in limits.seen.withLock { $0.append(limit) } }
+        #expect(fetchAhead.snapshot.limit == 2)
+        #expect(take(fetchAhead, 3) == 2, "two shares, no third")
+        fetchAhead.writerWaited()
+        #expect(fetchAhead.snapshot.limit == 3)
+        #expect(take(fetchAhead, 2) == 1)
+        fetchAhead.giveBack()
+        fetchAhead.writerWaited()
+        #expect(fetchAhead.snapshot.limit == 3, "a share was free: waiting was not the limit's doing")
+        #expect(take(fetchAhead, 1) == 1)
+        for _ in 0..<10 {
+            _ = take(fetchAhead, 5)
+            fetchAhead.writerWaited()
+        }
+        #expect(fetchAhead.snapshot.limit == 5, "never above the cap")
+        #expect(limits.seen.withLock { $0 } == [2, 3, 4, 5], "each new limit reported (the metric)")
+    }
+
+    @Test func aSlowDownHalvesItOnceABurstAndNeverBelowOne() {
+        let clock = ManualClock()
+        let fetchAhead = FetchAhead(cap: 64, maxHeldBytes: .max, clock: clock.read)
+        while fetchAhead.snapshot.limit < 20 {
+            _ = take(fetchAhead, 64)
+            fetchAhead.writerWaited()
+        }
+        fetchAhead.slowDown()
+        fetchAhead.slowDown()
+        fetchAhead.slowDown()
+        #expect(fetchAhead.snapshot.limit == 10, "a burst of 429s at one moment halves it once")
+        clock.advance(FetchAhead.decreaseSpacing)
+        fetchAhead.slowDown()
+        #expect(fetchAhead.snapshot.limit == 5)
+        for _ in 0..<10 {
+            clock.advance(FetchAhead.decreaseSpacing)
+            fetchAhead.slowDown()
+        }
+        #expect(fetchAhead.snapshot.limit == 1)
+        #expect(fetchAhead.snapshot.decreases == 4, "20 → 10 → 5 → 2 → 1")
+    }
+
+    @Test func fetchedChunksWaitingBeyondTheBytesStopFetchesAheadAndLowerIt() {
+        let clock = ManualClock()
+        let fetchAhead = FetchAhead(cap: 16, maxHeldBytes: 1000, clock: clock.read)
+        while fetchAhead.snapshot.limit < 8 {
+            _ = take(fetchAhead, 16)
+            fetchAhead.writerWaited()
+        }
+        _ = take(fetchAhead, 16)
+        #expect(fetchAhead.snapshot.taken == 8)
+        fetchAhead.hold(bytes: 600)
+        fetchAhead.giveBack()
+        #expect(fetchAhead.tryTake(), "600 bytes held: within bounds")
+        fetchAhead.hold(bytes: 600)
+        fetchAhead.giveBack()
+        #expect(!fetchAhead.tryTake(), "1200 bytes wait for the writers: nothing more ahead")
+        #expect(fetchAhead.snapshot.limit == 6, "and a quarter fewer")
+        fetchAhead.writerWaited()
+        #expect(fetchAhead.snapshot.limit == 6, "no increase while the writers are behind, every share in use or not")
+        fetchAhead.release(bytes: 1200)
+        fetchAhead.giveBack(fetchAhead.snapshot.taken)
+        #expect(fetchAhead.tryTake())
+        #expect(fetchAhead.snapshot.heldBytes == 0)
+    }
+
+    @Test func aCapOfZeroFetchesNothingAhead() {
+        let fetchAhead = FetchAhead(cap: 0, maxHeldBytes: .max)
+        fetchAhead.writerWaited()
+        #expect(!fetchAhead.tryTake() && fetchAhead.snapshot.limit == 0)
+    }
+
+    /// Loops with a slow fetch and a quick consumer: the limit grows past its start until the
+    /// latency is hidden. Every share and byte comes back.
+    @Test func loopsOverASlowAPIRaiseIt() async {
+        let fetchAhead = FetchAhead(cap: 32, maxHeldBytes: .max)
+        final class Peak: Sendable { let value = Mutex(0) }
+        let peak = Peak()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    await forEachPrefetched(Array(0..<40), ahead: 32, budget: fetchAhead, weight: { _ in 100 }, fetch: { value in
+                        try await Task.sleep(for: .milliseconds(20))
+                        return value
+                    }) { _, _ in
+                        peak.value.withLock { $0 = max($0, fetchAhead.snapshot.limit) }
+                        return true
+                    }
+                }
+            }
+        }
+        let grown = fetchAhead.snapshot
+        #expect(grown.limit > FetchAhead.initialLimit && grown.increases > 0, "\(grown)")
+        #expect(peak.value.withLock { $0 } > FetchAhead.initialLimit)
+        #expect(grown.taken == 0 && grown.heldBytes == 0, "every share and byte came back: \(grown)")
+    }
+}
