@@ -23,21 +23,41 @@ struct IngestInProcessTests {
         let requests = Mutex<[HourWindow]>([])
         /// Requests in flight now, and the most seen at once.
         let inFlight = Mutex((now: 0, most: 0))
+        /// Requests in flight at each arrival (this one included).
+        let arrivals = Mutex<[Int]>([])
+        /// Once this many are in flight at an arrival, every answer after says to slow down (as
+        /// a 429 retried would); the arrival it began at.
+        let slowDownOnceInFlight: Int?
+        let slowingDownSince = Mutex<Int?>(nil)
 
         init(
-            latency: Duration = .zero, failing failures: @escaping @Sendable (AssetCode, HourWindow) -> (any Error)? = { _, _ in nil }
+            latency: Duration = .zero, slowDownOnceInFlight: Int? = nil,
+            failing failures: @escaping @Sendable (AssetCode, HourWindow) -> (any Error)? = { _, _ in nil }
         ) {
             self.latency = latency
+            self.slowDownOnceInFlight = slowDownOnceInFlight
             self.failures = failures
         }
 
         func fetchWindow(asset: AssetCode, window: HourWindow) async throws -> FetchedWindow {
             requests.withLock { $0.append(window) }
-            inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            let atArrival = inFlight.withLock { inFlight in
+                inFlight.now += 1
+                inFlight.most = max(inFlight.most, inFlight.now)
+                return inFlight.now
+            }
+            let arrival = arrivals.withLock { arrivals in
+                arrivals.append(atArrival)
+                return arrivals.count - 1
+            }
+            if let threshold = slowDownOnceInFlight, atArrival >= threshold {
+                slowingDownSince.withLock { $0 = $0 ?? arrival }
+            }
             defer { inFlight.withLock { $0.now -= 1 } }
             if latency > .zero { try await Task.sleep(for: latency) }
             if let error = failures(asset, window) { throw error }
             var fetched = FetchedWindow(asset: asset, window: window)
+            if slowingDownSince.withLock({ $0 }) != nil { fetched.slowDowns = 1 }
             let figures = LiquidationFigures(
                 totalTrades: 3, totalAmount: DecimalAmount("30.5")!, longTrades: 1, longAmount: DecimalAmount("10.25")!,
                 shortTrades: 2, shortAmount: DecimalAmount("20.25")!)
@@ -164,6 +184,30 @@ struct IngestInProcessTests {
         let writes = writer.inProgress.withLock { $0.most }
         #expect(requests > 2 && requests <= 20, "\(requests) requests in flight at most")
         #expect(writes <= 2, "\(writes) writes at once")
+    }
+
+    /// At the default settings the chunks fetched ahead adapt: while the writers wait for a slow
+    /// API, the requests in flight grow past what two assets with two chunks ahead allowed; once
+    /// the API says to slow down, they fall to one chunk ahead (each asset's next one aside).
+    /// Every hour is loaded in order either way.
+    @Test func requestsInFlightGrowWhileTheAPIIsSlowAndFallWhenItSaysToSlowDown() async throws {
+        let (database, pool) = try await prepared(["btc", "eth"])
+        let source = ScriptedSource(latency: .milliseconds(100), slowDownOnceInFlight: 9)
+        let settings = LoadSettings(maxChunkHours: 25, concurrency: 2)
+        let syncer = AssetSyncer(pipeline: WindowPipeline(source: source, settings: settings, logger: logger, now: now))
+        let outcomes = await SyncPass(syncer: syncer, pool: pool).run([try AssetCode(validating: "btc"), try AssetCode(validating: "eth")])
+        await pool.closeAll()
+        #expect(outcomes.allSatisfy { $0.completed && $0.chunks == 100 && $0.watermark == Self.start.advanced(by: 2500) }, "\(outcomes)")
+        let arrivals = source.arrivals.withLock { $0 }
+        let since = try #require(source.slowingDownSince.withLock { $0 }, "never 9 in flight: \(arrivals)")
+        #expect(arrivals[since] > settings.concurrency * (1 + 2), "more than the old fixed two chunks ahead per asset")
+        // Halved at most every half second, from at most 64: 32, 16, 8, 4, 2, 1 within three seconds.
+        let last = arrivals.suffix(10)
+        #expect(arrivals.count - since > 40 && last.allSatisfy { $0 <= settings.concurrency + 1 }, "\(arrivals) from \(since)")
+        let stored = try await database.withConnection { connection async throws in
+            try await connection.query("SELECT count(*) FROM liquidations.token_interval").scalar(Int64.self)
+        }
+        #expect(stored == 5000 && source.requests.withLock { $0.count } == 200, "one request per chunk, none dropped")
     }
 
     /// A chunk commits only while the pass's claim session holds the asset's claim: once that

@@ -46,6 +46,10 @@ struct OperationsKitTests {
             #expect(text.contains("runbook_url: \"docs/operations.md#\(anchor)\""), "\(name) links its runbook")
             #expect(anchors.contains(anchor), "docs/operations.md has a section \(name)")
         }
+        // Every metric the service exports has its row in docs/operations.md's table.
+        for name in MetricCatalog.help.keys {
+            #expect(operations.contains("| `\(name)` |"), "docs/operations.md documents \(name)")
+        }
     }
 
     // MARK: - A real Prometheus scraping the service

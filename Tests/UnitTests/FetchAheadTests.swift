@@ -6,7 +6,7 @@ import Testing
 @testable import Ingest
 
 /// The chunks fetched ahead adapt: up while writers wait for the API, down when the API says to
-/// slow down or fetched chunks pile up, within the cap and the bytes held.
+/// slow down, within the cap; fetched chunks piling up pause them.
 @Suite("Fetch ahead: additive increase, multiplicative decrease")
 struct FetchAheadTests {
     /// A clock the test moves.
@@ -61,9 +61,15 @@ struct FetchAheadTests {
         }
         #expect(fetchAhead.snapshot.limit == 1)
         #expect(fetchAhead.snapshot.decreases == 4, "20 → 10 → 5 → 2 → 1")
+        _ = take(fetchAhead, 64)
+        fetchAhead.writerWaited()
+        #expect(fetchAhead.snapshot.limit == 1, "no growth while the API has just asked to slow down")
+        clock.advance(FetchAhead.decreaseSpacing)
+        fetchAhead.writerWaited()
+        #expect(fetchAhead.snapshot.limit == 2, "and growth again once it has been quiet a while")
     }
 
-    @Test func fetchedChunksWaitingBeyondTheBytesStopFetchesAheadAndLowerIt() {
+    @Test func fetchedChunksWaitingBeyondTheBytesPauseFetchesAhead() {
         let clock = ManualClock()
         let fetchAhead = FetchAhead(cap: 16, maxHeldBytes: 1000, clock: clock.read)
         while fetchAhead.snapshot.limit < 8 {
@@ -78,9 +84,9 @@ struct FetchAheadTests {
         fetchAhead.hold(bytes: 600)
         fetchAhead.giveBack()
         #expect(!fetchAhead.tryTake(), "1200 bytes wait for the writers: nothing more ahead")
-        #expect(fetchAhead.snapshot.limit == 6, "and a quarter fewer")
+        #expect(fetchAhead.snapshot.limit == 8, "a pause, not a smaller limit: the latency stays hidden once they catch up")
         fetchAhead.writerWaited()
-        #expect(fetchAhead.snapshot.limit == 6, "no increase while the writers are behind, every share in use or not")
+        #expect(fetchAhead.snapshot.limit == 8, "no increase while the writers are behind, every share in use or not")
         fetchAhead.release(bytes: 1200)
         fetchAhead.giveBack(fetchAhead.snapshot.taken)
         #expect(fetchAhead.tryTake())

@@ -87,31 +87,48 @@ def _shapes(figures):
 SHAPE_NAMES = ["primary keys only", "+ CHECKs", "+ foreign keys"]
 
 
+def _shape_tables(bench, elements=""):
+    """Copies of the data tables with their primary keys only, then `elements` added."""
+    columns = ", ".join(f"{figure} {kind} NOT NULL" for figure, kind in bench.figure_types().items())
+    return f"""
+        DROP SCHEMA IF EXISTS shape CASCADE; CREATE SCHEMA shape;
+        CREATE TABLE shape.hours (asset text NOT NULL, interval_start timestamptz NOT NULL,
+            {columns}, data_version text, loaded_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(), content_hash bigint,
+            PRIMARY KEY (asset, interval_start));
+        CREATE TABLE shape.exchanges (asset text NOT NULL, interval_start timestamptz NOT NULL,
+            exchange text NOT NULL, {columns}, updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (asset, interval_start, exchange));
+        {elements}"""
+
+
 def schema_costs(bench, files, run):
     """COPY of the same rows into copies of the data tables, each step adding one group of
     per-row elements to the last: the cost of each, and the primary-key-only baseline."""
     database = f"bench_shape_{run}"
     bench.create_database(database)
     bench.track(database, BACKFILL_ASSETS)
-    figures = bench.figures()
-    columns = ", ".join(f"{figure} {kind} NOT NULL" for figure, kind in bench.figure_types().items())
     walls, elements = {}, ""
-    for name, ddl in _shapes(figures).items():
+    for name, ddl in _shapes(bench.figures()).items():
         elements += ddl
-        bench.psql(database, f"""
-            DROP SCHEMA IF EXISTS shape CASCADE; CREATE SCHEMA shape;
-            CREATE TABLE shape.hours (asset text NOT NULL, interval_start timestamptz NOT NULL,
-                {columns}, data_version text, loaded_at timestamptz NOT NULL DEFAULT now(),
-                updated_at timestamptz NOT NULL DEFAULT now(), content_hash bigint,
-                PRIMARY KEY (asset, interval_start));
-            CREATE TABLE shape.exchanges (asset text NOT NULL, interval_start timestamptz NOT NULL,
-                exchange text NOT NULL, {columns}, updated_at timestamptz NOT NULL DEFAULT now(),
-                PRIMARY KEY (asset, interval_start, exchange));
-            {elements}""")
+        bench.psql(database, _shape_tables(bench, elements))
         bench.psql(database, "CHECKPOINT")
         walls[name] = bench.copy_files(database, files, "shape.hours", "shape.exchanges")
     bench.drop_database(database)
     return walls
+
+
+def primary_key_only_copy(bench, files, name):
+    """The write floor: psql's \\copy of the rows into tables with their primary keys only;
+    (wall seconds, rows)."""
+    database = f"bench_{name}"
+    bench.create_database(database)
+    bench.psql(database, _shape_tables(bench))
+    bench.psql(database, "CHECKPOINT")
+    wall = bench.copy_files(database, files, "shape.hours", "shape.exchanges")
+    rows = int(bench.psql(database, "SELECT (SELECT count(*) FROM shape.hours) + (SELECT count(*) FROM shape.exchanges)"))
+    bench.drop_database(database)
+    return wall, rows
 
 
 def memory(bench, base_url, days, run, binary=None):

@@ -61,11 +61,13 @@ def migration_files(up_to=None):
 
 def generate(bench):
     """The data at schema GENERATED_AT, ending at the current hour: hours, exchange rows, their
-    daily rollups (as migration 0012 builds them), analysed."""
-    bench.create_database(DATABASE, migrate=False)
-    for name in migration_files(GENERATED_AT):
-        subprocess.run(["psql", "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", DATABASE, "-f",
-                        os.path.join(ROOT, "migrations", name)], env=bench.env, check=True, stdout=subprocess.DEVNULL)
+    daily rollups (as migration 0012 builds them), analysed. Each step is one transaction that
+    fills empty tables, so an interrupted generation resumes at the step it was in."""
+    if bench.psql("postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{DATABASE}'") == "0":
+        bench.create_database(DATABASE, migrate=False)
+        for name in migration_files(GENERATED_AT):
+            subprocess.run(["psql", "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", DATABASE, "-f",
+                            os.path.join(ROOT, "migrations", name)], env=bench.env, check=True, stdout=subprocess.DEVNULL)
     figures = ", ".join(bench.figures())
     codes = ",".join(f"'{x}'" for x in EXCHANGES)
     # An hour's exchange rows: `PER_HOUR` of them, each exchange's counts and amounts (ten
@@ -79,39 +81,44 @@ def generate(bench):
     hours = f"""
         SELECT a.asset, h, abs(hashtext(a.asset || h::text))::bigint AS k
         FROM liquidations.asset AS a, generate_series(a.sync_from, a.watermark - interval '1 hour', interval '1 hour') AS h"""
+    # Each step with the table it fills (and so empties first: an interrupted insert left dead rows).
     steps = [
-        ("assets", f"""
+        ("assets", "asset", f"""
             INSERT INTO liquidations.asset (asset, sync_from, watermark)
             SELECT 'a' || lpad(n::text, 3, '0'), w - interval '{DAYS} days', w
             FROM generate_series(1, {ASSETS}) AS n, (SELECT date_trunc('hour', now()) - interval '1 hour' AS w) AS x"""),
-        ("hours", f"""
+        ("hours", "token_interval", f"""
             INSERT INTO liquidations.token_interval (asset, interval_start, {figures})
             SELECT g.asset, g.h, e.*
             FROM ({hours}) AS g,
                  LATERAL (SELECT sum(lt + st), sum(la + sa), sum(lt), sum(la), sum(st), sum(sa) FROM ({exchange_rows}) AS x) AS e"""),
-        ("exchange rows", f"""
+        ("exchange rows", "token_interval_exchange", f"""
             INSERT INTO liquidations.token_interval_exchange (asset, interval_start, exchange, {figures})
             SELECT g.asset, g.h, e.exchange, e.lt + e.st, e.la + e.sa, e.lt, e.la, e.st, e.sa
             FROM ({hours}) AS g, LATERAL ({exchange_rows}) AS e"""),
-        ("daily rollups", f"""
+        ("daily rollups", "token_day", f"""
             INSERT INTO liquidations.token_day (asset, day, hours_covered, {figures}, max_hour_amount, open_hours, updated_at)
             SELECT asset, (interval_start AT TIME ZONE 'UTC')::date, count(*), sum(total_trades), sum(total_amount),
                    sum(long_trades), sum(long_amount), sum(short_trades), sum(short_amount), max(total_amount), 0, max(updated_at)
             FROM liquidations.token_interval GROUP BY 1, 2;
+            TRUNCATE liquidations.token_day_exchange;
             INSERT INTO liquidations.token_day_exchange (asset, day, exchange, hours_covered, {figures}, updated_at)
             SELECT asset, (interval_start AT TIME ZONE 'UTC')::date, exchange, count(*), sum(total_trades), sum(total_amount),
                    sum(long_trades), sum(long_amount), sum(short_trades), sum(short_amount), max(updated_at)
             FROM liquidations.token_interval_exchange GROUP BY 1, 2, 3"""),
-        ("vacuum", None),
+        ("vacuum", None, None),
     ]
     timings = {}
-    for name, sql in steps:
+    for name, table, sql in steps:
+        if table and bench.psql(DATABASE, f"SELECT EXISTS (SELECT FROM liquidations.{table})") == "t":
+            log(f"scale: {name} generated before")
+            continue
         log(f"scale: generating {name}")
         started = time.monotonic()
         if sql is None:
             bench.psql(DATABASE, "VACUUM ANALYZE")
         else:
-            bench.psql(DATABASE, sql)
+            bench.psql(DATABASE, f"TRUNCATE liquidations.{table} CASCADE; {sql}")
         timings[name] = time.monotonic() - started
     bench.psql(DATABASE, f"""
         CREATE TABLE public.bench_meta (generated_at timestamptz, assets int, days int, exchanges int, timings jsonb);
@@ -203,7 +210,12 @@ def open_cluster(bin_dir, directory, regenerate):
     os.chmod(directory, 0o755)
     bench = Environment(bin_dir, directory)
     bench.start_cluster(resume=made)
-    return bench, bench.psql("postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{DATABASE}'") == "0"
+    # Generation writes some 40 GB in a few statements: checkpoints far apart keep it moving.
+    bench.psql("postgres", "ALTER SYSTEM SET max_wal_size = '16GB'")
+    bench.psql("postgres", "SELECT pg_reload_conf()")
+    generated = (bench.psql("postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{DATABASE}'") == "1"
+                 and bench.psql(DATABASE, "SELECT to_regclass('public.bench_meta') IS NOT NULL") == "t")
+    return bench, not generated
 
 
 def run(bin_dir, directory, regenerate=False):
@@ -219,7 +231,7 @@ def run(bin_dir, directory, regenerate=False):
 def measure(bench, fresh):
     result = {}
     if fresh:
-        log(f"scale: generating {ASSETS} assets x {DAYS} days at schema {GENERATED_AT} (some 15 minutes, once)")
+        log(f"scale: generating {ASSETS} assets x {DAYS} days at schema {GENERATED_AT} (an hour on two cores, once)")
         result["generated_s"] = generate(bench)
     log("scale: liqsync migrate")
     upgrade(bench)

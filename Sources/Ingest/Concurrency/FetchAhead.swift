@@ -7,11 +7,13 @@ import Synchronization
 /// that does depends on that latency, on the request budget and on how fast the database
 /// writes, which nobody knows in advance. So it adapts, as TCP's window does: one more each time
 /// a writer waits for a chunk while every share is in use (the latency is not hidden), half as
-/// many when the API says to slow down (a 429, a request past its deadline), and a quarter fewer
-/// when fetched chunks pile up for the writers beyond `maxHeldBytes` of records (more in flight
-/// would only cost memory). It never exceeds `cap` (`--prefetch`) and never takes a share while
-/// that many bytes of fetched records wait to be written. Decreases are at least
-/// `decreaseSpacing` apart, so one burst of 429s halves it once.
+/// many when the API says to slow down (a 429, a request past its deadline). It never exceeds
+/// `cap` (`--prefetch`), and no share is taken while more than `maxHeldBytes` of fetched records
+/// wait for the writers: that pause, not a smaller limit, is what bounds memory when PostgreSQL
+/// sets the pace, so the latency stays hidden the moment the writers catch up. Decreases are at
+/// least `decreaseSpacing` apart, so one burst of 429s halves it once, and it does not grow
+/// again until `decreaseSpacing` has passed without the API asking to slow down: writers that
+/// wait for an API sending 429s are not a reason for more requests.
 ///
 /// An asset's next chunk never needs a share (`forEachPrefetched`), so no asset waits for
 /// another, and each asset in progress holds at most one chunk beyond the shares.
@@ -32,6 +34,7 @@ public final class FetchAhead: Sendable {
         var taken = 0
         var heldBytes = 0
         var lastDecrease: ContinuousClock.Instant?
+        var lastSlowDown: ContinuousClock.Instant?
         var increases = 0
         var decreases = 0
     }
@@ -61,18 +64,11 @@ public final class FetchAhead: Sendable {
 
     /// Takes a share if one is free and the fetched records waiting are within bounds; never waits.
     func tryTake() -> Bool {
-        var changed: Int?
-        let taken = state.withLock { state -> Bool in
-            if state.heldBytes >= maxHeldBytes {
-                changed = decrease(&state, by: 0.75)
-                return false
-            }
-            guard state.taken < Int(state.limit) else { return false }
+        state.withLock { state -> Bool in
+            guard state.heldBytes < maxHeldBytes, state.taken < Int(state.limit) else { return false }
             state.taken += 1
             return true
         }
-        if let changed { onChange(changed) }
-        return taken
     }
 
     func giveBack(_ count: Int = 1) {
@@ -91,8 +87,10 @@ public final class FetchAhead: Sendable {
     /// A writer waits for its next chunk: one more share, if every share is in use (else more
     /// would not have helped) and the cap allows.
     func writerWaited() {
+        let now = clock()
         let changed = state.withLock { state -> Int? in
             guard state.taken >= Int(state.limit), state.limit < Double(cap), state.heldBytes < maxHeldBytes else { return nil }
+            if let last = state.lastSlowDown, last.duration(to: now) < Self.decreaseSpacing { return nil }
             state.limit += 1
             state.increases += 1
             return Int(state.limit)
@@ -102,7 +100,11 @@ public final class FetchAhead: Sendable {
 
     /// The API asked for fewer requests at once: half as many shares.
     public func slowDown() {
-        if let changed = state.withLock({ decrease(&$0, by: 0.5) }) { onChange(changed) }
+        let changed = state.withLock { state -> Int? in
+            state.lastSlowDown = clock()
+            return decrease(&state, by: 0.5)
+        }
+        if let changed { onChange(changed) }
     }
 
     public var snapshot: Snapshot {

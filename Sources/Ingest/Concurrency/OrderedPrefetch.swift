@@ -45,21 +45,27 @@ public func forEachPrefetched<Element: Sendable, Value: Sendable>(
                 group.addTask { await fetchResult(index, element, fetch, weight, budget) }
                 started += 1
             }
-            while started < elements.count && started <= index + ahead - 1 && mayFetchAhead(started) {
-                let (position, element) = (started, elements[started])
-                group.addTask { await fetchResult(position, element, fetch, weight, budget) }
-                started += 1
-            }
-            if arrived[index] == nil && index > 0 { budget?.writerWaited() }
-            while arrived[index] == nil, let arrival = await group.next() {
+            var waited = false
+            while true {
+                // Ahead as far as allowed: while `index` is awaited, it and the `ahead - 1` after
+                // it; once it has arrived, the `ahead` after it. Tried again after each arrival
+                // and once the budget has heard the writer waits: shares free up meanwhile.
+                let horizon = arrived[index] == nil ? index + ahead - 1 : index + ahead
+                while started < elements.count && started <= horizon && mayFetchAhead(started) {
+                    let (position, element) = (started, elements[started])
+                    group.addTask { await fetchResult(position, element, fetch, weight, budget) }
+                    started += 1
+                }
+                if arrived[index] != nil { break }
+                if !waited && index > 0 {
+                    waited = true
+                    budget?.writerWaited()
+                    continue
+                }
+                guard let arrival = await group.next() else { break }
                 arrived[arrival.position] = arrival
             }
             guard let arrival = arrived.removeValue(forKey: index) else { break }
-            while started < elements.count && started <= index + ahead && mayFetchAhead(started) {
-                let (position, element) = (started, elements[started])
-                group.addTask { await fetchResult(position, element, fetch, weight, budget) }
-                started += 1
-            }
             let proceed = await consume(elements[index], arrival.result)
             budget?.release(bytes: arrival.bytes)
             if shared.remove(index) != nil { budget?.giveBack() }

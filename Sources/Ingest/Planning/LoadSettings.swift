@@ -41,8 +41,9 @@ public struct LoadSettings: Sendable, Equatable {
     /// Enough to hide a second of latency at Kaiko's 100 requests a second with room to spare;
     /// `maxHeldBytes` bounds what they hold.
     public static let defaultPrefetchChunks = 64
-    /// Some twenty chunks of 1000 hours (`FetchedWindow.estimatedBytes`).
-    public static let defaultMaxHeldBytes = 16 << 20
+    /// Some ten chunks of 1000 hours (`FetchedWindow.estimatedBytes`): more than the writers
+    /// (`concurrency`) can take at once, so they never wait for a chunk the bound held back.
+    public static let defaultMaxHeldBytes = 8 << 20
     public static let defaultRequestsInFlight = 32
     /// An asset whose pass plans more hours than this (or more than one chunk) is catching up:
     /// at most `concurrency` of those are in progress at once, which bounds the memory their

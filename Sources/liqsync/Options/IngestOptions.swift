@@ -72,7 +72,7 @@ struct LoadOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Chunks fetched ahead while earlier ones are written, at most (0: one after another), shared by the assets "
             + "loaded at once. Within it, as many as hide the API's latency: more while writers wait for the API, fewer "
-            + "on 429s and timeouts or when fetched chunks wait for the writers (16 MiB of records at most).",
+            + "on 429s and timeouts, none while 8 MiB of fetched records wait for the writers.",
         valueName: "chunks"))
     var prefetch = LoadSettings.defaultPrefetchChunks
 
