@@ -7,7 +7,9 @@ from datetime import timedelta
 from .environment import END, MAX_RPS, NOW, SYNC_ASSETS, iso
 
 LATENCY_DAYS = 548  # 18 months
-DEFAULT_PREFETCH = 2  # LoadSettings.defaultPrefetchChunks
+# The ideal of a lone asset's backfill at 300 ms counts this many requests in flight: where the
+# fetches ahead start (FetchAhead.initialLimit); they grow from there.
+STARTING_FETCH_AHEAD = 2
 # 500 requests at Kaiko's 100 a second; with 300 ms each and 32 in flight (the default) the
 # latency alone would allow 500 x 0.3 / 32 = 4.7 s.
 SYNC_IDEAL_S = 5.0
@@ -82,7 +84,7 @@ def latency(bench, base_url, run):
         prefetch_wall, prefetch_requests, prefetch_rss = backfill(slow, "prefetch")
         serial_wall, _, _ = backfill(slow, "serial", "--prefetch", "0")
         deep_wall, _, deep_rss = backfill(slow, "deep", "--prefetch", "3")
-        in_flight = max(1, DEFAULT_PREFETCH)  # requests in flight per asset
+        in_flight = STARTING_FETCH_AHEAD
         ideal = max(prefetch_requests * 0.3 / in_flight, fast_wall)
         bench.advance_fake_clock(slow, 3)
         # At the defaults (4 writers, 32 assets in progress), and with requests in flight capped

@@ -2,8 +2,8 @@ import LiquidationModel
 import LiquidationStore
 import Postgres
 
-/// A backfill of several assets: each planned, then loaded at most `concurrency` at a time in
-/// one load session (claims on one session, chunks written on at most `concurrency`
+/// A backfill of several assets: each planned, then loaded `LoadSettings.assetsCatchingUp` at a
+/// time in one load session (claims on one session, chunks written on at most `concurrency`
 /// connections). One asset's failure does not stop the others.
 public struct BackfillPass: Sendable {
     public let runner: BackfillRunner
@@ -38,7 +38,7 @@ public struct BackfillPass: Sendable {
         let outcomes: [LoadOutcome?]
         do {
             outcomes = try await runner.pipeline.withSession(pool: pool) { [runner] session in
-                await boundedConcurrentMap(plans, limit: runner.pipeline.settings.concurrency) { plan in
+                await boundedConcurrentMap(plans, limit: runner.pipeline.settings.assetsCatchingUp) { plan in
                     await runner.run(plan, restart: restart, in: session)
                 }
             }

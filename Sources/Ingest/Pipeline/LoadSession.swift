@@ -16,8 +16,7 @@ public struct LoadSession: Sendable {
     public let claims: any AssetClaims
     let pool: ConnectionPool
     let writers: AsyncSemaphore
-    /// Assets catching up (many chunks) in progress at once: what they hold in memory is bounded
-    /// as it was with a connection per asset.
+    /// Assets catching up (many chunks) in progress at once (`LoadSettings.assetsCatchingUp`).
     let catchingUp: AsyncSemaphore
     /// Chunks fetched ahead, shared by the assets in progress, as many as hide the API's latency
     /// (`--prefetch` at most).
@@ -27,14 +26,14 @@ public struct LoadSession: Sendable {
     /// `claimLease`, by a child task that lives as long as the session), runs `body`, and gives
     /// back every claim still held before the connection returns to the pool.
     public static func with<T: Sendable>(
-        pool: ConnectionPool, writers: Int, fetchAhead: FetchAhead, claimLease: Duration = LoadSettings.defaultClaimLease,
-        logger: Logger, _ body: @Sendable (LoadSession) async -> T
+        pool: ConnectionPool, writers: Int, catchingUp: Int? = nil, fetchAhead: FetchAhead,
+        claimLease: Duration = LoadSettings.defaultClaimLease, logger: Logger, _ body: @Sendable (LoadSession) async -> T
     ) async throws -> T {
         try await pool.withConnection { claimSession in
             let store = AssetClaimStore(holder: TableClaims.newHolder(), lease: claimLease)
             let session = LoadSession(
                 claims: TableClaims(store: store, session: claimSession), pool: pool,
-                writers: AsyncSemaphore(permits: writers), catchingUp: AsyncSemaphore(permits: writers),
+                writers: AsyncSemaphore(permits: writers), catchingUp: AsyncSemaphore(permits: catchingUp ?? writers),
                 fetchAhead: fetchAhead)
             let value = await withTaskGroup(of: Void.self) { group in
                 group.addTask {

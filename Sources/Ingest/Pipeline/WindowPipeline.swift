@@ -41,7 +41,8 @@ public struct WindowPipeline: Sendable {
         pool: ConnectionPool, writers: Int? = nil, fetchAhead: FetchAhead? = nil, _ body: @Sendable (LoadSession) async -> T
     ) async throws -> T {
         try await LoadSession.with(
-            pool: pool, writers: writers ?? settings.concurrency, fetchAhead: fetchAhead ?? settings.makeFetchAhead(),
+            pool: pool, writers: writers ?? settings.concurrency, catchingUp: settings.assetsCatchingUp,
+            fetchAhead: fetchAhead ?? settings.makeFetchAhead(),
             claimLease: settings.claimLease, logger: logger, body)
     }
 

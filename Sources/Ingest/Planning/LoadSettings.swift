@@ -77,6 +77,13 @@ public struct LoadSettings: Sendable, Equatable {
         FetchAhead(cap: prefetchChunks, maxHeldBytes: maxHeldBytes) { limit in SyncMetrics.fetchAheadLimit.record(Double(limit)) }
     }
 
+    /// Assets with many chunks to load (a backfill's, a sync's catching up) in progress at once:
+    /// twice the writers, so that the first chunks of the next assets are on their way while
+    /// the last ones of others are written (an asset started only once a writer is free costs
+    /// that writer a whole request's latency). What they hold in memory is bounded by
+    /// `maxHeldBytes` and one chunk each.
+    public var assetsCatchingUp: Int { 2 * max(1, concurrency) }
+
     /// Database connections a load uses at most, and so the pool's bound: one holding the
     /// assets' claims, one per writer (`concurrency`), and one for what is read or recorded
     /// outside the writers (a pass's read of its assets, the exchange names' refresh).

@@ -54,7 +54,7 @@ struct SyncLoad: LoadDriver {
         plan.lookbackHours = settings.lookbackHours
         plan.watermark = tracked.watermark
         // An asset catching up holds long chunks, and those fetched ahead on the pass's shared
-        // budget: as many such assets at once as there are writers. One new hour or a few (the
+        // budget: twice as many such assets at once as there are writers. One new hour or a few (the
         // steady state) is small, and as many assets as `requestsInFlight` may wait.
         plan.catchingUp = plan.windows.count > 1
             || (plan.windows.first?.hourCount ?? 0) > LoadSettings.catchingUpAboveHours

@@ -64,8 +64,8 @@ struct IngestOptions: ParsableArguments {
 /// How much a command loads at once: sync, run and backfill.
 struct LoadOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Chunks written at once, one database connection each: the assets a backfill loads at once; for sync and run, also "
-            + "the assets catching up at once.",
+        "Chunks written at once, one database connection each. Twice as many assets with many chunks to load (a "
+            + "backfill's, a sync's catching up) are in progress at once, so the next ones' first chunks are on their way.",
         valueName: "n"))
     var concurrency = LoadSettings().concurrency
 
