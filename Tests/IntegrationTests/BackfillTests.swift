@@ -35,35 +35,6 @@ struct BackfillTests {
         #expect(rows == 0)
     }
 
-    /// At the defaults, a backfill against a slow API (two seconds a request: the writers wait for
-    /// it even on a loaded machine) keeps more requests in flight than the
-    /// old fixed bound (each asset's next chunk and two shared chunks ahead: five for three
-    /// assets), never ahead of its request budget's schedule, and loads every hour.
-    @Test func aSlowAPIGetsMoreRequestsInFlightWithinTheBudget() async throws {
-        let now = "2025-08-01T00:30:00Z"
-        let fake = try await FakeKaikoProcess.start(["--now", now, "--speed", "0", "--latency-ms", "2000"])
-        defer { fake.stop() }
-        let database = try await migrated()
-        let rate = 20.0
-        let started = Date().timeIntervalSince1970
-        let outcome = try await LiqsyncBinary.run(
-            ["backfill", "btc", "eth", "sol", "--from", "2025-01-08", "--now", now, "--max-requests-per-second", String(rate)]
-                + fake.liqsyncArguments, database: database, environment: fake.liqsyncEnvironment)
-        #expect(outcome.status == 0, "\(outcome.stderr)")
-        let hours = try await database.withConnection { connection async throws in
-            try await connection.query("SELECT count(*) FROM liquidations.token_interval").scalar(Int64.self)
-        }
-        #expect(hours == 3 * 4_920, "every hour from 2025-01-08 to 2025-08-01 of each asset")
-        let inFlight = try await fake.inFlightAtArrival()
-        let stats = try await fake.stats()
-        #expect(stats.arrivals.count == 15 && stats.byStatus[429] == nil, "\(stats.byStatus)")
-        #expect((inFlight.max() ?? 0) > 5, "in flight at each arrival: \(inFlight)")
-        for (index, arrival) in stats.arrivals.enumerated() {
-            let earliest = started + (Double(index) + 1 - rate) / rate
-            #expect(arrival >= earliest - 0.005, "request \(index) arrived \(earliest - arrival) s before its slot")
-        }
-    }
-
     @Test func badInputIsOneLineAndTheRightExitCode() async throws {
         let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0"])
         defer { fake.stop() }

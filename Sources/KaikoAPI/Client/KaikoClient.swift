@@ -47,10 +47,7 @@ public final class KaikoClient: Sendable {
             // Redirects would carry the X-Api-Key header to wherever they point: never follow.
             http.redirectConfiguration = .disallow
             http.decompression = .enabled(limit: .ratio(200))
-            // The request's deadline (`Deadline`) bounds the whole answer and names itself; the
-            // read timeout is only a backstop behind it, so a slow body on a loaded machine is
-            // reported as the deadline, not as whichever timer fired first.
-            http.timeout = .init(connect: .seconds(10), read: .init(configuration.requestTimeout * 2))
+            http.timeout = .init(connect: .seconds(10), read: .init(configuration.requestTimeout))
             // AsyncHTTPClient opens at most 8 HTTP/1.1 connections to a host by default, which
             // capped requests in flight at 8 whatever --concurrency and --prefetch asked for. What
             // is in flight is bounded by them (and paced by the budget), so allow as many.

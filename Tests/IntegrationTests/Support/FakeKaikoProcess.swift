@@ -67,15 +67,6 @@ struct FakeKaikoProcess: Sendable {
         return (byStatus, arrivals.sorted())
     }
 
-    /// How many data requests the stand-in was serving at each arrival (that one included), in
-    /// the order they arrived.
-    func inFlightAtArrival() async throws -> [Int] {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(baseURL)/_fake/stats"), timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 64 << 20)
-        let stats = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
-        return (stats["in_flight_at_arrival"] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.intValue }
-    }
-
     /// How many API requests the stand-in has answered so far.
     func requestCount() async throws -> Int {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(baseURL)/_fake/stats"), timeout: .seconds(10))
