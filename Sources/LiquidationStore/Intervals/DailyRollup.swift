@@ -139,24 +139,23 @@ enum DailyRollup {
             """, name: "rollup.sum-exchange-days")
     }
 
-    /// An upsert's replacement of a day's sums by the new ones, where they differ.
-    private static let replaceDay = SQLFragment(
-        "ON CONFLICT (asset, day) DO UPDATE SET hours_covered = excluded.hours_covered, ")
-        + FigureColumns.assignments(from: "excluded")
-        + SQLFragment(
-            """
-            , max_hour_amount = excluded.max_hour_amount, open_hours = excluded.open_hours, updated_at = excluded.updated_at
-            WHERE (d.hours_covered, d.max_hour_amount, d.open_hours, d.updated_at)
-                  IS DISTINCT FROM (excluded.hours_covered, excluded.max_hour_amount, excluded.open_hours, excluded.updated_at)
-               OR
-            """) + FigureColumns.differ("d", "excluded")
+    private static let replaceDay = replaceRollup(key: "asset, day", alias: "d", hourFigures: true)
+    private static let replaceExchangeDay = replaceRollup(key: "asset, day, exchange", alias: "d", hourFigures: false)
 
-    private static let replaceExchangeDay = SQLFragment(
-        "ON CONFLICT (asset, day, exchange) DO UPDATE SET hours_covered = excluded.hours_covered, ")
-        + FigureColumns.assignments(from: "excluded")
-        + SQLFragment(
-            """
-            , updated_at = excluded.updated_at
-            WHERE (d.hours_covered, d.updated_at) IS DISTINCT FROM (excluded.hours_covered, excluded.updated_at) OR
-            """) + FigureColumns.differ("d", "excluded")
+    /// `ON CONFLICT (key) DO UPDATE`: a day's or month's rollup row (aliased `alias`) takes the new
+    /// sums only where they differ, so an unchanged one is not rewritten. `hourFigures`: the row
+    /// also keeps the largest hour and the open hours (the per-asset rows, not the per-exchange ones).
+    static func replaceRollup(key: StaticString, alias: StaticString, hourFigures: Bool) -> SQLFragment {
+        let a = SQLFragment(alias)
+        let extra = hourFigures
+            ? SQLFragment(", max_hour_amount = excluded.max_hour_amount, open_hours = excluded.open_hours") : SQLFragment("")
+        let kept = hourFigures
+            ? a + SQLFragment(".hours_covered, ") + a + SQLFragment(".max_hour_amount, ") + a + SQLFragment(".open_hours, ") + a
+                + SQLFragment(".updated_at) IS DISTINCT FROM (excluded.hours_covered, excluded.max_hour_amount, excluded.open_hours, excluded.updated_at)")
+            : a + SQLFragment(".hours_covered, ") + a + SQLFragment(".updated_at) IS DISTINCT FROM (excluded.hours_covered, excluded.updated_at)")
+        return SQLFragment("ON CONFLICT (") + SQLFragment(key) + SQLFragment(") DO UPDATE SET hours_covered = excluded.hours_covered, ")
+            + FigureColumns.assignments(from: "excluded") + extra
+            + SQLFragment(", updated_at = excluded.updated_at WHERE (") + kept + SQLFragment(" OR ")
+            + FigureColumns.differ(alias, "excluded")
+    }
 }

@@ -61,23 +61,6 @@ enum MonthlyRollup {
         "\(year)-" + (month < 10 ? "0" : "") + "\(month)-01"
     }
 
-    private static let replaceMonth = SQLFragment(
-        "ON CONFLICT (asset, month) DO UPDATE SET hours_covered = excluded.hours_covered, ")
-        + FigureColumns.assignments(from: "excluded")
-        + SQLFragment(
-            """
-            , max_hour_amount = excluded.max_hour_amount, open_hours = excluded.open_hours, updated_at = excluded.updated_at
-            WHERE (m.hours_covered, m.max_hour_amount, m.open_hours, m.updated_at)
-                  IS DISTINCT FROM (excluded.hours_covered, excluded.max_hour_amount, excluded.open_hours, excluded.updated_at)
-               OR
-            """) + FigureColumns.differ("m", "excluded")
-
-    private static let replaceExchangeMonth = SQLFragment(
-        "ON CONFLICT (asset, month, exchange) DO UPDATE SET hours_covered = excluded.hours_covered, ")
-        + FigureColumns.assignments(from: "excluded")
-        + SQLFragment(
-            """
-            , updated_at = excluded.updated_at
-            WHERE (m.hours_covered, m.updated_at) IS DISTINCT FROM (excluded.hours_covered, excluded.updated_at) OR
-            """) + FigureColumns.differ("m", "excluded")
+    private static let replaceMonth = DailyRollup.replaceRollup(key: "asset, month", alias: "m", hourFigures: true)
+    private static let replaceExchangeMonth = DailyRollup.replaceRollup(key: "asset, month, exchange", alias: "m", hourFigures: false)
 }
