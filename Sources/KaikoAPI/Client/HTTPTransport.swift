@@ -31,10 +31,21 @@ struct AsyncHTTPTransport: HTTPTransport {
         request.method = .GET
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         // One deadline for the whole exchange, body included.
-        return try await withDeadline(deadline) { [client, request] in
-            let response = try await client.execute(request, timeout: .init(deadline))
-            let body = try await response.body.collect(upTo: maxBodyBytes)
-            return HTTPAnswer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: body)
+        do {
+            return try await withDeadline(deadline) { [client, request] in
+                let response = try await client.execute(request, timeout: .init(deadline))
+                let body = try await response.body.collect(upTo: maxBodyBytes)
+                return HTTPAnswer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: body)
+            }
+        } catch let error as HTTPClientError where Self.isTimeout(error) {
+            throw DeadlineExceeded(limit: deadline)
         }
+    }
+
+    /// AsyncHTTPClient's own timers run at the same limit as `withDeadline` (its deadline for the
+    /// head, its read timeout between bytes); on a loaded machine either can fire first. Both
+    /// mean the same thing, no complete answer within the deadline, and are reported as that.
+    static func isTimeout(_ error: HTTPClientError) -> Bool {
+        error == .deadlineExceeded || error == .readTimeout
     }
 }
