@@ -86,8 +86,9 @@ struct IngestLogicTests {
     // MARK: - Writers: at most N at a time
 
     /// No more bodies than permits run at once, each waiter gets its turn, and a body that
-    /// throws gives its permit back.
-    @Test(.timeLimit(.minutes(1))) func aSemaphoreRunsAtMostItsPermitsAtOnceAndAThrowReleases() async {
+    /// throws gives its permit back. The time limit catches a deadlock, not slowness: on a clean-clone CI
+    /// run, every suite starting at once on two loaded cores, it took over a minute.
+    @Test(.timeLimit(.minutes(4))) func aSemaphoreRunsAtMostItsPermitsAtOnceAndAThrowReleases() async {
         final class Running: Sendable {
             let state = Mutex((now: 0, most: 0, done: 0))
             func withLock<T>(_ body: (inout (now: Int, most: Int, done: Int)) -> T) -> T { state.withLock { body(&$0) } }
@@ -291,9 +292,9 @@ struct IngestLogicTests {
             logger: Logger(label: "test"), maxBackoff: .seconds(60))
         try await testGracefulShutdown { trigger in
             let running = Task { try await scheduler.run() }
-            // A bound, not a timing: while 40 suites start, the test process's two cooperative
-            // threads can be slow to come round (one CI run saw fewer than 4 passes in 10 s).
-            let enough = await waitFor(timeout: .seconds(60)) { pass.passes.withLock { $0.count } >= 4 }
+            // A bound, not a timing: while 57 suites start, the test process's two cooperative
+            // threads can be slow to come round (CI runs saw fewer than 4 passes in 10 s, and in 60 s).
+            let enough = await waitFor(timeout: .seconds(180)) { pass.passes.withLock { $0.count } >= 4 }
             #expect(enough, "\(pass.passes.withLock { $0.count }) passes")
             trigger.triggerGracefulShutdown()
             try await running.value
