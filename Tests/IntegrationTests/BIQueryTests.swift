@@ -153,6 +153,17 @@ struct BIQueryTests {
         #expect(bybit == hours.reduce(Decimal(0)) { $0 + $1.longAmount })
         #expect(okx == hours.reduce(Decimal(0)) { $0 + $1.shortAmount })
 
+        #expect(byMonth.allSatisfy { $0["assets"] == "2" }, "both assets on both exchanges")
+
+        // Each exchange's share of the last year, every asset together: Bybit's is the long sides'.
+        let yearShares = try await run(try #require(examples["exchange-share-year"]), as: reader)
+        #expect(yearShares.map { $0["exchange_name"]! } == ["Bybit", "OKX"])
+        var longShare = 100 * hours.reduce(Decimal(0)) { $0 + $1.longAmount }
+            / hours.reduce(Decimal(0)) { $0 + $1.longAmount + $1.shortAmount }
+        var roundedShare = Decimal()
+        NSDecimalRound(&roundedShare, &longShare, 2, .plain)
+        #expect(decimal(yearShares.first?["share_pct"]) == roundedShare)
+
         // Assets by year: each asset's sums over its hours.
         let byYear = try await run(try #require(examples["asset-by-year"]), as: reader)
         for asset in Self.assets {

@@ -74,6 +74,9 @@ struct CommandLineTests {
                     (asset, interval_start, total_trades, total_amount, long_trades, long_amount, short_trades, short_amount)
                 VALUES ('sol', '2025-02-01 00:00+00', 1, 10.5, 1, 10.5, 0, 0),
                        ('sol', '2025-02-01 01:00+00', 0, 0, 0, 0, 0, 0);
+                INSERT INTO liquidations.token_month_exchange VALUES
+                    ('sol', '2025-02-01', 'bbit', 1, 1, 10.5, 1, 10.5, 0, 0, now()),
+                    ('btc', '2025-02-01', 'bbit', 1, 2, 3, 2, 3, 0, 0, now());
                 """)
         }
         let refused = try await LiqsyncBinary.run(["assets", "remove", "sol"], database: database)
@@ -88,6 +91,13 @@ struct CommandLineTests {
             try await connection.query("SELECT count(*) FROM liquidations.token_interval").scalar(Int64.self)
         }
         #expect(left == 0)
+        // Every asset's exchanges by month lose sol's share with it.
+        let across = try await database.withConnection { connection async throws in
+            try await connection.query(
+                "SELECT string_agg(concat_ws(' ', exchange, assets, total_trades, total_amount_usd), '; ') FROM liquidations.exchange_monthly"
+            ).scalar(String.self)
+        }
+        #expect(across == "bbit 1 2 3")
     }
 
     @Test func badInputGetsOneLineAndExitCode64() async throws {

@@ -55,12 +55,13 @@ struct MigrationTests {
                 let type = measure.isAmount ? "numeric" : "bigint"
                 let tables = [
                     "token_interval", "token_interval_exchange", "token_day", "token_day_exchange", "token_month", "token_month_exchange",
+                    "exchange_month_change",
                 ]
                 for table in tables {
                     #expect(columns["\(table).\(measure.name)"] == type, "\(table).\(measure.name)")
                 }
                 #expect(columns["revision.old_\(measure.name)"] == type && columns["revision.new_\(measure.name)"] == type)
-                for view in ["hourly", "hourly_by_exchange", "daily", "daily_by_exchange", "monthly", "monthly_by_exchange"] {
+                for view in ["hourly", "hourly_by_exchange", "daily", "daily_by_exchange", "monthly", "monthly_by_exchange", "exchange_monthly"] {
                     #expect(columns["\(view).\(measure.viewColumn)"] != nil, "\(view).\(measure.viewColumn)")
                 }
                 #expect(columns["revisions.old_\(measure.viewColumn)"] != nil && columns["revisions.new_\(measure.viewColumn)"] != nil)
@@ -81,8 +82,8 @@ struct MigrationTests {
                 """
             ).rows.map { try $0.decode(String.self, Bool.self) }
             #expect(views.map(\.0) == [
-                "daily", "daily_by_exchange", "hourly", "hourly_by_exchange", "monthly", "monthly_by_exchange", "revisions",
-                "sync_status",
+                "daily", "daily_by_exchange", "exchange_monthly", "hourly", "hourly_by_exchange", "monthly", "monthly_by_exchange",
+                "revisions", "sync_status",
             ])
             #expect(views.allSatisfy { $0.1 })
             let uncommented = try await connection.query(
@@ -204,7 +205,10 @@ struct MigrationTests {
         }
         let reader = try await PostgresConnection.connect(
             PostgresConfiguration(connectionString: "dbname=\(database.name) user=\(analyst)"))
-        for view in ["hourly", "hourly_by_exchange", "daily", "daily_by_exchange", "sync_status", "revisions"] {
+        for view in [
+            "hourly", "hourly_by_exchange", "daily", "daily_by_exchange", "monthly", "monthly_by_exchange", "exchange_monthly",
+            "sync_status", "revisions",
+        ] {
             #expect(try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM liquidations.\(view)"))
                 .scalar(Int64.self) == 0)
         }
@@ -215,6 +219,8 @@ struct MigrationTests {
             "SELECT * FROM liquidations.token_interval",
             "SELECT * FROM liquidations.schema_migrations",
             "SELECT * FROM liquidations.revision",
+            "SELECT * FROM liquidations.exchange_month_change",
+            "SELECT liquidations.compact_exchange_month_changes()",
             "CREATE TABLE liquidations.mine (x int)",
         ]
         for sql in writes {
@@ -584,11 +590,15 @@ struct MigrationTests {
         }
     }
 
+    static let exchangeMonthsFile = "0015_exchanges_by_month_across_assets.sql"
+
     /// From a loaded version-12 database: each asset-month (and exchange) sums its days exactly,
     /// the daily views show the same rows with trade counts as bigint, the largest-hours index is
-    /// built and valid, the index of the days by their largest hour is gone, and the reader role
-    /// reads the monthly views.
-    @Test func version13And14AddMonthsEqualToTheirDaysAndTheLargestHoursIndex() async throws {
+    /// built and valid, the index of the days by their largest hour is gone, every exchange's
+    /// months across assets start as the sums of the assets' months, and the reader role reads
+    /// the monthly views.
+
+    @Test func version13To15AddMonthsEqualToTheirDaysTheLargestHoursIndexAndExchangesAcrossAssets() async throws {
         let database = try await TestDatabase.create()
         let migrations = try Migration.embedded()
         let dailyRows: PostgresQuery = """
@@ -612,7 +622,7 @@ struct MigrationTests {
                 """)
             let before = try await connection.query(dailyRows).scalar(String.self)
             let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
-            #expect(plan.applied == ["0013_months_and_years_of_data.sql", "0014_largest_hours_index.sql"])
+            #expect(plan.applied == ["0013_months_and_years_of_data.sql", "0014_largest_hours_index.sql", Self.exchangeMonthsFile])
             #expect(try await connection.query(dailyRows).scalar(String.self) == before, "the daily rows, unchanged")
             let types = try await connection.query(
                 """
@@ -635,6 +645,11 @@ struct MigrationTests {
                 "SELECT string_agg(concat_ws(' ', asset, exchange, hours_covered, total_amount_usd), '; ' ORDER BY asset, exchange) FROM liquidations.monthly_by_exchange"
             ).scalar(String.self)
             #expect(exchangeMonths == "btc bbit 48 120.0; btc binc 48 120.0; eth bbit 48 120.0; eth binc 48 120.0", "\(exchangeMonths)")
+            // 0015: every asset together, started from the months 0013 built.
+            let acrossAssets = try await connection.query(
+                "SELECT string_agg(concat_ws(' ', month, exchange, assets, total_trades, total_amount_usd), '; ' ORDER BY exchange) FROM liquidations.exchange_monthly"
+            ).scalar(String.self)
+            #expect(acrossAssets == "2025-03-01 bbit 2 96 240; 2025-03-01 binc 2 96 240", "\(acrossAssets)")
             let indexes = try await connection.query(
                 """
                 SELECT string_agg(c.relname || ' ' || i.indisvalid, ', ' ORDER BY c.relname)
@@ -687,7 +702,7 @@ struct MigrationTests {
         #expect(applied == 0, "the migration waits while the long reader holds the daily view")
         try await longReader.execute(script: "COMMIT")
         let plan = try await migrating.value
-        #expect(plan.applied == ["0013_months_and_years_of_data.sql", "0014_largest_hours_index.sql"])
+        #expect(plan.applied == ["0013_months_and_years_of_data.sql", "0014_largest_hours_index.sql", Self.exchangeMonthsFile])
         // A loaded machine may add a few seconds to the half (2.8 s seen on a cold CI-like run): still
         // below the 5 s the long reader holds its lock, which a reader without the timeout waits out.
         #expect(slowest < .milliseconds(4000), "a reader waited \(slowest)")
@@ -711,7 +726,7 @@ struct MigrationTests {
                 "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = 'liquidations.token_interval_largest'::regclass"
             ).scalar(Bool.self))
             let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
-            #expect(plan.applied == ["0014_largest_hours_index.sql"])
+            #expect(plan.applied == ["0014_largest_hours_index.sql", Self.exchangeMonthsFile])
             let index = try await connection.query(
                 """
                 SELECT i.indisvalid AND NOT i.indisunique AND pg_get_indexdef(i.indexrelid) LIKE '%(total_amount DESC, interval_start)'

@@ -33,9 +33,13 @@ NATURAL_QUERIES = {
     "per asset by year, whole history": """SELECT asset, date_trunc('year', month) AS year, sum(total_amount_usd) AS usd,
                sum(total_trades) AS trades
         FROM liquidations.monthly GROUP BY 1, 2 ORDER BY 1, 2""",
-    "per exchange by month, whole history": """SELECT exchange_name, month, sum(total_amount_usd) AS usd
-        FROM liquidations.monthly_by_exchange GROUP BY 1, 2 ORDER BY 1, 2""",
+    "per exchange by month, whole history": """SELECT exchange_name, month, total_amount_usd
+        FROM liquidations.exchange_monthly ORDER BY 1, 2""",
     "per exchange by year, whole history": """SELECT exchange_name, date_trunc('year', month) AS year,
+               sum(total_amount_usd) AS usd, sum(total_trades) AS trades
+        FROM liquidations.exchange_monthly GROUP BY 1, 2 ORDER BY 1, 2""",
+    # The same question from the per-asset rows, for comparison: what exchange_monthly saves.
+    "per exchange by year, from monthly_by_exchange": """SELECT exchange_name, date_trunc('year', month) AS year,
                sum(total_amount_usd) AS usd, sum(total_trades) AS trades
         FROM liquidations.monthly_by_exchange GROUP BY 1, 2 ORDER BY 1, 2""",
     "one asset's whole history by day": """SELECT day, total_amount_usd, long_amount_usd, short_amount_usd, total_trades
@@ -50,7 +54,7 @@ NATURAL_QUERIES = {
         FROM liquidations.hourly ORDER BY total_amount_usd DESC LIMIT 10""",
     "each exchange's share over the last year": """SELECT exchange_name,
                round(100 * sum(total_amount_usd) / sum(sum(total_amount_usd)) OVER (), 2) AS share_pct
-        FROM liquidations.monthly_by_exchange WHERE month >= date_trunc('month', now() - interval '1 year')
+        FROM liquidations.exchange_monthly WHERE month >= date_trunc('month', now() - interval '1 year')
         GROUP BY exchange_name ORDER BY share_pct DESC""",
 }
 

@@ -16,9 +16,9 @@ import Postgres
 /// 4. Open hours (`OpenHourChanges`), then the daily rollups of the days whose hours or open
 ///    hours changed (`DailyRollup`: a fresh window's sums added, `FreshDaySums`; otherwise the
 ///    days summed again from the tables) and the monthly ones of their months (`MonthlyRollup`,
-///    summed from the days), the progress rule (`WatermarkRule`), the caller's
-///    own progress (`alsoInTransaction`: a backfill's job, the claim's check) and the audit
-///    row (`RunRecorder`).
+///    summed from the days; their changes across assets folded, `ExchangeMonthChanges`), the
+///    progress rule (`WatermarkRule`), the caller's own progress (`alsoInTransaction`: a
+///    backfill's job, the claim's check) and the audit row (`RunRecorder`).
 ///
 /// A crash at any instant leaves either the whole chunk or none of it.
 public struct ChunkWriter: Sendable {
@@ -84,6 +84,7 @@ public struct ChunkWriter: Sendable {
         }
         if let days = DailyRollup.days(holding: rolledUp) {
             try MonthlyRollup.refresh(chunk.asset, days: days, connection: connection)
+            try ExchangeMonthChanges.fold(connection: connection)
         }
 
         result.watermark = try WatermarkRule.advance(chunk, connection: connection)

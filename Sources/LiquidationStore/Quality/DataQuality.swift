@@ -71,6 +71,7 @@ public struct DataQuality: Sendable {
                 try Self.snapshot(connection)
                 var report = Report()
                 try Self.checkRows(names, from?.postgresText, to?.postgresText, gaps: true, into: &report, limit: limitPerKind, connection)
+                if names == nil { try Self.checkExchangeMonths(into: &report, limit: limitPerKind, connection) }
                 return report
             }
         }
@@ -92,11 +93,13 @@ public struct DataQuality: Sendable {
                 guard let since else {
                     var report = Report(scope: .everything)
                     try Self.checkRows(nil, nil, nil, gaps: true, into: &report, limit: limitPerKind, connection)
+                    try Self.checkExchangeMonths(into: &report, limit: limitPerKind, connection)
                     return (report, startedAt, checkedThrough)
                 }
                 var report = Report(scope: .changedSince(since))
                 try Self.checkChangedDays(since: since, into: &report, limit: limitPerKind, connection)
                 try Self.checkGapsThroughRollups(into: &report, limit: limitPerKind, connection)
+                try Self.checkExchangeMonths(into: &report, limit: limitPerKind, connection)
                 return (report, startedAt, checkedThrough)
             }
         }
@@ -144,6 +147,15 @@ public struct DataQuality: Sendable {
                 Array(run.assets).sorted(), run.days.start.postgresText, run.days.end.postgresText, gaps: false,
                 into: &report, limit: limit, connection)
         }
+    }
+
+    /// Every exchange and month's sums across assets against every asset's monthly rollup: a
+    /// change the trigger logs wrongly would otherwise go unseen by the per-asset checks.
+    private static func checkExchangeMonths(into report: inout Report, limit: Int, _ connection: isolated PostgresConnection) throws {
+        let rows = try connection.query(
+            PostgresQuery(unsafeSQL: QualityChecks.exchangeMonthDisagreements, name: "verify.exchange-months")
+        ).rows
+        try report.add(.rollupMismatch, rows, limit: limit)
     }
 
     /// The gaps of every asset's whole history, through the daily rollups: the days that may hold

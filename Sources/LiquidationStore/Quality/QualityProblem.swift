@@ -22,7 +22,9 @@ public struct QualityProblem: Sendable, Equatable {
         /// A day whose rollup row (`token_day`, `token_day_exchange`, migration 0012) is missing,
         /// has no stored hours, or differs from the sums of its stored hours; or a month whose
         /// rollup row (`token_month`, `token_month_exchange`, migration 0013) is missing, has no
-        /// stored days, or differs from the sums of its days.
+        /// stored days, or differs from the sums of its days; or an exchange and month of
+        /// `liquidations.exchange_monthly` (migration 0015, asset `(all assets)`) that differs
+        /// from the sums of every asset's month.
         case rollupMismatch = "rollup_mismatch"
     }
 

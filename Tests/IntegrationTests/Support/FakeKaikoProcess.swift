@@ -163,6 +163,7 @@ func viewMismatches(database: TestDatabase, fake: FakeKaikoProcess, asset: Strin
     for hour in stored.keys where truth[hour] == nil { mismatches.append("\(hour): stale exchange rows") }
     mismatches += try await dailyMismatches(database: database, asset: asset)
     mismatches += try await monthlyMismatches(database: database, asset: asset)
+    mismatches += try await exchangeMonthlyMismatches(database: database)
     return mismatches
 }
 
@@ -225,6 +226,31 @@ func monthlyMismatches(database: TestDatabase, asset: String) async throws -> [S
             FROM (SELECT 'rollup without matching days' AS side, * FROM (SELECT * FROM monthly EXCEPT SELECT * FROM summed) AS a
                   UNION ALL
                   SELECT 'days without matching rollup', * FROM (SELECT * FROM summed EXCEPT SELECT * FROM monthly) AS b) AS x
+            ORDER BY month, exchange
+            """
+        ).rows.map { try $0.decode(String.self) }
+    }
+}
+
+/// The exchanges and months where `liquidations.exchange_monthly` (every asset together, kept from
+/// the changes a trigger logs) differs from the sums of every asset's monthly exchange rows.
+func exchangeMonthlyMismatches(database: TestDatabase) async throws -> [String] {
+    try await database.withConnection { connection async throws in
+        try await connection.query(
+            """
+            WITH across AS (
+                SELECT month, exchange, assets, total_trades, total_amount_usd, long_trades, long_amount_usd, short_trades,
+                       short_amount_usd
+                FROM liquidations.exchange_monthly
+            ), summed AS (
+                SELECT month, exchange, count(*)::integer, sum(total_trades)::bigint, sum(total_amount_usd),
+                       sum(long_trades)::bigint, sum(long_amount_usd), sum(short_trades)::bigint, sum(short_amount_usd)
+                FROM liquidations.monthly_by_exchange GROUP BY 1, 2
+            )
+            SELECT 'exchange_monthly ' || month || ' ' || exchange || ': ' || side
+            FROM (SELECT 'without matching asset months' AS side, * FROM (SELECT * FROM across EXCEPT SELECT * FROM summed) AS a
+                  UNION ALL
+                  SELECT 'asset months without a matching row', * FROM (SELECT * FROM summed EXCEPT SELECT * FROM across) AS b) AS x
             ORDER BY month, exchange
             """
         ).rows.map { try $0.decode(String.self) }
