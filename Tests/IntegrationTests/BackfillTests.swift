@@ -143,12 +143,14 @@ struct BackfillTests {
     }
 
     @Test func killedMidwayTheRerunResumesAndEqualsAnUninterruptedRun() async throws {
-        // Slow answers (each chunk takes over half a second) leave time to kill it midway.
-        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "600"])
+        // Slow answers fetched one after another (each chunk takes over a second and a half; with
+        // the fetches ahead, every chunk was on its way at once and a loaded machine saw the run
+        // end before the kill) leave time to kill it midway.
+        let fake = try await FakeKaikoProcess.start(["--now", t0, "--speed", "0", "--latency-ms", "1500"])
         defer { fake.stop() }
         let reference = try await migrated()
         let crashed = try await migrated()
-        let arguments = ["btc", "eth", "--from", "2025-01-08", "--concurrency", "1"]
+        let arguments = ["btc", "eth", "--from", "2025-01-08", "--concurrency", "1", "--prefetch", "0"]
         let full = try await backfill(reference, fake, arguments)
         #expect(full.status == 0)
 
