@@ -64,9 +64,22 @@ struct FetchAheadTests {
         _ = take(fetchAhead, 64)
         fetchAhead.writerWaited()
         #expect(fetchAhead.snapshot.limit == 1, "no growth while the API has just asked to slow down")
-        clock.advance(FetchAhead.decreaseSpacing)
+        clock.advance(FetchAhead.decreaseSpacing * 4)
         fetchAhead.writerWaited()
-        #expect(fetchAhead.snapshot.limit == 2, "and growth again once it has been quiet a while")
+        #expect(fetchAhead.snapshot.limit == 1, "nor, however long after, before a request sent since is answered")
+        // Sent before the last slow-down, four spacings ago.
+        fetchAhead.answered(sentAt: fetchAhead.now - FetchAhead.decreaseSpacing * 5, slowDowns: 0)
+        fetchAhead.writerWaited()
+        #expect(fetchAhead.snapshot.limit == 1, "an answer to a request sent before the slow-down says nothing")
+        let sentAfter = fetchAhead.now
+        clock.advance(.seconds(1))
+        fetchAhead.answered(sentAt: sentAfter, slowDowns: 0)
+        fetchAhead.writerWaited()
+        #expect(fetchAhead.snapshot.limit == 2, "and growth again once one sent after it is answered without one")
+        let sentLater = fetchAhead.now
+        clock.advance(.seconds(1))
+        fetchAhead.answered(sentAt: sentLater, slowDowns: 2)
+        #expect(fetchAhead.snapshot.limit == 1, "an answer after 429s is a slow-down")
     }
 
     @Test func fetchedChunksWaitingBeyondTheBytesPauseFetchesAhead() {

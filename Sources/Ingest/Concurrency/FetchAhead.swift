@@ -12,8 +12,10 @@ import Synchronization
 /// wait for the writers: that pause, not a smaller limit, is what bounds memory when PostgreSQL
 /// sets the pace, so the latency stays hidden the moment the writers catch up. Decreases are at
 /// least `decreaseSpacing` apart, so one burst of 429s halves it once, and it does not grow
-/// again until `decreaseSpacing` has passed without the API asking to slow down: writers that
-/// wait for an API sending 429s are not a reason for more requests.
+/// again until `decreaseSpacing` has passed without the API asking to slow down and an answer to
+/// a request sent after it asked came back without asking again (`answered`): writers that
+/// wait for an API sending 429s are not a reason for more requests, however far apart its
+/// answers arrive.
 ///
 /// An asset's next chunk never needs a share (`forEachPrefetched`), so no asset waits for
 /// another, and each asset in progress holds at most one chunk beyond the shares.
@@ -35,6 +37,8 @@ public final class FetchAhead: Sendable {
         var heldBytes = 0
         var lastDecrease: ContinuousClock.Instant?
         var lastSlowDown: ContinuousClock.Instant?
+        /// Since the last slow-down, no request sent after it has been answered without one.
+        var congested = false
         var increases = 0
         var decreases = 0
     }
@@ -90,7 +94,7 @@ public final class FetchAhead: Sendable {
         let now = clock()
         let changed = state.withLock { state -> Int? in
             guard state.taken >= Int(state.limit), state.limit < Double(cap), state.heldBytes < maxHeldBytes else { return nil }
-            if let last = state.lastSlowDown, last.duration(to: now) < Self.decreaseSpacing { return nil }
+            if let last = state.lastSlowDown, state.congested || last.duration(to: now) < Self.decreaseSpacing { return nil }
             state.limit += 1
             state.increases += 1
             return Int(state.limit)
@@ -102,10 +106,24 @@ public final class FetchAhead: Sendable {
     public func slowDown() {
         let changed = state.withLock { state -> Int? in
             state.lastSlowDown = clock()
+            state.congested = true
             return decrease(&state, by: 0.5)
         }
         if let changed { onChange(changed) }
     }
+
+    /// A request sent at `sentAt` was answered, after `slowDowns` answers that asked to slow down
+    /// (429s retried, deadlines passed): a slow-down if any, else, for a request sent after the
+    /// last slow-down, the sign that the API is no longer asking.
+    public func answered(sentAt: ContinuousClock.Instant, slowDowns: Int) {
+        if slowDowns > 0 { return slowDown() }
+        state.withLock { state in
+            if let last = state.lastSlowDown, sentAt > last { state.congested = false }
+        }
+    }
+
+    /// The clock this limit reads, for the times passed to `answered`.
+    public var now: ContinuousClock.Instant { clock() }
 
     public var snapshot: Snapshot {
         state.withLock { state in

@@ -127,8 +127,9 @@ public struct WindowPipeline: Sendable {
         var next: AssetLoadStateMachine.Action?
         let (source, asset, fetchAhead) = (self.source, driver.asset, session.fetchAhead)
         await forEachPrefetched(plan.windows, ahead: fetchAhead.cap, budget: fetchAhead, weight: \.estimatedBytes, fetch: { window in
+            let sentAt = fetchAhead.now
             let fetched = try await source.fetchWindow(asset: asset, window: window)
-            if fetched.slowDowns > 0 { fetchAhead.slowDown() }
+            fetchAhead.answered(sentAt: sentAt, slowDowns: fetched.slowDowns)
             return fetched
         }) { window, fetch in
             let startedAt = now()
