@@ -46,7 +46,8 @@ COMMENT ON TABLE liquidations.exchange_month_change IS
     'the sum of token_month_exchange over the assets. Read through liquidations.exchange_monthly. Emptying '
     'token_month_exchange with TRUNCATE bypasses the triggers.';
 COMMENT ON COLUMN liquidations.exchange_month_change.assets IS
-    'Change to the number of assets with liquidations on the exchange in the month (+1 a new row, -1 a deleted one).';
+    'Change to the number of assets with liquidations on the exchange in the month: rows of token_month_exchange '
+    'inserted minus rows deleted.';
 
 -- Statement-level triggers: one grouped insert per statement (a chunk's upsert of its months),
 -- not one per row. An update logs the difference of the rows whose figures changed (an update
