@@ -5,7 +5,7 @@ import Postgres
 import Testing
 
 /// Every asset's exchanges by month (`liquidations.exchange_monthly`, migration 0015): kept from
-/// the changes a trigger on the per-asset monthly rollup appends, so writers of different assets
+/// the changes triggers on the per-asset monthly rollup append, so writers of different assets
 /// never wait for each other, and folded so the view reads about one row per exchange and month.
 @Suite("Exchanges by month across assets: a log of changes, exact, folded, never waited for")
 struct ExchangeMonthlyTests {

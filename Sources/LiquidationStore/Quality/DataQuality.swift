@@ -71,6 +71,7 @@ public struct DataQuality: Sendable {
                 try Self.snapshot(connection)
                 var report = Report()
                 try Self.checkRows(names, from?.postgresText, to?.postgresText, gaps: true, into: &report, limit: limitPerKind, connection)
+                // Sums across assets have no asset to scope by: checked, whole, when every asset is.
                 if names == nil { try Self.checkExchangeMonths(into: &report, limit: limitPerKind, connection) }
                 return report
             }
@@ -150,7 +151,7 @@ public struct DataQuality: Sendable {
     }
 
     /// Every exchange and month's sums across assets against every asset's monthly rollup: a
-    /// change the trigger logs wrongly would otherwise go unseen by the per-asset checks.
+    /// change the triggers log wrongly would otherwise go unseen by the per-asset checks.
     private static func checkExchangeMonths(into report: inout Report, limit: Int, _ connection: isolated PostgresConnection) throws {
         let rows = try connection.query(
             PostgresQuery(unsafeSQL: QualityChecks.exchangeMonthDisagreements, name: "verify.exchange-months")

@@ -98,7 +98,7 @@ enum QualityChecks {
     }
 
     /// The exchanges and months whose sums across assets (`liquidations.exchange_monthly`, from
-    /// the changes a trigger logs, migration 0015) differ from the sums of every asset's monthly
+    /// the changes its triggers log, migration 0015) differ from the sums of every asset's monthly
     /// rollup: 185,000 rows at 500 assets and three years, grouped once.
     static let exchangeMonthDisagreements = """
         SELECT '(all assets)', coalesce(s.month, v.month)::timestamp AT TIME ZONE 'UTC',

@@ -233,7 +233,7 @@ func monthlyMismatches(database: TestDatabase, asset: String) async throws -> [S
 }
 
 /// The exchanges and months where `liquidations.exchange_monthly` (every asset together, kept from
-/// the changes a trigger logs) differs from the sums of every asset's monthly exchange rows.
+/// the changes its triggers log) differs from the sums of every asset's monthly exchange rows.
 func exchangeMonthlyMismatches(database: TestDatabase) async throws -> [String] {
     try await database.withConnection { connection async throws in
         try await connection.query(
