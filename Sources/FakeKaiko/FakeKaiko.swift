@@ -220,11 +220,11 @@ public final class FakeKaiko: Sendable {
             nullData: fault == .nullData)
         switch fault {
         case .truncatedBody?:
-            return Self.json(.ok, String(body.prefix(body.count / 2)))
+            return Self.json(.ok, ByteBuffer(bytes: body.prefix(body.count / 2)))
         case .malformedBody?:
             return Self.json(.ok, "{\"data\": [ this is not json")
         case .disconnect?:
-            let bytes = ByteBuffer(string: body)
+            let bytes = ByteBuffer(bytes: body)
             let half = bytes.getSlice(at: 0, length: bytes.readableBytes / 2)!
             var response = Response(
                 status: .ok,
@@ -235,7 +235,7 @@ public final class FakeKaiko: Sendable {
             response.headers[.contentType] = "application/json"
             return response
         case .slowBody(let interval)?:
-            let bytes = Array(body.utf8)
+            let bytes = body
             var response = Response(
                 status: .ok,
                 body: ResponseBody(contentLength: bytes.count) { writer in
@@ -248,7 +248,7 @@ public final class FakeKaiko: Sendable {
             response.headers[.contentType] = "application/json"
             return response
         default:
-            let bytes = ByteBuffer(string: body)
+            let bytes = ByteBuffer(bytes: body)
             if let cacheKey { pageCache.store(bytes, for: cacheKey) }
             return Self.json(.ok, bytes)
         }

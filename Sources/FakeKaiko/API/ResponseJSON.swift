@@ -1,64 +1,130 @@
 import LiquidationModel
 
 /// Writes the endpoint's JSON by hand, so amounts appear exactly as decimal literals with all
-/// their digits, and zero amounts as the integer `0`, as in Kaiko's example.
+/// their digits, and zero amounts as the integer `0`, as in Kaiko's example. Pages are written as
+/// bytes (`JSONBytes`); the small bodies (errors, reference data) as text.
 enum ResponseJSON {
     static func page(
         query: LiquidationQuery, intervals: [FakeInterval], continuationToken: String?, nextURL: String?, now: Double,
         envelope: ResponseEnvelope, corrupt: Bool = false, nullData: Bool = false
-    ) -> String {
+    ) -> [UInt8] {
         let width = query.intervalHours * 3600
         let first = intervals.map(\.start).min()
         let last = intervals.map(\.start).max().map { $0 + width }
-        var json = "{\"query\":{"
-        json += "\"request_time\":\(string(isoMillis(now))),"
-        json += "\"query_start_time\":\(string(query.queryStartText)),"
-        json += "\"query_end_time\":\(string(query.queryEndText)),"
-        json += "\"data_start_time\":\(string(UTCTimestamp.format(secondsSinceEpoch: query.start))),"
         let dataEnd = query.end + (width - ((query.end % width) + width) % width) % width
-        json += "\"data_end_time\":\(string(UTCTimestamp.format(secondsSinceEpoch: dataEnd))),"
-        json += "\"start_time\":\(first.map { string(UTCTimestamp.format(secondsSinceEpoch: $0)) } ?? "null"),"
-        json += "\"start_timestamp\":\(first.map { String($0 * 1000) } ?? "null"),"
-        json += "\"end_time\":\(last.map { string(UTCTimestamp.format(secondsSinceEpoch: $0)) } ?? "null"),"
-        json += "\"end_timestamp\":\(last.map { String($0 * 1000) } ?? "null"),"
-        json += "\"page_size\":\(query.pageSize),\"sort\":\(string(query.ascending ? "asc" : "desc")),"
-        json += "\"token\":\(string(query.asset)),\"interval\":\(string(query.intervalText)),"
-        json += "\"commodity\":\"liquidationEvents\",\"data_version\":\"v1\"},"
-        json += "\"answer_time\":\(string(isoMillis(now))),\"answer_timestamp\":\(Int64(now * 1000)),"
-        json += "\"access\":{\"access_range\":{\"start_timestamp\":1688428800000,\"end_timestamp\":2177539199000},"
-        json += "\"data_range\":{\"start_timestamp\":null,\"end_timestamp\":null}},"
+        // A page's records take a little over a kilobyte an hour.
+        var json = JSONBytes(reservingCapacity: 1024 + intervals.count * 1400)
+        json.raw("{\"query\":{\"request_time\":")
+        json.string(isoMillis(now))
+        json.raw(",\"query_start_time\":")
+        json.string(query.queryStartText)
+        json.raw(",\"query_end_time\":")
+        json.string(query.queryEndText)
+        json.raw(",\"data_start_time\":")
+        json.string(UTCTimestamp.format(secondsSinceEpoch: query.start))
+        json.raw(",\"data_end_time\":")
+        json.string(UTCTimestamp.format(secondsSinceEpoch: dataEnd))
+        json.raw(",\"start_time\":")
+        timestamp(first, into: &json)
+        json.raw(",\"start_timestamp\":")
+        milliseconds(first, into: &json)
+        json.raw(",\"end_time\":")
+        timestamp(last, into: &json)
+        json.raw(",\"end_timestamp\":")
+        milliseconds(last, into: &json)
+        json.raw(",\"page_size\":")
+        json.integer(Int64(query.pageSize))
+        json.raw(",\"sort\":")
+        json.string(query.ascending ? "asc" : "desc")
+        json.raw(",\"token\":")
+        json.string(query.asset)
+        json.raw(",\"interval\":")
+        json.string(query.intervalText)
+        json.raw(",\"commodity\":\"liquidationEvents\",\"data_version\":\"v1\"},\"answer_time\":")
+        json.string(isoMillis(now))
+        json.raw(",\"answer_timestamp\":")
+        json.integer(Int64(now * 1000))
+        json.raw(",\"access\":{\"access_range\":{\"start_timestamp\":1688428800000,\"end_timestamp\":2177539199000},")
+        json.raw("\"data_range\":{\"start_timestamp\":null,\"end_timestamp\":null}},")
         if envelope == .general {
-            json += "\"result\":\"success\",\"time\":\(string(isoMillis(now))),\"timestamp\":\(Int64(now * 1000)),"
+            json.raw("\"result\":\"success\",\"time\":")
+            json.string(isoMillis(now))
+            json.raw(",\"timestamp\":")
+            json.integer(Int64(now * 1000))
+            json.raw(",")
         }
-        json += "\"data\":" + (nullData ? "null" : records(intervals, corrupt: corrupt))
-        if let continuationToken { json += ",\"continuation_token\":\(string(continuationToken))" }
-        if let nextURL { json += ",\"next_url\":\(string(nextURL))" }
-        return json + "}"
+        json.raw("\"data\":")
+        if nullData {
+            json.raw("null")
+        } else {
+            records(intervals, corrupt: corrupt, into: &json)
+        }
+        if let continuationToken {
+            json.raw(",\"continuation_token\":")
+            json.string(continuationToken)
+        }
+        if let nextURL {
+            json.raw(",\"next_url\":")
+            json.string(nextURL)
+        }
+        json.raw("}")
+        return json.bytes
     }
 
+    private static func timestamp(_ seconds: Int64?, into json: inout JSONBytes) {
+        if let seconds { json.string(UTCTimestamp.format(secondsSinceEpoch: seconds)) } else { json.raw("null") }
+    }
+
+    private static func milliseconds(_ seconds: Int64?, into json: inout JSONBytes) {
+        if let seconds { json.integer(seconds * 1000) } else { json.raw("null") }
+    }
+
+    /// The `data` array of a page.
     static func records(_ intervals: [FakeInterval], corrupt: Bool = false) -> String {
-        var json = "["
+        var json = JSONBytes(reservingCapacity: intervals.count * 1400)
+        records(intervals, corrupt: corrupt, into: &json)
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    static func records(_ intervals: [FakeInterval], corrupt: Bool = false, into json: inout JSONBytes) {
+        json.raw("[")
         for (index, interval) in intervals.enumerated() {
-            if index > 0 { json += "," }
-            json += "{\"interval_time\":\(string(UTCTimestamp.format(secondsSinceEpoch: interval.start))),"
-            json += "\"interval_timestamp\":\(interval.start * 1_000_000_000),"
+            if index > 0 { json.raw(",") }
+            json.raw("{\"interval_time\":")
+            json.string(UTCTimestamp.format(secondsSinceEpoch: interval.start))
+            json.raw(",\"interval_timestamp\":")
+            json.integer(interval.start * 1_000_000_000)
+            json.raw(",")
             var totals = interval.totals
             if corrupt { totals.shortTrades += 1; totals.longTrades += 1 }  // total no longer adds up
-            json += corrupt ? figures(totals, totalTradesOverride: interval.totals.totalTrades) : figures(totals)
-            json += ",\"exchanges\":["
+            figures(totals, totalTradesOverride: corrupt ? interval.totals.totalTrades : nil, into: &json)
+            json.raw(",\"exchanges\":[")
             for (position, exchange) in interval.exchanges.enumerated() {
-                if position > 0 { json += "," }
-                json += "{\"exchange\":\(string(exchange.code)),\(figures(exchange.figures))}"
+                if position > 0 { json.raw(",") }
+                json.raw("{\"exchange\":")
+                json.string(exchange.code)
+                json.raw(",")
+                figures(exchange.figures, into: &json)
+                json.raw("}")
             }
-            json += "]}"
+            json.raw("]}")
         }
-        return json + "]"
+        json.raw("]")
     }
 
-    static func figures(_ figures: FakeFigures, totalTradesOverride: Int64? = nil) -> String {
-        "\"total_trades\":\(totalTradesOverride ?? figures.totalTrades),\"total_amount\":\(FakeFigures.decimal(figures.totalUnits)),"
-            + "\"long_trades\":\(figures.longTrades),\"long_amount\":\(FakeFigures.decimal(figures.longUnits)),"
-            + "\"short_trades\":\(figures.shortTrades),\"short_amount\":\(FakeFigures.decimal(figures.shortUnits))"
+    static func figures(_ figures: FakeFigures, totalTradesOverride: Int64? = nil, into json: inout JSONBytes) {
+        json.raw("\"total_trades\":")
+        json.integer(totalTradesOverride ?? figures.totalTrades)
+        json.raw(",\"total_amount\":")
+        json.decimal(units: figures.totalUnits)
+        json.raw(",\"long_trades\":")
+        json.integer(figures.longTrades)
+        json.raw(",\"long_amount\":")
+        json.decimal(units: figures.longUnits)
+        json.raw(",\"short_trades\":")
+        json.integer(figures.shortTrades)
+        json.raw(",\"short_amount\":")
+        json.decimal(units: figures.shortUnits)
     }
 
     /// The reference data's exchange list: `{"result":"success","data":[{code, name, kaiko_legacy_slug}]}`.

@@ -16,17 +16,6 @@ struct FakeFigures: Equatable, Sendable {
             longTrades: lhs.longTrades + rhs.longTrades, shortTrades: lhs.shortTrades + rhs.shortTrades,
             longUnits: lhs.longUnits + rhs.longUnits, shortUnits: lhs.shortUnits + rhs.shortUnits)
     }
-
-    /// `281481.7815643695`, `0`; trailing zeros of the fraction dropped.
-    static func decimal(_ units: Int128) -> String {
-        let scale: Int128 = 10_000_000_000
-        let whole = units / scale
-        var fraction = String(units % scale)
-        if fraction == "0" { return String(whole) }
-        fraction = String(repeating: "0", count: 10 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return "\(whole).\(fraction)"
-    }
 }
 
 /// One interval (an hour, or a bucket of hours) of one asset: per-exchange figures, whose sums
