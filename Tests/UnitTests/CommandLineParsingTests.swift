@@ -34,6 +34,17 @@ struct CommandLineParsingTests {
             saying: "--prefetch must be between 0 and 256")
     }
 
+    @Test func prefetchMemoryBoundsTheBytesInMiB() throws {
+        let backfill = try #require(
+            try Liqsync.parseAsRoot(["backfill", "btc", "--from", "2025-03-01", "--prefetch-memory", "32"]) as? BackfillCommand)
+        #expect(backfill.ingest.settings(load: backfill.load).maxHeldBytes == 32 << 20)
+        let sync = try #require(try Liqsync.parseAsRoot(["sync"]) as? SyncCommand)
+        #expect(sync.settings.maxHeldBytes == LoadSettings.defaultMaxHeldBytes)
+        expectRefused(
+            [["sync", "--prefetch-memory", "0"], ["backfill", "btc", "--from", "2025-03-01", "--prefetch-memory", "5000"]],
+            saying: "--prefetch-memory must be between 1 and 4096 MiB")
+    }
+
     /// Each command line is refused as a usage error (exit 64) whose message says `message`.
     func expectRefused(_ commandLines: [[String]], saying message: String) {
         for arguments in commandLines {

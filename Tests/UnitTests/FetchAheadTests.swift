@@ -6,7 +6,7 @@ import Testing
 @testable import Ingest
 
 /// The chunks fetched ahead adapt: up while writers wait for the API, down when the API says to
-/// slow down, within the cap; fetched chunks piling up pause them.
+/// slow down, within the cap; chunks on their way and fetched ones waiting share a bound in bytes.
 @Suite("Fetch ahead: additive increase, multiplicative decrease")
 struct FetchAheadTests {
     /// A clock the test moves.
@@ -23,7 +23,7 @@ struct FetchAheadTests {
     @Test func itStartsAtTwoAndGrowsByOneEachTimeAWriterWaitsWithEveryShareInUse() {
         final class Limits: Sendable { let seen = Mutex([Int]()) }
         let limits = Limits()
-        let fetchAhead = FetchAhead(cap: 5, maxHeldBytes: 1000) { limit in limits.seen.withLock { $0.append(limit) } }
+        let fetchAhead = FetchAhead(cap: 5, maxHeldBytes: .max) { limit in limits.seen.withLock { $0.append(limit) } }
         #expect(fetchAhead.snapshot.limit == 2)
         #expect(take(fetchAhead, 3) == 2, "two shares, no third")
         fetchAhead.writerWaited()
@@ -82,28 +82,47 @@ struct FetchAheadTests {
         #expect(fetchAhead.snapshot.limit == 1, "an answer after 429s is a slow-down")
     }
 
-    @Test func fetchedChunksWaitingBeyondTheBytesPauseFetchesAhead() {
-        let clock = ManualClock()
-        let fetchAhead = FetchAhead(cap: 16, maxHeldBytes: 1000, clock: clock.read)
-        while fetchAhead.snapshot.limit < 8 {
+    @Test func chunksOnTheirWayAndChunksWaitingForTheWritersShareTheBytes() {
+        let fetchAhead = FetchAhead(cap: 16, maxHeldBytes: 1000, expectedChunkBytes: 100)
+        for _ in 0..<20 {
             _ = take(fetchAhead, 16)
             fetchAhead.writerWaited()
         }
-        _ = take(fetchAhead, 16)
-        #expect(fetchAhead.snapshot.taken == 8)
-        fetchAhead.hold(bytes: 600)
+        var now = fetchAhead.snapshot
+        #expect(now.limit == 10 && now.taken == 10 && now.fetching == 10,
+                "ten chunks of 100 bytes on their way fill the 1000: no more shares, and no growth past them: \(now)")
+
+        fetchAhead.arrived(bytes: 100, shared: true)
+        fetchAhead.arrived(bytes: 100, shared: true)
+        now = fetchAhead.snapshot
+        #expect(now.fetching == 8 && now.heldBytes == 200, "arrived: held until written, no longer on its way: \(now)")
+        fetchAhead.release(bytes: 100)
         fetchAhead.giveBack()
-        #expect(fetchAhead.tryTake(), "600 bytes held: within bounds")
-        fetchAhead.hold(bytes: 600)
+        #expect(fetchAhead.tryTake(), "one written: room for one more on its way")
+        #expect(!fetchAhead.tryTake(), "and for only one")
+
+        fetchAhead.arrived(bytes: 400, shared: true)
+        now = fetchAhead.snapshot
+        #expect(now.expectedChunkBytes == 400, "a heavier chunk raises what the others are expected to weigh: \(now)")
+        fetchAhead.release(bytes: 100)
         fetchAhead.giveBack()
-        #expect(!fetchAhead.tryTake(), "1200 bytes wait for the writers: nothing more ahead")
-        #expect(fetchAhead.snapshot.limit == 8, "a pause, not a smaller limit: the latency stays hidden once they catch up")
+        #expect(!fetchAhead.tryTake(), "400 held and eight on their way at 400 each: over the bound")
         fetchAhead.writerWaited()
-        #expect(fetchAhead.snapshot.limit == 8, "no increase while the writers are behind, every share in use or not")
-        fetchAhead.release(bytes: 1200)
+        #expect(fetchAhead.snapshot.limit == 10, "a pause, not a smaller limit: the latency stays hidden once they catch up")
+
+        for _ in 0..<8 { fetchAhead.arrived(bytes: 0, shared: true) }
+        fetchAhead.release(bytes: 400)
         fetchAhead.giveBack(fetchAhead.snapshot.taken)
-        #expect(fetchAhead.tryTake())
-        #expect(fetchAhead.snapshot.heldBytes == 0)
+        now = fetchAhead.snapshot
+        #expect(now.heldBytes == 0 && now.fetching == 0 && now.taken == 0, "\(now)")
+        #expect(fetchAhead.tryTake(), "written and failed fetches free the bytes")
+    }
+
+    @Test func aChunkHeavierThanTheBoundStillLeavesEachLoopItsNextChunk() {
+        let fetchAhead = FetchAhead(cap: 8, maxHeldBytes: 1000, expectedChunkBytes: 5000)
+        #expect(!fetchAhead.tryTake(), "no share: each loop fetches the chunk it needs next, unshared")
+        fetchAhead.arrived(bytes: 5000, shared: false)
+        #expect(fetchAhead.snapshot.fetching == 0 && fetchAhead.snapshot.heldBytes == 5000)
     }
 
     @Test func aCapOfZeroFetchesNothingAhead() {
@@ -134,6 +153,6 @@ struct FetchAheadTests {
         let grown = fetchAhead.snapshot
         #expect(grown.limit > FetchAhead.initialLimit && grown.increases > 0, "\(grown)")
         #expect(peak.value.withLock { $0 } > FetchAhead.initialLimit)
-        #expect(grown.taken == 0 && grown.heldBytes == 0, "every share and byte came back: \(grown)")
+        #expect(grown.taken == 0 && grown.heldBytes == 0 && grown.fetching == 0, "every share and byte came back: \(grown)")
     }
 }

@@ -8,14 +8,19 @@ import Synchronization
 /// writes, which nobody knows in advance. So it adapts, as TCP's window does: one more each time
 /// a writer waits for a chunk while every share is in use (the latency is not hidden), half as
 /// many when the API says to slow down (a 429, a request past its deadline). It never exceeds
-/// `cap` (`--prefetch`), and no share is taken while more than `maxHeldBytes` of fetched records
-/// wait for the writers: that pause, not a smaller limit, is what bounds memory when PostgreSQL
-/// sets the pace, so the latency stays hidden the moment the writers catch up. Decreases are at
-/// least `decreaseSpacing` apart, so one burst of 429s halves it once, and it does not grow
-/// again until `decreaseSpacing` has passed without the API asking to slow down and an answer to
-/// a request sent after it asked came back without asking again (`answered`): writers that
-/// wait for an API sending 429s are not a reason for more requests, however far apart its
-/// answers arrive.
+/// `cap` (`--prefetch`). Decreases are at least `decreaseSpacing` apart, so one burst of 429s
+/// halves it once, and it does not grow again until `decreaseSpacing` has passed without the API
+/// asking to slow down and an answer to a request sent after it asked came back without asking
+/// again (`answered`): writers that wait for an API sending 429s are not a reason for more
+/// requests, however far apart its answers arrive.
+///
+/// Memory is bounded in bytes, not only in shares: the fetched records waiting for the writers,
+/// plus what each share's request still on its way is expected to bring (`expectedChunkBytes`,
+/// the weight of recent chunks), stay within `maxHeldBytes`. A request in flight holds nothing
+/// yet, but it may arrive while the writers are busy: counting only what had arrived let every
+/// request in flight arrive on top of the bound. A share the bytes do not allow is not taken,
+/// and the limit does not grow meanwhile; that pause, not a smaller limit, is what holds memory
+/// when PostgreSQL sets the pace, so the latency stays hidden the moment the writers catch up.
 ///
 /// An asset's next chunk never needs a share (`forEachPrefetched`), so no asset waits for
 /// another, and each asset in progress holds at most one chunk beyond the shares.
@@ -25,8 +30,12 @@ public final class FetchAhead: Sendable {
         public var limit: Int
         /// Shares taken: chunks being fetched ahead, or fetched and waiting for their writer.
         public var taken: Int
-        /// Bytes of fetched records waiting for their writer (an estimate, `IntervalRecord.estimatedBytes`).
+        /// Bytes of fetched records waiting for their writer (an estimate, `FetchedWindow.estimatedBytes`).
         public var heldBytes: Int
+        /// Shares whose request has not arrived yet.
+        public var fetching: Int
+        /// What a chunk on its way is expected to weigh: the weight of recent chunks.
+        public var expectedChunkBytes: Int
         public var increases: Int
         public var decreases: Int
     }
@@ -34,7 +43,9 @@ public final class FetchAhead: Sendable {
     private struct State {
         var limit: Double
         var taken = 0
+        var fetching = 0
         var heldBytes = 0
+        var expectedChunkBytes = FetchAhead.initialExpectedChunkBytes
         var lastDecrease: ContinuousClock.Instant?
         var lastSlowDown: ContinuousClock.Instant?
         /// Since the last slow-down, no request sent after it has been answered without one.
@@ -52,40 +63,63 @@ public final class FetchAhead: Sendable {
     /// What it starts at: two, which hides some 300 ms of latency for a lone asset.
     public static let initialLimit = 2
     public static let decreaseSpacing: Duration = .milliseconds(500)
+    /// What a chunk is expected to weigh before any has arrived: a 1000-hour chunk with six
+    /// exchange rows an hour, as `FetchedWindow.estimatedBytes` counts it.
+    public static let initialExpectedChunkBytes = 1 << 20
 
-    /// `cap` shares at most (0: nothing is fetched ahead); `onChange` is told each new limit.
+    /// `cap` shares at most (0: nothing is fetched ahead), `maxHeldBytes` of records held and on
+    /// their way; `onChange` is told each new limit.
     public init(
-        cap: Int, maxHeldBytes: Int, onChange: @escaping @Sendable (Int) -> Void = { _ in },
+        cap: Int, maxHeldBytes: Int, expectedChunkBytes: Int = FetchAhead.initialExpectedChunkBytes,
+        onChange: @escaping @Sendable (Int) -> Void = { _ in },
         clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
         self.clock = clock
         self.cap = max(0, cap)
         self.maxHeldBytes = max(1, maxHeldBytes)
-        self.state = Mutex(State(limit: Double(min(max(0, cap), Self.initialLimit))))
+        var initial = State(limit: Double(min(max(0, cap), Self.initialLimit)))
+        initial.expectedChunkBytes = max(1, expectedChunkBytes)
+        self.state = Mutex(initial)
         self.onChange = onChange
         onChange(min(max(0, cap), Self.initialLimit))
     }
 
-    /// Takes a share if one is free and the fetched records waiting are within bounds; never waits.
+    /// Takes a share if one is free and the bytes allow one more chunk; never waits.
     func tryTake() -> Bool {
         state.withLock { state -> Bool in
-            guard state.heldBytes < maxHeldBytes, state.taken < Int(state.limit) else { return false }
+            guard state.taken < Int(state.limit), roomForAnotherChunk(state) else { return false }
             state.taken += 1
+            state.fetching += 1
             return true
         }
     }
 
+    /// A share given back once its chunk has been written (or dropped).
     func giveBack(_ count: Int = 1) {
         state.withLock { $0.taken -= count }
     }
 
-    /// A fetched chunk's records, from its arrival until its writer is done with it.
-    func hold(bytes: Int) {
-        state.withLock { $0.heldBytes += bytes }
+    /// A fetch arrived (or failed: 0 bytes) with records weighing `bytes`, held until its writer
+    /// is done with them; `shared`: it held a share (`tryTake`), no longer on its way.
+    func arrived(bytes: Int, shared: Bool) {
+        state.withLock { state in
+            state.heldBytes += bytes
+            if shared { state.fetching -= 1 }
+            // Up at once, down slowly: a lighter chunk now and then (a range's last) does not
+            // let many heavy ones be on their way at once.
+            if bytes > 0 { state.expectedChunkBytes = max(bytes, (7 * state.expectedChunkBytes + bytes) / 8) }
+        }
     }
 
     func release(bytes: Int) {
         state.withLock { $0.heldBytes -= bytes }
+    }
+
+    /// Whether the records held, what the shares on their way are expected to bring and one
+    /// more chunk fit in `maxHeldBytes`.
+    private func roomForAnotherChunk(_ state: State) -> Bool {
+        let (expected, overflow) = (state.fetching + 1).multipliedReportingOverflow(by: state.expectedChunkBytes)
+        return !overflow && expected <= maxHeldBytes && state.heldBytes <= maxHeldBytes - expected
     }
 
     /// A writer waits for its next chunk: one more share, if every share is in use (else more
@@ -93,7 +127,7 @@ public final class FetchAhead: Sendable {
     func writerWaited() {
         let now = clock()
         let changed = state.withLock { state -> Int? in
-            guard state.taken >= Int(state.limit), state.limit < Double(cap), state.heldBytes < maxHeldBytes else { return nil }
+            guard state.taken >= Int(state.limit), state.limit < Double(cap), roomForAnotherChunk(state) else { return nil }
             if let last = state.lastSlowDown, state.congested || last.duration(to: now) < Self.decreaseSpacing { return nil }
             state.limit += 1
             state.increases += 1
@@ -127,8 +161,8 @@ public final class FetchAhead: Sendable {
 
     public var snapshot: Snapshot {
         state.withLock { state in
-            Snapshot(limit: Int(state.limit), taken: state.taken, heldBytes: state.heldBytes, increases: state.increases,
-                     decreases: state.decreases)
+            Snapshot(limit: Int(state.limit), taken: state.taken, heldBytes: state.heldBytes, fetching: state.fetching,
+                     expectedChunkBytes: state.expectedChunkBytes, increases: state.increases, decreases: state.decreases)
         }
     }
 

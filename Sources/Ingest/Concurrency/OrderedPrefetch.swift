@@ -42,7 +42,7 @@ public func forEachPrefetched<Element: Sendable, Value: Sendable>(
         for index in elements.indices {
             if started == index {
                 let element = elements[index]
-                group.addTask { await fetchResult(index, element, fetch, weight, budget) }
+                group.addTask { await fetchResult(index, element, shared: false, fetch, weight, budget) }
                 started += 1
             }
             var waited = false
@@ -53,7 +53,7 @@ public func forEachPrefetched<Element: Sendable, Value: Sendable>(
                 let horizon = arrived[index] == nil ? index + ahead - 1 : index + ahead
                 while started < elements.count && started <= horizon && mayFetchAhead(started) {
                     let (position, element) = (started, elements[started])
-                    group.addTask { await fetchResult(position, element, fetch, weight, budget) }
+                    group.addTask { await fetchResult(position, element, shared: true, fetch, weight, budget) }
                     started += 1
                 }
                 if arrived[index] != nil { break }
@@ -87,15 +87,16 @@ private struct Arrival<Value: Sendable>: Sendable {
 }
 
 private func fetchResult<Element: Sendable, Value: Sendable>(
-    _ position: Int, _ element: Element, _ fetch: @Sendable (Element) async throws -> Value,
+    _ position: Int, _ element: Element, shared: Bool, _ fetch: @Sendable (Element) async throws -> Value,
     _ weight: @Sendable (Value) -> Int, _ budget: FetchAhead?
 ) async -> Arrival<Value> {
     do {
         let value = try await fetch(element)
         let bytes = budget == nil ? 0 : weight(value)
-        budget?.hold(bytes: bytes)
+        budget?.arrived(bytes: bytes, shared: shared)
         return Arrival(position: position, result: .success(value), bytes: bytes)
     } catch {
+        budget?.arrived(bytes: 0, shared: shared)
         return Arrival(position: position, result: .failure(error), bytes: 0)
     }
 }

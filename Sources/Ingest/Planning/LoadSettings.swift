@@ -25,8 +25,8 @@ public struct LoadSettings: Sendable, Equatable {
     /// hides the API's latency behind the database's work. Shared by the assets loaded at once,
     /// and as many as the latency needs (`FetchAhead`), up to this.
     public var prefetchChunks: Int
-    /// Bytes of fetched records waiting for their writer beyond which nothing more is fetched
-    /// ahead: what bounds memory when the database, not the API, sets the pace.
+    /// Bytes of fetched records waiting for their writer and expected from the requests fetching
+    /// ahead, at most (`FetchAhead`): what bounds memory at any latency (`--prefetch-memory`).
     public var maxHeldBytes: Int
     /// Assets of a sync pass in progress at once (see `LoadSession`): waiting for the API
     /// costs no connection, so this, not `concurrency`, bounds the requests in flight. Sized to
@@ -41,8 +41,10 @@ public struct LoadSettings: Sendable, Equatable {
     /// Enough to hide a second of latency at Kaiko's 100 requests a second with room to spare;
     /// `maxHeldBytes` bounds what they hold.
     public static let defaultPrefetchChunks = 64
-    /// Some ten chunks of 1000 hours (`FetchedWindow.estimatedBytes`): more than the writers
-    /// (`concurrency`) can take at once, so they never wait for a chunk the bound held back.
+    /// Some ten chunks of 1000 hours (`FetchedWindow.estimatedBytes`), held or on their way:
+    /// more than the writers (`concurrency`) take at once, and with each asset in progress's own
+    /// next chunk about twenty requests in flight, which hide 300 ms at the pace PostgreSQL
+    /// writes on two cores. More hides more latency at about a MiB of memory a request.
     public static let defaultMaxHeldBytes = 8 << 20
     public static let defaultRequestsInFlight = 32
     /// An asset whose pass plans more hours than this (or more than one chunk) is catching up:

@@ -43,6 +43,7 @@ struct IngestOptions: ParsableArguments {
             lookbackHours: sync?.lookbackHours, settleDelaySeconds: settle.settleDelay,
             concurrency: load?.concurrency ?? defaults.concurrency, maxVanishingHours: guards.maxVanishingHours,
             maxVanishingShare: guards.maxVanishingShare, prefetchChunks: load?.prefetch ?? defaults.prefetchChunks,
+            maxHeldBytes: load.map { $0.prefetchMemory << 20 } ?? defaults.maxHeldBytes,
             requestsInFlight: sync?.requestsInFlight ?? defaults.requestsInFlight,
             claimLease: .seconds(load?.claimLease ?? Int(defaults.claimLease.components.seconds)))
     }
@@ -72,9 +73,16 @@ struct LoadOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Chunks fetched ahead while earlier ones are written, at most (0: one after another), shared by the assets "
             + "loaded at once. Within it, as many as hide the API's latency: more while writers wait for the API, fewer "
-            + "on 429s and timeouts, none while 8 MiB of fetched records wait for the writers.",
+            + "on 429s and timeouts, and within --prefetch-memory.",
         valueName: "chunks"))
     var prefetch = LoadSettings.defaultPrefetchChunks
+
+    @Option(help: ArgumentHelp(
+        "MiB of fetched records held for the writers and expected from the requests fetching ahead, at most: what "
+            + "bounds memory at any latency. Each MiB is about one more request in flight; raise it when the API "
+            + "answers slowly and memory is plentiful.",
+        valueName: "MiB"))
+    var prefetchMemory = LoadSettings.defaultMaxHeldBytes >> 20
 
     @Option(help: ArgumentHelp(
         "How long an asset's claim holds without renewal (renewed every third of it while the asset is loaded): behind "
@@ -85,6 +93,7 @@ struct LoadOptions: ParsableArguments {
     func validate() throws {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
         guard (0...256).contains(prefetch) else { throw ValidationError("--prefetch must be between 0 and 256") }
+        guard (1...4096).contains(prefetchMemory) else { throw ValidationError("--prefetch-memory must be between 1 and 4096 MiB") }
         guard (3...3600).contains(claimLease) else { throw ValidationError("--claim-lease must be between 3 and 3600 seconds") }
     }
 }
