@@ -19,7 +19,7 @@ REVISION_STAGES = "4"
 # Each pass a quarter past the hour: the hour before has settled (the default settle delay, 10 minutes).
 PAST_THE_HOUR = timedelta(minutes=15)
 TABLES = ("token_interval", "token_interval_exchange", "token_day", "token_day_exchange", "token_month",
-          "token_month_exchange")
+          "token_month_exchange", "exchange_month_change")
 DATABASE = "bench_bloat"
 FRESH = "bench_bloat_fresh"
 
@@ -96,6 +96,6 @@ def run(bench):
             "hours": rows[0], "exchange_rows": rows[1], "revisions_logged": revised,
             "bytes_after_passes": after_passes, "bytes_fresh": fresh,
             "ratio": sum(after_passes.values()) / sum(fresh.values()),
-            "ratio_by_table": {t: after_passes[t] / fresh[t] for t in TABLES},
+            "ratio_by_table": {t: after_passes[t] / fresh[t] if fresh[t] else None for t in TABLES},
             "hot_share": sum(t["hot_updates"] for t in hot.values()) / updates if updates else None,
             "updates_by_table": hot, "revision_log_bytes": revision_log}

@@ -93,7 +93,8 @@ def rows(results):
         rows.append((f"{bl['days']} days of hourly passes, {bl['assets']} assets, revisions",
                      f"{bl['passes']:,} passes in {bl['passes_s']:.0f} s; {bl['revisions_logged']:,} revisions logged", ""))
         rows.append(("  size over a fresh load of the same data", f"{bl['ratio']:.2f}x", "<= 1.25x"))
-        rows += [(f"    {table}", f"{ratio:.2f}x", "") for table, ratio in bl["ratio_by_table"].items()]
+        rows += [(f"    {table}", f"{ratio:.2f}x" if ratio is not None else "empty in the fresh load", "")
+                 for table, ratio in bl["ratio_by_table"].items()]
         rows.append(("  HOT updates", f"{100 * bl['hot_share']:.0f} % of {sum(t['updates'] for t in bl['updates_by_table'].values()):,}"
                      if bl["hot_share"] is not None else "no updates", ""))
     ab = results.get("ab")
