@@ -125,6 +125,32 @@ struct FetchAheadTests {
         #expect(fetchAhead.snapshot.fetching == 0 && fetchAhead.snapshot.heldBytes == 5000)
     }
 
+    /// Loops over a slow API with a generous cap: the bytes, not the cap, bound what is on its
+    /// way and waiting, each loop's own next chunk aside.
+    @Test func loopsOverASlowAPIStayWithinTheBytes() async {
+        let fetchAhead = FetchAhead(cap: 64, maxHeldBytes: 1000, expectedChunkBytes: 100)
+        final class Counts: Sendable { let value = Mutex((inFlight: 0, peak: 0)) }
+        let counts = Counts()
+        let loops = 4
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<loops {
+                group.addTask {
+                    await forEachPrefetched(Array(0..<30), ahead: 64, budget: fetchAhead, weight: { _ in 100 }, fetch: { value in
+                        counts.value.withLock { $0.inFlight += 1; $0.peak = max($0.peak, $0.inFlight) }
+                        try await Task.sleep(for: .milliseconds(10))
+                        counts.value.withLock { $0.inFlight -= 1 }
+                        return value
+                    }) { _, _ in true }
+                }
+            }
+        }
+        let peak = counts.value.withLock { $0.peak }
+        #expect(peak <= 1000 / 100 + loops, "ten chunks of 100 bytes within 1000, and each loop's next: \(peak)")
+        #expect(peak > FetchAhead.initialLimit + loops, "it still grew past its start: \(peak)")
+        let after = fetchAhead.snapshot
+        #expect(after.taken == 0 && after.heldBytes == 0 && after.fetching == 0, "\(after)")
+    }
+
     @Test func aCapOfZeroFetchesNothingAhead() {
         let fetchAhead = FetchAhead(cap: 0, maxHeldBytes: .max)
         fetchAhead.writerWaited()
