@@ -21,10 +21,6 @@ struct JSONBytes {
         bytes.append(contentsOf: text.utf8)
     }
 
-    mutating func raw(_ other: JSONBytes) {
-        bytes.append(contentsOf: other.bytes)
-    }
-
     /// A JSON string literal.
     mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
