@@ -161,8 +161,9 @@ struct HostileAnswerTests {
         let client = try client(harness, maxAttempts: 5)
         let started = ContinuousClock.now
         let error = try await #require(throws: KaikoError.self) { try await client.fetchWindow(asset: btc, window: window) }
-        // Not the day asked for (nor the 120 s cap); a full suite's load made one answer take 10 s.
-        #expect(started.duration(to: .now) < .seconds(20))
+        // Not the day asked for, nor the 120 s cap: alone it takes well under a second, and a full
+        // suite on a loaded 2-core machine made it take 22 s.
+        #expect(started.duration(to: .now) < .seconds(60))
         guard case .retriesExhausted(_, _, let attempts, let last) = error else {
             Issue.record("expected retriesExhausted, got \(error)")
             return
@@ -175,13 +176,14 @@ struct HostileAnswerTests {
     @Test func aRetryAfterPastTheRetryBudgetFailsBeforeWaiting() async throws {
         let harness = try await FakeKaikoHarness.start()
         defer { harness.stop() }
-        harness.fake.script([.rateLimited(retryAfterSeconds: 30, asHTTPDate: false)])
+        harness.fake.script([.rateLimited(retryAfterSeconds: 100, asHTTPDate: false)])
         let policy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(1), totalBudget: .seconds(10))
         let client = try client(harness, retry: policy)
         let started = ContinuousClock.now
         let error = try await #require(throws: KaikoError.self) { try await client.fetchWindow(asset: btc, window: window) }
-        // Not the 30 s asked for; a full suite's load made one answer take 10 s.
-        #expect(started.duration(to: .now) < .seconds(20))
+        // Not the 100 s asked for (within the 120 s cap, past the 10 s budget): alone it takes well
+        // under a second, and a full suite on a loaded 2-core machine made it take 22 s.
+        #expect(started.duration(to: .now) < .seconds(60))
         guard case .retriesExhausted(_, _, 1, let last) = error else {
             Issue.record("expected retriesExhausted after one attempt, got \(error)")
             return
