@@ -97,10 +97,12 @@ struct KaikoClientAgainstFakeTests {
     @Test func aRateLimitSlowsTheWholeProcessDown() async throws {
         let harness = try await FakeKaikoHarness.start()
         defer { harness.stop() }
-        harness.fake.script([.rateLimited(retryAfterSeconds: 2, asHTTPDate: false)])
+        // 20 s: the pause must outlast the test's look at it. Every suite starts at once on two
+        // cores, and a CI run saw the look come more than 2 s after the 429 had been handled.
+        harness.fake.script([.rateLimited(retryAfterSeconds: 20, asHTTPDate: false)])
         try await harness.withClient { client in
             let window = HourWindow(start: longWindow.start, end: longWindow.start.advanced(by: 5))
-            // Timed from before the first request: its 429 pauses the client for 2 s from when it
+            // Timed from before the first request: its 429 pauses the client for 20 s from when it
             // arrives, which is later than this, so a delay in noticing it cannot eat into what is
             // measured. Without the shared pause, the second fetch would be done in a moment.
             let started = ContinuousClock.now
@@ -111,7 +113,7 @@ struct KaikoClientAgainstFakeTests {
             #expect(await eventually(timeout: .seconds(90)) { harness.fake.requestCounts[429] == 1 })
             #expect(await eventually(timeout: .seconds(90)) { await client.isHeldBackByRateLimit })
             _ = try await client.fetchWindow(asset: try AssetCode(validating: "eth"), window: window)
-            #expect(started.duration(to: .now) >= .milliseconds(1900))
+            #expect(started.duration(to: .now) >= .seconds(19))
             _ = try await first.value
         }
     }
