@@ -212,6 +212,9 @@ struct MigrationTests {
             #expect(try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM liquidations.\(view)"))
                 .scalar(Int64.self) == 0)
         }
+        // The function over the running totals runs with its owner's rights; their table does not.
+        #expect(try await reader.query("SELECT count(*) FROM liquidations.exchange_totals('2025-01-01', '2026-01-01')")
+            .scalar(Int64.self) == 0)
         let writes = [
             "INSERT INTO liquidations.asset (asset, sync_from, watermark) VALUES ('btc', '2025-01-08', '2025-01-08')",
             "DELETE FROM liquidations.token_interval",
@@ -220,6 +223,7 @@ struct MigrationTests {
             "SELECT * FROM liquidations.schema_migrations",
             "SELECT * FROM liquidations.revision",
             "SELECT * FROM liquidations.exchange_month_change",
+            "SELECT * FROM liquidations.token_day_exchange_running",
             "SELECT liquidations.compact_exchange_month_changes()",
             "CREATE TABLE liquidations.mine (x int)",
         ]
@@ -591,14 +595,15 @@ struct MigrationTests {
     }
 
     static let exchangeMonthsFile = "0015_exchanges_by_month_across_assets.sql"
+    static let exchangeTotalsFile = "0017_exchange_totals_over_any_days.sql"
 
     /// From a loaded version-12 database: each asset-month (and exchange) sums its days exactly,
     /// the daily views show the same rows with trade counts as bigint, the largest-hours index is
     /// built and valid, the index of the days by their largest hour is gone, every exchange's
-    /// months across assets start as the sums of the assets' months, and the reader role reads
-    /// the monthly views.
+    /// months across assets start as the sums of the assets' months, each asset's running totals
+    /// per exchange sum any range of its days, and the reader role reads the monthly views.
 
-    @Test func version13To15AddMonthsEqualToTheirDaysTheLargestHoursIndexAndExchangesAcrossAssets() async throws {
+    @Test func version13To17AddMonthsEqualToTheirDaysTheLargestHoursIndexAndExchangesAcrossAssets() async throws {
         let database = try await TestDatabase.create()
         let migrations = try Migration.embedded()
         let dailyRows: PostgresQuery = """
@@ -623,7 +628,7 @@ struct MigrationTests {
             let before = try await connection.query(dailyRows).scalar(String.self)
             let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
             #expect(plan.applied == ["0013_months_and_years_of_data.sql", "0014_largest_hours_index.sql", Self.exchangeMonthsFile,
-                                    "0016_exchange_month_changes_per_statement.sql"])
+                                    "0016_exchange_month_changes_per_statement.sql", Self.exchangeTotalsFile])
             #expect(try await connection.query(dailyRows).scalar(String.self) == before, "the daily rows, unchanged")
             let types = try await connection.query(
                 """
@@ -651,6 +656,11 @@ struct MigrationTests {
                 "SELECT string_agg(concat_ws(' ', month, exchange, assets, total_trades, total_amount_usd), '; ' ORDER BY exchange) FROM liquidations.exchange_monthly"
             ).scalar(String.self)
             #expect(acrossAssets == "2025-03-01 bbit 2 96 240; 2025-03-01 binc 2 96 240", "\(acrossAssets)")
+            // 0017: running totals from the daily rows, so any range of days sums the same.
+            let overDays = try await connection.query(
+                "SELECT string_agg(concat_ws(' ', asset, exchange, hours_covered, total_amount_usd), '; ' ORDER BY asset, exchange) FROM liquidations.exchange_totals('2025-03-01', '2025-03-31')"
+            ).scalar(String.self)
+            #expect(overDays == "btc bbit 48 120; btc binc 48 120; eth bbit 48 120; eth binc 48 120", "\(overDays)")
             let indexes = try await connection.query(
                 """
                 SELECT string_agg(c.relname || ' ' || i.indisvalid, ', ' ORDER BY c.relname)
@@ -704,7 +714,7 @@ struct MigrationTests {
         try await longReader.execute(script: "COMMIT")
         let plan = try await migrating.value
         #expect(plan.applied == ["0013_months_and_years_of_data.sql", "0014_largest_hours_index.sql", Self.exchangeMonthsFile,
-                                    "0016_exchange_month_changes_per_statement.sql"])
+                                    "0016_exchange_month_changes_per_statement.sql", Self.exchangeTotalsFile])
         // A loaded machine may add a few seconds to the half (2.8 s seen on a cold CI-like run): still
         // below the 5 s the long reader holds its lock, which a reader without the timeout waits out.
         #expect(slowest < .milliseconds(4000), "a reader waited \(slowest)")
@@ -728,7 +738,7 @@ struct MigrationTests {
                 "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = 'liquidations.token_interval_largest'::regclass"
             ).scalar(Bool.self))
             let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
-            #expect(plan.applied == ["0014_largest_hours_index.sql", Self.exchangeMonthsFile, "0016_exchange_month_changes_per_statement.sql"])
+            #expect(plan.applied == ["0014_largest_hours_index.sql", Self.exchangeMonthsFile, "0016_exchange_month_changes_per_statement.sql", Self.exchangeTotalsFile])
             let index = try await connection.query(
                 """
                 SELECT i.indisvalid AND NOT i.indisunique AND pg_get_indexdef(i.indexrelid) LIKE '%(total_amount DESC, interval_start)'

@@ -19,7 +19,7 @@ REVISION_STAGES = "4"
 # Each pass a quarter past the hour: the hour before has settled (the default settle delay, 10 minutes).
 PAST_THE_HOUR = timedelta(minutes=15)
 TABLES = ("token_interval", "token_interval_exchange", "token_day", "token_day_exchange", "token_month",
-          "token_month_exchange", "exchange_month_change")
+          "token_month_exchange", "exchange_month_change", "token_day_exchange_running")
 DATABASE = "bench_bloat"
 FRESH = "bench_bloat_fresh"
 

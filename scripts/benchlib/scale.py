@@ -52,6 +52,12 @@ NATURAL_QUERIES = {
         ORDER BY total_amount_usd DESC LIMIT 10""",
     "largest hours ever, all assets": """SELECT asset, interval_start, total_amount_usd, total_trades
         FROM liquidations.hourly ORDER BY total_amount_usd DESC LIMIT 10""",
+    # What liquidations.exchange_totals (docs/bi.md's exchange-share) saves: the same shares summed
+    # from a row per asset, exchange and day.
+    "each exchange's share per asset, last 30 days, from daily_by_exchange": """SELECT asset, exchange_name,
+               round(100 * sum(total_amount_usd) / sum(sum(total_amount_usd)) OVER (PARTITION BY asset), 2) AS share_pct
+        FROM liquidations.daily_by_exchange WHERE day >= current_date - 30
+        GROUP BY asset, exchange_name ORDER BY asset, share_pct DESC""",
     "each exchange's share over the last year": """SELECT exchange_name,
                round(100 * sum(total_amount_usd) / sum(sum(total_amount_usd)) OVER (), 2) AS share_pct
         FROM liquidations.exchange_monthly WHERE month >= date_trunc('month', now() - interval '1 year')
@@ -196,7 +202,7 @@ def storage(bench):
     on ten assets."""
     sizes = {}
     for table in ("token_interval", "token_interval_exchange", "token_day", "token_day_exchange", "token_month",
-                  "token_month_exchange"):
+                  "token_month_exchange", "exchange_month_change", "token_day_exchange_running"):
         sizes[table] = int(bench.psql(DATABASE, f"SELECT pg_total_relation_size('liquidations.{table}')"))
     asset_years = ASSETS * DAYS / 365
     figure_columns = ", ".join(f"{figure} {kind} NOT NULL" for figure, kind in bench.figure_types().items())

@@ -126,11 +126,11 @@ public struct AssetStore: Sendable {
                 ).scalar(Int64.self)
                 if hours > 0 && !purge { return .failure(.assetHasData(asset, storedHours: hours)) }
                 // The data tables and their rollups have no foreign key to the asset (migrations
-                // 0007, 0008, 0012, 0013): their rows are deleted here. The asset's foreign keys
+                // 0007, 0008, 0012, 0013, 0017): their rows are deleted here. The asset's foreign keys
                 // cascade to the run history.
                 for table in [
                     "token_interval_exchange", "token_interval", "token_day_exchange", "token_day", "token_month_exchange",
-                    "token_month",
+                    "token_month", "token_day_exchange_running",
                 ] {
                     try connection.query(
                         "DELETE FROM liquidations.\(identifier: table) WHERE asset = \(asset)", name: "assets.remove")

@@ -84,6 +84,7 @@ public struct ChunkWriter: Sendable {
         }
         if let days = DailyRollup.days(holding: rolledUp) {
             try MonthlyRollup.refresh(chunk.asset, days: days, connection: connection)
+            try RunningExchangeTotals.refresh(chunk.asset, days: days, connection: connection)
             try ExchangeMonthChanges.fold(connection: connection)
         }
 

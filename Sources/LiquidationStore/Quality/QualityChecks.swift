@@ -97,6 +97,54 @@ enum QualityChecks {
             """
     }
 
+    /// The running totals per exchange (`token_day_exchange_running`, migration 0017) that do not
+    /// follow from the asset's previous running day and the day's own rows: each day's totals must
+    /// be the previous day's plus the daily row, for every exchange either has. From the scope's
+    /// first day to each asset's last one: a change to a day carries on to every day after it.
+    /// A row of zeros may stand before an exchange's first day.
+    static var runningDisagreements: String {
+        let assets = "($1::text[] IS NULL OR asset = ANY($1::text[]))"
+        let fromFirstDay = "($2::timestamptz IS NULL OR day >= ($2::timestamptz AT TIME ZONE 'UTC')::date)"
+        let columns = ["hours_covered"] + Measure.allCases.map { "\($0.name)" }
+        func list(_ alias: String) -> String { columns.map { "\(alias).\($0)" }.joined(separator: ", ") }
+        return """
+            WITH days AS (
+                SELECT asset, day FROM liquidations.token_day_exchange_running WHERE \(assets) AND \(fromFirstDay)
+                UNION
+                SELECT asset, day FROM liquidations.token_day_exchange WHERE \(assets) AND \(fromFirstDay)
+            ), steps AS (
+                SELECT d.asset, d.day, (SELECT max(p.day) FROM liquidations.token_day_exchange_running AS p
+                                        WHERE p.asset = d.asset AND p.day < d.day) AS base_day
+                FROM days AS d
+            ), expected AS (
+                SELECT s.asset, s.day, e.exchange,
+                       \(columns.map { "coalesce(b.\($0), 0) + coalesce(t.\($0), 0) AS \($0)" }.joined(separator: ", "))
+                FROM steps AS s
+                CROSS JOIN LATERAL (SELECT exchange FROM liquidations.token_day_exchange_running
+                                    WHERE asset = s.asset AND day = s.base_day
+                                    UNION
+                                    SELECT exchange FROM liquidations.token_day_exchange
+                                    WHERE asset = s.asset AND day = s.day) AS e
+                LEFT JOIN liquidations.token_day_exchange_running AS b
+                       ON b.asset = s.asset AND b.day = s.base_day AND b.exchange = e.exchange
+                LEFT JOIN liquidations.token_day_exchange AS t
+                       ON t.asset = s.asset AND t.day = s.day AND t.exchange = e.exchange
+            )
+            SELECT coalesce(x.asset, r.asset), coalesce(x.day, r.day)::timestamp AT TIME ZONE 'UTC',
+                   (coalesce(x.day, r.day) + 1)::timestamp AT TIME ZONE 'UTC',
+                   'running totals of ' || coalesce(x.exchange, r.exchange) || CASE
+                       WHEN r.asset IS NULL THEN ': missing for the daily rows stored'
+                       WHEN x.asset IS NULL THEN ': a row the daily rows do not explain'
+                       ELSE ': differ from the day before plus the day''s rows' END
+            FROM expected AS x
+            FULL JOIN (SELECT * FROM liquidations.token_day_exchange_running WHERE \(assets) AND \(fromFirstDay)) AS r
+                   ON r.asset = x.asset AND r.day = x.day AND r.exchange = x.exchange
+            WHERE r.asset IS NULL
+               OR (x.asset IS NULL AND (\(list("r"))) IS DISTINCT FROM (\(columns.map { _ in "0" }.joined(separator: ", "))))
+               OR (x.asset IS NOT NULL AND (\(list("x"))) IS DISTINCT FROM (\(list("r"))))
+            """
+    }
+
     /// The exchanges and months whose sums across assets (`liquidations.exchange_monthly`, from
     /// the changes its triggers log, migration 0015) differ from the sums of every asset's monthly
     /// rollup: 185,000 rows at 500 assets and three years, grouped once.
@@ -250,6 +298,6 @@ enum QualityChecks {
             + rollupDisagreements(hours: "token_interval_exchange", rollup: "token_day_exchange", exchange: true) + " UNION ALL "
             + monthDisagreements(days: "token_day", rollup: "token_month", exchange: false) + " UNION ALL "
             + monthDisagreements(days: "token_day_exchange", rollup: "token_month_exchange", exchange: true)
-            + " ORDER BY 1, 2"),
+            + " UNION ALL (" + runningDisagreements + ") ORDER BY 1, 2"),
     ]
 }
