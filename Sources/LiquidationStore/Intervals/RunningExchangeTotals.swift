@@ -18,23 +18,27 @@ enum RunningExchangeTotals {
     /// daily row from the first day on: an exchange whose daily rows a revision took away keeps
     /// rows carrying its earlier total. An exchange that first appears after the first day gets
     /// rows of zeros on the days before, which add nothing to any range.
+    ///
+    /// The first day is a value wherever it is used, not a CTE joined in: the planner then
+    /// bounds every scan by it (the base day is the index's last entry before it, the daily rows
+    /// are read from it on), where through a CTE it reads all of the asset's years of rows.
     static func refresh(_ asset: AssetCode, days: HourWindow, connection: isolated PostgresConnection) throws {
+        // The UTC date of the window's first hour, a day's start (2025-03-17T00:00:00Z).
+        let firstDay = String(days.start.description.prefix(10))
         try connection.query(
             """
-            WITH chunk_start AS (
-                SELECT (\(days.start)::timestamptz AT TIME ZONE 'UTC')::date AS day
-            ), base AS (
+            WITH base AS (
                 SELECT r.exchange, r.hours_covered, \(sql: FigureColumns.list("r"))
                 FROM liquidations.token_day_exchange_running AS r
                 WHERE r.asset = \(asset)
-                  AND r.day = (SELECT max(p.day) FROM liquidations.token_day_exchange_running AS p, chunk_start
-                               WHERE p.asset = \(asset) AND p.day < chunk_start.day)
+                  AND r.day = (SELECT max(p.day) FROM liquidations.token_day_exchange_running AS p
+                               WHERE p.asset = \(asset) AND p.day < \(firstDay)::date)
             ), later AS (
-                SELECT r.day, r.exchange FROM liquidations.token_day_exchange_running AS r, chunk_start
-                WHERE r.asset = \(asset) AND r.day >= chunk_start.day
+                SELECT day, exchange FROM liquidations.token_day_exchange_running
+                WHERE asset = \(asset) AND day >= \(firstDay)::date
                 UNION
-                SELECT d.day, d.exchange FROM liquidations.token_day_exchange AS d, chunk_start
-                WHERE d.asset = \(asset) AND d.day >= chunk_start.day
+                SELECT day, exchange FROM liquidations.token_day_exchange
+                WHERE asset = \(asset) AND day >= \(firstDay)::date
             ), pairs AS (
                 SELECT exchange FROM base UNION SELECT exchange FROM later
             )
@@ -46,7 +50,7 @@ enum RunningExchangeTotals {
             CROSS JOIN (SELECT DISTINCT day FROM later) AS g
             LEFT JOIN base AS b ON b.exchange = p.exchange
             LEFT JOIN liquidations.token_day_exchange AS d
-                   ON d.asset = \(asset) AND d.day = g.day AND d.exchange = p.exchange
+                   ON d.asset = \(asset) AND d.day = g.day AND d.exchange = p.exchange AND d.day >= \(firstDay)::date
             WINDOW w AS (PARTITION BY p.exchange ORDER BY g.day)
             ON CONFLICT (asset, day, exchange) DO UPDATE SET hours_covered = excluded.hours_covered,
                 \(sql: FigureColumns.assignments(from: "excluded"))
