@@ -117,18 +117,17 @@ enum QualityChecks {
                                         WHERE p.asset = d.asset AND p.day < d.day) AS base_day
                 FROM days AS d
             ), expected AS (
-                SELECT s.asset, s.day, e.exchange,
-                       \(columns.map { "coalesce(b.\($0), 0) + coalesce(t.\($0), 0) AS \($0)" }.joined(separator: ", "))
+                SELECT s.asset, s.day, e.*
                 FROM steps AS s
-                CROSS JOIN LATERAL (SELECT exchange FROM liquidations.token_day_exchange_running
-                                    WHERE asset = s.asset AND day = s.base_day
-                                    UNION
-                                    SELECT exchange FROM liquidations.token_day_exchange
-                                    WHERE asset = s.asset AND day = s.day) AS e
-                LEFT JOIN liquidations.token_day_exchange_running AS b
-                       ON b.asset = s.asset AND b.day = s.base_day AND b.exchange = e.exchange
-                LEFT JOIN liquidations.token_day_exchange AS t
-                       ON t.asset = s.asset AND t.day = s.day AND t.exchange = e.exchange
+                -- Two small sets per day, joined where they are read: joined to the whole tables,
+                -- the planner (expecting far more days) hashes every row of both.
+                CROSS JOIN LATERAL (
+                    SELECT coalesce(b.exchange, t.exchange) AS exchange,
+                           \(columns.map { "coalesce(b.\($0), 0) + coalesce(t.\($0), 0) AS \($0)" }.joined(separator: ", "))
+                    FROM (SELECT * FROM liquidations.token_day_exchange_running
+                          WHERE asset = s.asset AND day = s.base_day) AS b
+                    FULL JOIN (SELECT * FROM liquidations.token_day_exchange
+                               WHERE asset = s.asset AND day = s.day) AS t ON t.exchange = b.exchange) AS e
             )
             SELECT coalesce(x.asset, r.asset), coalesce(x.day, r.day)::timestamp AT TIME ZONE 'UTC',
                    (coalesce(x.day, r.day) + 1)::timestamp AT TIME ZONE 'UTC',
