@@ -57,7 +57,9 @@ FROM (SELECT asset, exchange, min(day) AS first_day FROM liquidations.token_day_
 JOIN (SELECT DISTINCT asset, day FROM liquidations.token_day_exchange) AS g
   ON g.asset = p.asset AND g.day >= p.first_day
 LEFT JOIN liquidations.token_day_exchange AS d ON d.asset = p.asset AND d.day = g.day AND d.exchange = p.exchange
-WINDOW w AS (PARTITION BY p.asset, p.exchange ORDER BY g.day);
+WINDOW w AS (PARTITION BY p.asset, p.exchange ORDER BY g.day)
+-- Stored day by day, as the writers add them: an asset's exchanges of a day share a page.
+ORDER BY p.asset, g.day, p.exchange;
 
 CREATE FUNCTION liquidations.exchange_totals(from_day date, to_day date)
 RETURNS TABLE (asset text, exchange text, exchange_name text, hours_covered bigint, total_trades bigint,
@@ -65,22 +67,34 @@ RETURNS TABLE (asset text, exchange text, exchange_name text, hours_covered bigi
                short_amount_usd numeric)
 -- It runs with its owner's rights: readers are granted the function and the views, not the tables.
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT a.asset, e.exchange, coalesce(x.name, e.exchange),
+    -- Per asset, the last day with running totals on or before to_day and the last before
+    -- from_day; then all the asset's exchanges of each of the two days, a stretch of the primary
+    -- key each, matched by exchange.
+    WITH bounds AS (
+        SELECT a.asset,
+               (SELECT max(r.day) FROM liquidations.token_day_exchange_running AS r
+                WHERE r.asset = a.asset AND r.day <= to_day) AS last_in,
+               (SELECT max(r.day) FROM liquidations.token_day_exchange_running AS r
+                WHERE r.asset = a.asset AND r.day < from_day) AS last_before
+        FROM liquidations.asset AS a
+        WHERE from_day <= to_day
+    ), upto AS (
+        SELECT e.* FROM bounds AS b
+        JOIN liquidations.token_day_exchange_running AS e ON e.asset = b.asset AND e.day = b.last_in
+    ), before AS (
+        SELECT s.* FROM bounds AS b
+        JOIN liquidations.token_day_exchange_running AS s ON s.asset = b.asset AND s.day = b.last_before
+    )
+    SELECT e.asset, e.exchange, coalesce(x.name, e.exchange),
            e.hours_covered - coalesce(s.hours_covered, 0),
            e.total_trades - coalesce(s.total_trades, 0), trim_scale(e.total_amount - coalesce(s.total_amount, 0)),
            e.long_trades - coalesce(s.long_trades, 0), trim_scale(e.long_amount - coalesce(s.long_amount, 0)),
            e.short_trades - coalesce(s.short_trades, 0), trim_scale(e.short_amount - coalesce(s.short_amount, 0))
-    FROM liquidations.asset AS a
-    CROSS JOIN LATERAL (SELECT max(r.day) AS day FROM liquidations.token_day_exchange_running AS r
-                        WHERE r.asset = a.asset AND r.day <= to_day) AS last_in
-    CROSS JOIN LATERAL (SELECT max(r.day) AS day FROM liquidations.token_day_exchange_running AS r
-                        WHERE r.asset = a.asset AND r.day < from_day) AS last_before
-    JOIN liquidations.token_day_exchange_running AS e ON e.asset = a.asset AND e.day = last_in.day
-    LEFT JOIN liquidations.token_day_exchange_running AS s
-           ON s.asset = a.asset AND s.day = last_before.day AND s.exchange = e.exchange
+    FROM upto AS e
+    LEFT JOIN before AS s ON s.asset = e.asset AND s.exchange = e.exchange
     LEFT JOIN liquidations.exchange AS x ON x.exchange = e.exchange
     -- A pair with no daily row in the range adds no hour in it.
-    WHERE from_day <= to_day AND e.hours_covered > coalesce(s.hours_covered, 0)
+    WHERE e.hours_covered > coalesce(s.hours_covered, 0)
 $$;
 
 COMMENT ON FUNCTION liquidations.exchange_totals(date, date) IS
