@@ -7,11 +7,11 @@
 -- behind each other's row locks until commit, and take them in different orders. So the rollup is
 -- a log of changes instead, which writers only append to:
 --
--- * exchange_month_change holds signed changes to the sums per exchange and month. A trigger on
---   token_month_exchange (the per-asset monthly rollup, itself exact and current) appends, for
---   each row inserted, updated or deleted, the new figures minus the old ones, whatever made the
---   change (a chunk, a repair, an asset's removal). Appending takes no lock another writer waits
---   for.
+-- * exchange_month_change holds signed changes to the sums per exchange and month. Triggers on
+--   token_month_exchange (the per-asset monthly rollup, itself exact and current) append, for
+--   each statement that inserts, updates or deletes its rows, the new figures minus the old ones
+--   per exchange and month, whatever made the change (a chunk, a repair, an asset's removal).
+--   Appending takes no lock another writer waits for.
 -- * The sum of an exchange and month's changes is, at any moment, the sum of every asset's
 --   figures for that exchange and month: the changes telescope, and the table starts (below) as
 --   those sums. The view exchange_monthly reads the sums.
@@ -25,7 +25,7 @@
 -- The view trims trailing zeros from the sums: a sum's scale is the largest of its terms', and
 -- the terms are changes whose history should not show (61.75, not 61.750000000000000000).
 --
--- The trigger and the first sums are made in one transaction that holds token_month_exchange
+-- The triggers and the first sums are made in one transaction that holds token_month_exchange
 -- against writers (SHARE ROW EXCLUSIVE; readers go on): no change slips between them.
 
 CREATE TABLE liquidations.exchange_month_change (
@@ -41,50 +41,76 @@ CREATE TABLE liquidations.exchange_month_change (
 );
 
 COMMENT ON TABLE liquidations.exchange_month_change IS
-    'Signed changes to every asset''s sums per exchange and calendar month (UTC), appended by a trigger on '
+    'Signed changes to every asset''s sums per exchange and calendar month (UTC), appended by triggers on '
     'token_month_exchange and folded by compact_exchange_month_changes(): the sum of an exchange and month''s rows is '
     'the sum of token_month_exchange over the assets. Read through liquidations.exchange_monthly. Emptying '
-    'token_month_exchange with TRUNCATE bypasses the trigger.';
+    'token_month_exchange with TRUNCATE bypasses the triggers.';
 COMMENT ON COLUMN liquidations.exchange_month_change.assets IS
-    'Change to the number of assets with liquidations on the exchange in the month (+1 a new row, -1 a deleted one).';
+    'Change to the number of assets with liquidations on the exchange in the month: rows of token_month_exchange '
+    'inserted minus rows deleted.';
 
-CREATE FUNCTION liquidations.record_exchange_month_change() RETURNS trigger
+-- Statement-level triggers: one grouped insert per statement (a chunk's upsert of its months),
+-- not one per row. An update logs the difference of the rows whose figures changed (an update
+-- of updated_at alone logs nothing); a row whose key changed (liqsync never changes one) logs its
+-- old figures out and its new ones in.
+CREATE FUNCTION liquidations.record_exchange_month_changes() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.exchange = NEW.exchange AND OLD.month = NEW.month THEN
-        IF (OLD.total_trades, OLD.total_amount, OLD.long_trades, OLD.long_amount, OLD.short_trades, OLD.short_amount)
-           IS DISTINCT FROM
-           (NEW.total_trades, NEW.total_amount, NEW.long_trades, NEW.long_amount, NEW.short_trades, NEW.short_amount)
-        THEN
-            INSERT INTO liquidations.exchange_month_change
-            VALUES (NEW.exchange, NEW.month, 0, NEW.total_trades - OLD.total_trades, NEW.total_amount - OLD.total_amount,
-                    NEW.long_trades - OLD.long_trades, NEW.long_amount - OLD.long_amount,
-                    NEW.short_trades - OLD.short_trades, NEW.short_amount - OLD.short_amount);
-        END IF;
-        RETURN NULL;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    IF TG_OP = 'INSERT' THEN
         INSERT INTO liquidations.exchange_month_change
-        VALUES (OLD.exchange, OLD.month, -1, -OLD.total_trades, -OLD.total_amount, -OLD.long_trades, -OLD.long_amount,
-                -OLD.short_trades, -OLD.short_amount);
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        SELECT exchange, month, count(*), sum(total_trades), sum(total_amount), sum(long_trades), sum(long_amount),
+               sum(short_trades), sum(short_amount)
+        FROM new_rows GROUP BY exchange, month;
+    ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO liquidations.exchange_month_change
-        VALUES (NEW.exchange, NEW.month, 1, NEW.total_trades, NEW.total_amount, NEW.long_trades, NEW.long_amount,
-                NEW.short_trades, NEW.short_amount);
+        SELECT exchange, month, -count(*), -sum(total_trades), -sum(total_amount), -sum(long_trades), -sum(long_amount),
+               -sum(short_trades), -sum(short_amount)
+        FROM old_rows GROUP BY exchange, month;
+    ELSE
+        INSERT INTO liquidations.exchange_month_change
+        SELECT exchange, month, sum(assets), sum(total_trades), sum(total_amount), sum(long_trades), sum(long_amount),
+               sum(short_trades), sum(short_amount)
+        FROM (SELECT n.exchange, n.month, 0 AS assets, n.total_trades - o.total_trades AS total_trades,
+                     n.total_amount - o.total_amount AS total_amount, n.long_trades - o.long_trades AS long_trades,
+                     n.long_amount - o.long_amount AS long_amount, n.short_trades - o.short_trades AS short_trades,
+                     n.short_amount - o.short_amount AS short_amount
+              FROM new_rows AS n
+              JOIN old_rows AS o USING (asset, month, exchange)
+              WHERE (n.total_trades, n.total_amount, n.long_trades, n.long_amount, n.short_trades, n.short_amount)
+                    IS DISTINCT FROM
+                    (o.total_trades, o.total_amount, o.long_trades, o.long_amount, o.short_trades, o.short_amount)
+              UNION ALL
+              SELECT o.exchange, o.month, -1, -o.total_trades, -o.total_amount, -o.long_trades, -o.long_amount,
+                     -o.short_trades, -o.short_amount
+              FROM old_rows AS o
+              WHERE NOT EXISTS (SELECT FROM new_rows AS n
+                                WHERE (n.asset, n.month, n.exchange) = (o.asset, o.month, o.exchange))
+              UNION ALL
+              SELECT n.exchange, n.month, 1, n.total_trades, n.total_amount, n.long_trades, n.long_amount,
+                     n.short_trades, n.short_amount
+              FROM new_rows AS n
+              WHERE NOT EXISTS (SELECT FROM old_rows AS o
+                                WHERE (o.asset, o.month, o.exchange) = (n.asset, n.month, n.exchange))) AS d
+        GROUP BY exchange, month;
     END IF;
     RETURN NULL;
 END
 $$;
 
-COMMENT ON FUNCTION liquidations.record_exchange_month_change() IS
-    'Appends the change a row of token_month_exchange made to its exchange and month''s sums.';
+COMMENT ON FUNCTION liquidations.record_exchange_month_changes() IS
+    'Appends the changes a statement made to token_month_exchange, per exchange and month.';
 
 LOCK TABLE liquidations.token_month_exchange IN SHARE ROW EXCLUSIVE MODE;
 
-CREATE TRIGGER exchange_month_change
-    AFTER INSERT OR UPDATE OR DELETE ON liquidations.token_month_exchange
-    FOR EACH ROW EXECUTE FUNCTION liquidations.record_exchange_month_change();
+CREATE TRIGGER exchange_month_inserted
+    AFTER INSERT ON liquidations.token_month_exchange REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION liquidations.record_exchange_month_changes();
+CREATE TRIGGER exchange_month_updated
+    AFTER UPDATE ON liquidations.token_month_exchange REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION liquidations.record_exchange_month_changes();
+CREATE TRIGGER exchange_month_deleted
+    AFTER DELETE ON liquidations.token_month_exchange REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION liquidations.record_exchange_month_changes();
 
 CREATE FUNCTION liquidations.compact_exchange_month_changes() RETURNS integer
 LANGUAGE plpgsql AS $$

@@ -722,6 +722,43 @@ struct MigrationTests {
         await longReader.close()
     }
 
+    /// A database that applied migration 0015's first text (a trigger per row) is not refused as
+    /// edited, and 0016 gives it the statement-level triggers of the text that landed after:
+    /// the per-row trigger and its function gone, and every change still summed exactly.
+    @Test func theFirstTextOfMigration15IsAcceptedAnd16GivesItTheStatementLevelTriggers() async throws {
+        let database = try await TestDatabase.create()
+        let migrations = try Migration.embedded()
+        let triggers: PostgresQuery = """
+            SELECT string_agg(tgname || ' ' || CASE WHEN tgtype & 1 = 1 THEN 'row' ELSE 'statement' END, ', ' ORDER BY tgname)
+            FROM pg_trigger WHERE tgrelid = 'liquidations.token_month_exchange'::regclass AND NOT tgisinternal
+            """
+        try await database.withConnection { connection async throws in
+            try await loadTwoAssets(at: 15, migrations: migrations, on: connection)
+            // What the first text of 0015 left: a trigger per row, its function, its checksum.
+            let firstText = try #require(MigrationRunner.earlierLandedChecksums[15]?.first)
+            try await connection.execute(script: """
+                DROP TRIGGER exchange_month_inserted ON liquidations.token_month_exchange;
+                DROP TRIGGER exchange_month_updated ON liquidations.token_month_exchange;
+                DROP TRIGGER exchange_month_deleted ON liquidations.token_month_exchange;
+                CREATE FUNCTION liquidations.record_exchange_month_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RETURN NULL; END $$;
+                CREATE TRIGGER exchange_month_change AFTER INSERT OR UPDATE OR DELETE ON liquidations.token_month_exchange
+                    FOR EACH ROW EXECUTE FUNCTION liquidations.record_exchange_month_change();
+                UPDATE liquidations.schema_migrations SET checksum = '\(firstText)' WHERE version = 15;
+                """)
+            #expect(try await connection.query(triggers).scalar(String.self) == "exchange_month_change row")
+            let plan = try await MigrationRunner(connection: connection, migrations: migrations, logger: logger).migrate()
+            #expect(plan.applied == ["0016_exchange_month_changes_per_statement.sql", Self.exchangeTotalsFile])
+            #expect(try await connection.query(triggers).scalar(String.self)
+                == "exchange_month_deleted statement, exchange_month_inserted statement, exchange_month_updated statement")
+            #expect(try await connection.query(
+                "SELECT to_regprocedure('liquidations.record_exchange_month_change()')::text").scalar(String?.self) == nil)
+            try await connection.execute(script: ExchangeMonthlyTests.upsert("btc", "okex", trades: 3, amount: "7.5"))
+            try await connection.execute(script: ExchangeMonthlyTests.upsert("btc", "okex", trades: 4, amount: "9.5"))
+        }
+        #expect(try await exchangeMonthlyMismatches(database: database).isEmpty)
+    }
+
     /// A no-transaction migration whose index build was cut short (left invalid) is resumed:
     /// the next run drops the unfinished index and builds it, and nothing invalid is left.
     @Test func anIndexBuildCutShortIsBuiltAgainByTheNextRun() async throws {
